@@ -1,0 +1,26 @@
+"""`Authorization: Token <key>`: per-device tokens, looked up by hash."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.request import Request
+
+from .models import AuthToken, User, hash_secret
+
+
+class DeviceTokenAuthentication(TokenAuthentication):
+    keyword = "Token"
+
+    def authenticate_credentials(self, key: str) -> tuple[User, AuthToken]:
+        token = AuthToken.objects.select_related("user").filter(key_hash=hash_secret(key)).first()
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Jeton invalide ou révoqué."))
+        now = timezone.now()
+        # Write the last-use time at most once a minute: a busy phone must not write on every request.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            AuthToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword

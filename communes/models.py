@@ -1,0 +1,163 @@
+"""Territory: every French commune (reference data), their quartiers, memberships and gendarmes' areas."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .text import normalize_name
+
+
+class CommuneType(models.TextChoices):
+    COMMUNE = "COM", _("commune")
+    DELEGATED = "COMD", _("commune déléguée")
+    ASSOCIATED = "COMA", _("commune associée")
+    ARRONDISSEMENT = "ARM", _("arrondissement municipal")
+    SRM = "SRM", _("secteur")
+
+
+class CommuneQuerySet(models.QuerySet["Commune"]):
+    def search(self, text: str) -> "CommuneQuerySet":
+        key = normalize_name(text)
+        if not key:
+            return self
+        return self.filter(search_name__contains=key).order_by(
+            models.Case(
+                models.When(search_name=key, then=0),
+                models.When(search_name__startswith=key, then=1),
+                default=2,
+            ),
+            models.Case(models.When(type=CommuneType.COMMUNE, then=0), default=1),
+            models.F("population").desc(nulls_last=True),
+            "insee",
+        )
+
+    def by_insee(self, insee: str) -> "Commune | None":
+        """The commune an INSEE code names: a code is shared by a commune and its delegated namesake."""
+        rank = models.Case(models.When(type__in=[CommuneType.COMMUNE, CommuneType.ARRONDISSEMENT], then=0), default=1)
+        return self.filter(insee=insee).order_by(rank).first()
+
+
+class Commune(models.Model):
+    insee = models.CharField(_("code INSEE"), max_length=10, db_index=True)
+    type = models.CharField(max_length=4, choices=CommuneType.choices, default=CommuneType.COMMUNE)
+    name = models.CharField(_("nom"), max_length=100)
+    search_name = models.CharField(max_length=100, db_index=True, editable=False)
+    parent_insee = models.CharField(max_length=10, blank=True)
+    departement = models.CharField(_("département"), max_length=3, db_index=True)
+    departement_name = models.CharField(max_length=60, blank=True)
+    region = models.CharField(_("région"), max_length=3, blank=True)
+    region_name = models.CharField(max_length=60, blank=True)
+    epci_siren = models.CharField(max_length=9, blank=True)
+    epci_name = models.CharField(max_length=150, blank=True)
+    population = models.PositiveIntegerField(null=True, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    bbox_south = models.FloatField(null=True, blank=True)
+    bbox_west = models.FloatField(null=True, blank=True)
+    bbox_north = models.FloatField(null=True, blank=True)
+    bbox_east = models.FloatField(null=True, blank=True)
+    postal_codes = models.CharField(max_length=120, blank=True, help_text=_("séparés par des espaces"))
+    enrolled = models.BooleanField(_("inscrite"), default=False, db_index=True)
+    enrolled_at = models.DateTimeField(_("inscrite le"), null=True, blank=True)
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["insee", "type"]
+        constraints = [models.UniqueConstraint(fields=["insee", "type"], name="commune_insee_type_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.insee})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_name = normalize_name(self.name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def postal_code_list(self) -> list[str]:
+        return self.postal_codes.split()
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        """Whether a point falls inside the commune's bounding box (no box known: accepted)."""
+        if None in (self.bbox_south, self.bbox_west, self.bbox_north, self.bbox_east):
+            return True
+        return self.bbox_south <= latitude <= self.bbox_north and self.bbox_west <= longitude <= self.bbox_east
+
+
+class Neighbourhood(models.Model):
+    """A quartier: members may choose one; broadcasts may target some."""
+
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="neighbourhoods")
+    name = models.CharField(_("nom"), max_length=100)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quartier")
+        verbose_name_plural = _("quartiers")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["commune", "name"], name="neighbourhood_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("habitant")
+    REFERENT = "referent", _("voisin référent")
+    MAYOR = "mayor", _("maire ou adjoint")
+
+
+MODERATOR_ROLES = (Role.REFERENT, Role.MAYOR)
+
+
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    APPROVED = "approved", _("acceptée")
+    REJECTED = "rejected", _("refusée")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="memberships")
+    neighbourhood = models.ForeignKey(
+        Neighbourhood, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
+    )
+    address = models.CharField(_("adresse"), max_length=200)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.RESIDENT)
+    status = models.CharField(max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.PENDING)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("adhésion")
+        verbose_name_plural = _("adhésions")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "commune"], name="membership_user_commune_unique")]
+        indexes = [models.Index(fields=["commune", "status", "role"], name="membership_commune_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.commune_id} ({self.role}, {self.status})"
+
+
+class GendarmeArea(models.Model):
+    """A gendarme reads statistics for a département, or for a list of communes, and nowhere else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gendarme_area")
+    departement = models.CharField(max_length=3, blank=True)
+    communes = models.ManyToManyField(Commune, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("zone de gendarmerie")
+        verbose_name_plural = _("zones de gendarmerie")
+
+    def __str__(self) -> str:
+        return self.departement or f"{self.pk}"

@@ -1,0 +1,85 @@
+"""Fixtures shared by every test: personas in two communes, API clients, in-process tasks."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.models import AuthToken, User
+from communes.models import Commune, GendarmeArea, Role
+from tests.factories import CommuneFactory, MembershipFactory, UserFactory
+from vigilants.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> None:
+    """Each test starts with an empty cache (throttles) and, unless integration, in-process tasks."""
+    cache.clear()
+    celery_app.conf.task_always_eager = request.node.get_closest_marker("integration") is None
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        _, key = AuthToken.objects.issue(user, "test")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@dataclass
+class Town:
+    """One commune and its people: a mayor, a referent, two residents, one pending applicant."""
+
+    commune: Commune
+    mayor: User
+    referent: User
+    resident: User
+    resident2: User
+    applicant: User
+
+
+def make_town(insee: str, name: str, departement: str, **geo: float) -> Town:
+    commune = CommuneFactory(insee=insee, name=name, departement=departement, **geo)
+    people = {}
+    for role_name, role in [("mayor", Role.MAYOR), ("referent", Role.REFERENT), ("resident", Role.RESIDENT),
+                            ("resident2", Role.RESIDENT)]:  # fmt: skip
+        people[role_name] = MembershipFactory(commune=commune, role=role, user=UserFactory()).user
+    applicant = MembershipFactory(commune=commune, status="pending", user=UserFactory()).user
+    return Town(commune=commune, applicant=applicant, **people)
+
+
+@pytest.fixture
+def saint_paul(db: None) -> Town:
+    return make_town("06128", "Saint-Paul-de-Vence", "06", latitude=43.69687, longitude=7.12212,
+                     bbox_south=43.67332, bbox_west=7.09568, bbox_north=43.71234, bbox_east=7.14361)  # fmt: skip
+
+
+@pytest.fixture
+def charleville(db: None) -> Town:
+    return make_town("08105", "Charleville-Mézières", "08", latitude=49.77304, longitude=4.71933,
+                     bbox_south=49.73297, bbox_west=4.67581, bbox_north=49.82760, bbox_east=4.78489)  # fmt: skip
+
+
+@pytest.fixture
+def gendarme_06(db: None) -> User:
+    user = UserFactory(display_name="Gendarme 06")
+    GendarmeArea.objects.create(user=user, departement="06")
+    return user
+
+
+@pytest.fixture
+def gendarme_08(db: None) -> User:
+    user = UserFactory(display_name="Gendarme 08")
+    GendarmeArea.objects.create(user=user, departement="08")
+    return user
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return User.objects.create_superuser("+33699999999", "staff-password-123", display_name="Staff")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

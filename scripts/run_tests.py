@@ -1,0 +1,81 @@
+"""`make test`: find PostgreSQL and Redis, then run ruff, the migrations check and pytest.
+
+With the services: the whole suite, against PostgreSQL, with a real Celery worker on Redis.
+Without them (and without CI): SQLite and in-process tasks, saying what was left out.
+With CI=true: a missing service fails the run. It is never skipped.
+"""
+
+import os
+import subprocess
+import sys
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vigilants"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def postgres_answers(url: str) -> str | None:
+    import psycopg
+
+    dsn = url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    try:
+        psycopg.connect(dsn, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def redis_answers(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return str(exc)
+    return None
+
+
+def configure() -> list[str]:
+    """Set DATABASE_URL and REDIS_URL for the run; return pytest's extra arguments."""
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    pg_error = postgres_answers(database_url) if database_url.startswith("postgres") else "not PostgreSQL"
+    redis_error = redis_answers(redis_url)
+    missing = [f"PostgreSQL ({pg_error})"] * bool(pg_error) + [f"Redis ({redis_error})"] * bool(redis_error)
+    if missing and in_ci:
+        sys.exit("CI=true and a required service does not answer: " + "; ".join(missing))
+    extra: list[str] = []
+    if pg_error:
+        os.environ.pop("DATABASE_URL", None)
+        print(f"PostgreSQL unavailable ({pg_error}): running on SQLite.")
+    else:
+        os.environ["DATABASE_URL"] = database_url
+    if redis_error or pg_error:
+        os.environ.pop("REDIS_URL", None)
+        print("Left out: integration tests (real Celery worker on Redis and PostgreSQL).")
+        extra += ["-m", "not integration"]
+    else:
+        os.environ["REDIS_URL"] = redis_url
+    return extra
+
+
+def main() -> int:
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+    extra = configure()
+    python = sys.executable
+    steps = [
+        [python, "-m", "ruff", "check", "."],
+        [python, "manage.py", "makemigrations", "--check", "--dry-run"],
+        [python, "-m", "pytest", *extra, *sys.argv[1:]],
+    ]
+    for step in steps:
+        print("$", " ".join(step[1:]), flush=True)
+        code = subprocess.call(step)
+        if code != 0:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""A real Celery worker process, on Redis, reading the test database."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from vigilants.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "DEBUG": "true"}
+
+
+def wait_for_worker(deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if celery_app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("the Celery worker did not answer in time")
+
+
+def start_worker(concurrency: int = 2, queues: str = "default,push,sms") -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "vigilants", "worker", "-Q", queues, "-c", str(concurrency),
+         "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        cwd=ROOT, env=worker_env(),
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[subprocess.Popen]:
+    """A worker in its own process; the tests commit, so it sees what they write."""
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.fail("integration tests need PostgreSQL and REDIS_URL (make test sets them)")
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    process = start_worker()
+    try:
+        wait_for_worker(time.monotonic() + 60)
+        yield process
+    finally:
+        stop(process)
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -1,0 +1,82 @@
+"""Who may do what where: the one place that answers, used by every view, queryset and dashboard.
+
+Roles are held per commune in an approved membership. Gendarmes read statistics for their area.
+Staff administer everything. Querysets are scoped with these, so another commune's objects are 404.
+"""
+
+from django.db.models import Q, QuerySet
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.models import User
+
+from .models import MODERATOR_ROLES, Commune, GendarmeArea, Membership, MembershipStatus, Role
+
+
+def approved_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, status=MembershipStatus.APPROVED)
+
+
+def role_in(user: User, commune: Commune | int) -> str | None:
+    """The user's role in that commune (approved membership only), or None."""
+    if not user.is_authenticated:
+        return None
+    commune_id = commune if isinstance(commune, int) else commune.pk
+    return approved_memberships(user).filter(commune_id=commune_id).values_list("role", flat=True).first()
+
+
+def is_member(user: User, commune: Commune | int) -> bool:
+    return role_in(user, commune) is not None
+
+
+def is_moderator(user: User, commune: Commune | int) -> bool:
+    return role_in(user, commune) in MODERATOR_ROLES
+
+
+def is_mayor(user: User, commune: Commune | int) -> bool:
+    return role_in(user, commune) == Role.MAYOR
+
+
+def member_commune_ids(user: User) -> QuerySet:
+    return approved_memberships(user).values("commune_id")
+
+
+def moderated_commune_ids(user: User) -> QuerySet:
+    return approved_memberships(user).filter(role__in=MODERATOR_ROLES).values("commune_id")
+
+
+def mayor_commune_ids(user: User) -> QuerySet:
+    return approved_memberships(user).filter(role=Role.MAYOR).values("commune_id")
+
+
+def gendarme_area_q(user: User, prefix: str = "") -> Q | None:
+    """A filter on communes (`prefix` = path to the commune, e.g. "commune__") for a gendarme's area."""
+    area = GendarmeArea.objects.filter(user=user).first() if user.is_authenticated else None
+    if area is None:
+        return None
+    q = Q(**{f"{prefix}pk__in": area.communes.values("pk")})
+    if area.departement:
+        q |= Q(**{f"{prefix}departement": area.departement})
+    return q
+
+
+def is_gendarme(user: User) -> bool:
+    return user.is_authenticated and GendarmeArea.objects.filter(user=user).exists()
+
+
+def stats_communes(user: User) -> QuerySet[Commune]:
+    """Communes whose statistics the user may read: moderators of it, gendarmes of its area, staff."""
+    communes = Commune.objects.all()
+    if user.is_staff:
+        return communes
+    q = Q(pk__in=moderated_commune_ids(user))
+    area = gendarme_area_q(user)
+    if area is not None:
+        q |= area
+    return communes.filter(q)
+
+
+class IsStaff(BasePermission):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)

@@ -1,0 +1,78 @@
+"""The transport interface: like Django's email backends, one small class per provider.
+
+Only modules in this package import `twilio` or `firebase_admin`. The rest of the code builds
+`SmsMessage` / `PushMessage` values, calls `send_batch`, and gets one `SendResult` per message, in order.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class Outcome(StrEnum):
+    SENT = "sent"  # the provider accepted it (provider_id set)
+    PERMANENT = "permanent"  # will never work: invalid number, unregistered token, opted out
+    TRANSIENT = "transient"  # not sent; safe to retry later (retry_after when the provider said)
+    UNKNOWN = "unknown"  # the request may have reached the provider (timeout): never blind-resend
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    key: str  # our delivery id: carried in the status callback URL, used to reconcile
+    to: str  # E.164
+    body: str
+    validity_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class PushMessage:
+    key: str  # our delivery id
+    token: str  # FCM registration token
+    title: str
+    body: str
+    data: dict[str, str] = field(default_factory=dict)
+    collapse_key: str = ""  # the alert: a newer message for the same alert replaces the older one
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class SendResult:
+    key: str
+    outcome: Outcome
+    provider_id: str = ""
+    error_code: str = ""
+    retry_after: float | None = None
+    # Permanent failures that mean "stop using this recipient": unregistered token, opted-out number.
+    deactivate_recipient: bool = False
+    segments: int | None = None
+
+
+class SmsBackend(Protocol):
+    def send_batch(self, messages: Sequence[SmsMessage]) -> list[SendResult]: ...
+
+
+class PushBackend(Protocol):
+    def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]: ...
+
+
+@cache
+def _load(path: str) -> object:
+    return import_string(path)()
+
+
+def get_sms_backend() -> SmsBackend:
+    return _load(settings.SMS_BACKEND)  # type: ignore[return-value]
+
+
+def get_push_backend() -> PushBackend:
+    return _load(settings.PUSH_BACKEND)  # type: ignore[return-value]
+
+
+def reset_backends() -> None:
+    """Forget loaded backends (tests that change SMS_BACKEND/PUSH_BACKEND)."""
+    _load.cache_clear()

@@ -43,3 +43,26 @@ class SmsOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"opt-out #{self.pk}"
+
+
+class ConsoleMessage(models.Model):
+    """What the console backends 'sent' (embedded default): shown in the admin and on stdout."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        PUSH = "push", "Push"
+
+    channel = models.CharField(max_length=4, choices=Channel.choices)
+    recipient = models.CharField(max_length=4096)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("message console")
+        verbose_name_plural = _("messages console")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.pk}"

@@ -1,0 +1,17 @@
+"""A fake Twilio + FCM + Google OAuth2 server on loopback, for tests, the bench and black-box runs."""
+
+from .credentials import write_service_account
+from .faults import SMS_CODES, TOKEN_PREFIXES, sms_behaviour, token_behaviour
+from .server import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, RecordedRequest
+
+__all__ = [
+    "FAKE_ACCOUNT_SID",
+    "FAKE_AUTH_TOKEN",
+    "SMS_CODES",
+    "TOKEN_PREFIXES",
+    "FakeProvider",
+    "RecordedRequest",
+    "sms_behaviour",
+    "token_behaviour",
+    "write_service_account",
+]

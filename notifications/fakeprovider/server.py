@@ -1,0 +1,244 @@
+"""The fake provider: Twilio, FCM and Google's token endpoint on one loopback HTTP/1.1 server.
+
+In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
+FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
+token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.reset()` forgets.
+From outside: `python -m notifications.fakeprovider --port 8765`, `GET /_requests`, `POST /_reset`,
+`POST /_control`. Failure injection: see faults.py.
+"""
+
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import fcm_api, twilio_api
+from .callbacks import Callback, CallbackSender
+from .faults import Faults
+
+FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
+FAKE_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"  # noqa: S105 (a test credential for the fake only)
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # without the query string
+    query: dict[str, str]
+    headers: dict[str, str]
+    form: dict[str, str] | None = None  # form-encoded bodies (Twilio, the token endpoint)
+    json: Any = None  # JSON bodies (FCM)
+    at: float = field(default_factory=time.time)
+
+
+class FakeProvider:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, account_sid: str = FAKE_ACCOUNT_SID,
+                 auth_token: str = FAKE_AUTH_TOKEN, record: bool = True) -> None:
+        self.host, self.port = host, port
+        self.account_sid, self.auth_token = account_sid, auth_token
+        self.record = record  # off for benchmarks: 100,000 recorded bodies would cost memory
+        self.requests: list[RecordedRequest] = []
+        self.faults = Faults()
+        self.issued_tokens: set[str] = set()
+        self._server: ThreadingHTTPServer | None = None
+        self._callbacks: CallbackSender | None = None
+        self._defaults()
+
+    def _defaults(self) -> None:
+        self.latency = 0.0  # added to every provider answer
+        self.slow_seconds = 3.0  # how long "slow" recipients wait: longer than the clients' timeouts
+        self.callbacks_enabled = True
+        self.callback_delay = 0.05  # between acceptance and "sent", and between "sent" and the final status
+        self.token_lifetime = 3600
+        self.count = 0  # every provider request, recorded or not
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> str:
+        """Serve in a background thread; returns the base URL (http://127.0.0.1:<port>)."""
+        self._server = _Server((self.host, self.port), _Handler)
+        self._server.provider = self
+        self.port = self._server.server_address[1]
+        self._callbacks = CallbackSender(self.auth_token)
+        threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True).start()
+        return self.url
+
+    def wait(self) -> None:
+        """Block the calling thread while the server runs (the command line)."""
+        threading.Event().wait()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._callbacks is not None:
+            self._callbacks.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # --- control --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget recorded requests and callbacks, clear faults and settings (issued tokens stay valid)."""
+        self.requests.clear()
+        if self._callbacks is not None:
+            self._callbacks.forget()
+        self.faults.clear()
+        self._defaults()
+
+    def fail(self, status: int, *, service: str = "all", count: int | None = None, seconds: float | None = None,
+             retry_after: int = 1) -> None:
+        """Answer `status` to the next `count` requests and/or for `seconds` (service: twilio, fcm, all)."""
+        self.faults.add(service=service, status=status, count=count, seconds=seconds, retry_after=retry_after)
+
+    def configure(self, **options: Any) -> None:
+        """latency, slow_seconds, callbacks (bool), callback_delay, token_lifetime."""
+        names = {"latency": "latency", "slow_seconds": "slow_seconds", "callbacks": "callbacks_enabled",
+                 "callback_delay": "callback_delay", "token_lifetime": "token_lifetime"}
+        for key, value in options.items():
+            if key not in names:
+                raise ValueError(f"unknown option {key!r}")
+            setattr(self, names[key], value)
+
+    def control(self, payload: dict[str, Any]) -> None:
+        """What `POST /_control` does: {"fail": {...fail() keywords}, "reset": true, ...configure()}."""
+        payload = dict(payload)
+        if payload.pop("reset", False):
+            self.reset()
+        fail = payload.pop("fail", None)
+        if fail:
+            self.fail(**fail)
+        self.configure(**payload)
+
+    # --- what tests look at ---------------------------------------------------------------
+    @property
+    def callbacks(self) -> list[Callback]:
+        return self._callbacks.sent if self._callbacks is not None else []
+
+    def sms(self) -> list[dict[str, str]]:
+        """The form of every Messages.json request received, in order."""
+        return [r.form or {} for r in self.requests if r.path.endswith("/Messages.json")]
+
+    def pushes(self) -> list[dict[str, Any]]:
+        """The `message` of every messages:send request received, in order."""
+        return [r.json["message"] for r in self.requests
+                if r.path.endswith("/messages:send") and isinstance(r.json, dict) and "message" in r.json]
+
+    def wait_for_callbacks(self, count: int, timeout: float = 5.0) -> list[Callback]:
+        deadline = time.monotonic() + timeout
+        while len(self.callbacks) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.callbacks)
+
+    # --- used by the handlers -------------------------------------------------------------
+    def sleep_slow(self) -> None:
+        time.sleep(self.slow_seconds)
+
+    def schedule_status_callbacks(self, form: dict[str, str], sid: str, failure: tuple[str, str] | None) -> None:
+        if not self.callbacks_enabled or self._callbacks is None:
+            return
+        base = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "MessageSid": sid, "SmsSid": sid,
+                "To": form["To"], "From": form.get("From") or "+33600000000"}
+        if form.get("MessagingServiceSid"):
+            base["MessagingServiceSid"] = form["MessagingServiceSid"]
+        final = ({"MessageStatus": failure[0], "ErrorCode": failure[1]} if failure
+                 else {"MessageStatus": "delivered"})
+        now = time.monotonic()
+        for step, extra in enumerate(({"MessageStatus": "sent"}, final), start=1):
+            params = {**base, **extra, "SmsStatus": extra["MessageStatus"]}
+            self._callbacks.schedule(now + step * self.callback_delay, form["StatusCallback"], params)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the bench opens hundreds of connections at once
+    provider: FakeProvider
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the SDKs reuse their connections
+    disable_nagle_algorithm = True  # one write per answer, sent at once (no 40 ms delayed-ACK stalls)
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: request lines carry phone numbers and tokens."""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/_requests":
+            self._reply(200, [asdict(r) for r in list(self.server.provider.requests)])
+        elif path == "/_callbacks":
+            self._reply(200, [asdict(c) for c in list(self.server.provider.callbacks)])
+        elif path in ("/", "/_health"):
+            self._reply(200, {"ok": True, "count": self.server.provider.count})
+        else:
+            self._reply(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        provider = self.server.provider
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        content_type = self.headers.get("Content-Type", "")
+        form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True)) if "form" in content_type else None
+        body = _json_or_none(raw) if "json" in content_type else None
+        if path.startswith("/_"):
+            self._control(provider, path, body)
+            return
+        provider.count += 1
+        if provider.record:
+            provider.requests.append(RecordedRequest(
+                "POST", path, dict(urllib.parse.parse_qsl(query)), dict(self.headers.items()), form, body))
+        status, payload, headers = self._route(provider, path, form or {}, body)
+        if provider.latency:
+            time.sleep(provider.latency)
+        self._reply(status, payload, headers)
+
+    def _route(self, provider: FakeProvider, path: str, form: dict[str, str], body: Any) -> twilio_api.Reply:
+        authorization = self.headers.get("Authorization", "")
+        parts = path.split("/")
+        if path.startswith("/2010-04-01/Accounts/") and path.endswith("/Messages.json") and len(parts) == 5:
+            fault = provider.faults.take("twilio")
+            if fault:
+                return twilio_api.fault_reply(fault)
+            return twilio_api.create_message(provider, parts[3], authorization, form)
+        if path.startswith("/v1/projects/") and path.endswith("/messages:send") and len(parts) == 5:
+            fault = provider.faults.take("fcm")
+            if fault:
+                return fcm_api.fault_reply(fault)
+            return fcm_api.send_message(provider, parts[3], authorization, body)
+        if path == "/token":
+            return fcm_api.issue_token(provider, form)
+        return 404, {"error": "not found"}, {}
+
+    def _control(self, provider: FakeProvider, path: str, body: Any) -> None:
+        try:
+            if path == "/_reset":
+                provider.reset()
+            elif path == "/_control":
+                provider.control(body or {})
+            else:
+                self._reply(404, {"error": "not found"})
+                return
+        except (TypeError, ValueError) as error:
+            self._reply(400, {"error": str(error)})
+            return
+        self._reply(200, {"ok": True})
+
+    def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
+                 "Content-Type: application/json", f"Content-Length: {len(body)}"]
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        # One write for status line, headers and body.
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None

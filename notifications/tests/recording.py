@@ -1,0 +1,54 @@
+"""Tiny in-memory transports for unit tests: they record every call and answer what a test scripts."""
+
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+from pytest_django.fixtures import SettingsWrapper
+
+from notifications.transports.base import (
+    Outcome,
+    PushMessage,
+    SendResult,
+    SmsMessage,
+    get_push_backend,
+    get_sms_backend,
+    reset_backends,
+)
+
+Script = Callable[[object], SendResult]
+
+
+def accept(message: PushMessage | SmsMessage) -> SendResult:
+    return SendResult(key=message.key, outcome=Outcome.SENT, provider_id=f"SM{message.key.replace(':', 'x')}")
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.calls: list[list] = []
+        self.script: Script = accept
+
+    def send_batch(self, messages: Sequence) -> list[SendResult]:
+        self.calls.append(list(messages))
+        return [self.script(m) for m in messages]
+
+    @property
+    def sent(self) -> list:
+        return [m for call in self.calls for m in call]
+
+
+class RecordingPush(Recording):
+    pass
+
+
+class RecordingSms(Recording):
+    pass
+
+
+@pytest.fixture
+def transports(settings: SettingsWrapper) -> Iterator[tuple[RecordingPush, RecordingSms]]:
+    """Recording push and SMS backends, fresh for each test."""
+    settings.PUSH_BACKEND = "notifications.tests.recording.RecordingPush"
+    settings.SMS_BACKEND = "notifications.tests.recording.RecordingSms"
+    reset_backends()
+    yield get_push_backend(), get_sms_backend()  # type: ignore[misc]
+    reset_backends()

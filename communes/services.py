@@ -1,11 +1,21 @@
 """Writes on communes and memberships. Views and commands call these; nothing else writes."""
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from audit.services import audit_record
+from vigilants.errors import Conflict
 
-from .models import Commune, Membership, MembershipStatus, Role
+from .models import Commune, Membership, MembershipStatus, Neighbourhood, Role
+
+
+def _snapshot(membership: Membership) -> dict[str, Any]:
+    return {"role": membership.role, "status": membership.status, "user": membership.user_id}
 
 
 @transaction.atomic
@@ -16,15 +26,114 @@ def commune_enroll(*, commune: Commune, mayor: User | None = None, address: str 
         commune.enrolled_at = timezone.now()
         commune.save(update_fields=["enrolled", "enrolled_at"])
     if mayor is not None:
-        Membership.objects.update_or_create(
-            user=mayor,
-            commune=commune,
-            defaults={"role": Role.MAYOR, "status": MembershipStatus.APPROVED, "decided_at": timezone.now()},
-            create_defaults={
-                "address": address,
-                "role": Role.MAYOR,
-                "status": MembershipStatus.APPROVED,
-                "decided_at": timezone.now(),
-            },
+        membership, _created = Membership.objects.get_or_create(
+            user=mayor, commune=commune, defaults={"address": address}
         )
+        before = _snapshot(membership)
+        membership.role, membership.status, membership.decided_at = Role.MAYOR, MembershipStatus.APPROVED, timezone.now()
+        membership.save()
+        audit_record(actor=None, action="membership.enrolled_mayor", obj=membership, commune=commune,
+                     before=before, after=_snapshot(membership))  # fmt: skip
     return commune
+
+
+@transaction.atomic
+def membership_request(
+    *, user: User, commune: Commune, address: str, neighbourhood: Neighbourhood | None = None
+) -> Membership:
+    if not commune.enrolled:
+        raise ValidationError({"commune": [_("Cette commune ne participe pas (encore) au dispositif.")]})
+    if neighbourhood is not None and neighbourhood.commune_id != commune.pk:
+        raise ValidationError({"neighbourhood": [_("Ce quartier n'appartient pas à cette commune.")]})
+    existing = Membership.objects.select_for_update().filter(user=user, commune=commune).first()
+    if existing is not None and existing.status != MembershipStatus.REJECTED:
+        raise Conflict(_("Vous avez déjà une adhésion à cette commune."))
+    membership = existing or Membership(user=user, commune=commune)
+    membership.address, membership.neighbourhood = address, neighbourhood
+    membership.status, membership.role, membership.rejection_reason = MembershipStatus.PENDING, Role.RESIDENT, ""
+    membership.save()
+    return membership
+
+
+def _lock(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update().get(pk=membership.pk)
+
+
+def _mayors_left_without(membership: Membership) -> int:
+    return (
+        Membership.objects.filter(commune_id=membership.commune_id, role=Role.MAYOR, status=MembershipStatus.APPROVED)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def _guard_last_mayor(membership: Membership) -> None:
+    is_mayor = membership.role == Role.MAYOR and membership.status == MembershipStatus.APPROVED
+    if is_mayor and _mayors_left_without(membership) == 0:
+        raise Conflict(_("La commune doit garder au moins un maire."))
+
+
+@transaction.atomic
+def membership_approve(*, membership: Membership, actor: User) -> Membership:
+    membership = _lock(membership)
+    if membership.status == MembershipStatus.APPROVED:
+        raise Conflict(_("Cette adhésion est déjà acceptée."))
+    before = _snapshot(membership)
+    membership.status, membership.rejection_reason = MembershipStatus.APPROVED, ""
+    membership.decided_at, membership.decided_by = timezone.now(), actor
+    membership.save()
+    audit_record(actor=actor, action="membership.approved", obj=membership, commune=membership.commune,
+                 before=before, after=_snapshot(membership))  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_reject(*, membership: Membership, actor: User, reason: str) -> Membership:
+    """Refuse a request, or exclude a member (never the last mayor)."""
+    membership = _lock(membership)
+    if membership.status == MembershipStatus.REJECTED:
+        raise Conflict(_("Cette adhésion est déjà refusée."))
+    _guard_last_mayor(membership)
+    before = _snapshot(membership)
+    membership.status, membership.rejection_reason = MembershipStatus.REJECTED, reason
+    membership.decided_at, membership.decided_by = timezone.now(), actor
+    membership.save()
+    audit_record(actor=actor, action="membership.rejected", obj=membership, commune=membership.commune,
+                 before=before, after={**_snapshot(membership), "reason": reason})  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, actor: User, role: str) -> Membership:
+    membership = _lock(membership)
+    if membership.status != MembershipStatus.APPROVED:
+        raise ValidationError({"role": [_("Seul un membre accepté peut changer de rôle.")]})
+    if membership.role == role:
+        return membership
+    if role != Role.MAYOR:
+        _guard_last_mayor(membership)
+    before = _snapshot(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(actor=actor, action="membership.role_changed", obj=membership, commune=membership.commune,
+                 before=before, after=_snapshot(membership))  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_leave(*, membership: Membership, actor: User) -> None:
+    membership = _lock(membership)
+    _guard_last_mayor(membership)
+    audit_record(actor=actor, action="membership.left" if actor.pk == membership.user_id else "membership.removed",
+                 obj=membership, commune=membership.commune, before=_snapshot(membership))  # fmt: skip
+    membership.delete()
+
+
+def neighbourhood_create(*, commune: Commune, actor: User, **fields: Any) -> Neighbourhood:
+    if Neighbourhood.objects.filter(commune=commune, name__iexact=fields["name"]).exists():
+        raise ValidationError({"name": [_("Un quartier porte déjà ce nom.")]})
+    with transaction.atomic():
+        neighbourhood = Neighbourhood.objects.create(commune=commune, **fields)
+        audit_record(actor=actor, action="neighbourhood.created", obj=neighbourhood, commune=commune,
+                     after={"name": neighbourhood.name})  # fmt: skip
+    return neighbourhood

@@ -1,8 +1,15 @@
 from vigilants.routes import route
 
+from . import membership_views as memberships
 from . import views
 
 urlpatterns = [
     route("communes", views.CommuneList.as_view(), name="commune-list"),
     route("communes/<insee:insee>", views.CommuneDetail.as_view(), name="commune-detail"),
+    route("communes/<insee:insee>/memberships", memberships.CommuneMemberships.as_view(), name="commune-memberships"),
+    route("communes/<insee:insee>/neighbourhoods", memberships.CommuneNeighbourhoods.as_view(), name="neighbourhoods"),
+    route("me/memberships", memberships.MyMemberships.as_view(), name="my-memberships"),
+    route("memberships/<int:pk>", memberships.MembershipDetail.as_view(), name="membership-detail"),
+    route("memberships/<int:pk>/approve", memberships.MembershipApprove.as_view(), name="membership-approve"),
+    route("memberships/<int:pk>/reject", memberships.MembershipReject.as_view(), name="membership-reject"),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "alerts",
     "notifications",
     "stats",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +144,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-otps": {"task": "accounts.tasks.purge_expired_otps", "schedule": 3600.0},
+    "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
+    "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
+}
+# Push and SMS on their own queues: a slow SMS provider never delays push. Planning stays on default.
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.send_push": {"queue": "push"},
+    "notifications.tasks.send_sms": {"queue": "sms"},
 }
 
 # --- Providers ------------------------------------------------------------------------------
@@ -167,6 +175,9 @@ TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)
+# A claimed delivery whose worker holds it longer than this is presumed dead (see notifications/sweeper.py).
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=120)
+NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=90)
 
 # --- Sign-in --------------------------------------------------------------------------------
 OTP_TTL_SECONDS = 600
@@ -197,6 +208,8 @@ REST_FRAMEWORK = {
         "alert_create": env.str("THROTTLE_ALERT_CREATE", default="10/hour"),
     },
     "EXCEPTION_HANDLER": "vigilants.api.exception_handler",
+    # Client address for throttling: 0 trusts REMOTE_ADDR only; behind N reverse proxies set NUM_PROXIES=N.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("alerts.urls")),
     path("", include("notifications.urls")),
     path("", include("stats.urls")),
+    path("", include("audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -1,0 +1,80 @@
+import re
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from alerts.categories import Category
+
+from .models import AuthToken, User
+from .phone import MobileField
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+CHANNELS = ("push", "sms")
+
+
+class OtpRequestSerializer(serializers.Serializer):
+    phone = MobileField()
+
+
+class OtpVerifySerializer(serializers.Serializer):
+    phone = MobileField()
+    code = serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": _("Le code a 6 chiffres.")})
+    device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.RegexField(_HHMM, error_messages={"invalid": _("Heure au format HH:MM.")})
+    end = serializers.RegexField(_HHMM, error_messages={"invalid": _("Heure au format HH:MM.")})
+
+    def validate(self, attrs: dict[str, str]) -> dict[str, str]:
+        # Always both ends, even in a partial update; a window may cross midnight (22:00 → 07:00).
+        if "start" not in attrs or "end" not in attrs:
+            raise serializers.ValidationError(_("Indiquez le début et la fin."))
+        if attrs["start"] == attrs["end"]:
+            raise serializers.ValidationError(_("Le début et la fin doivent différer."))
+        return attrs
+
+
+class PreferencesSerializer(serializers.Serializer):
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), max_length=2)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices), allow_null=True, required=False, default=None
+    )
+    quiet_hours = QuietHoursSerializer(allow_null=True, required=False, default=None)
+
+    def validate_channels(self, value: list[str]) -> list[str]:
+        return sorted(set(value), key=CHANNELS.index)
+
+
+class MeSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(read_only=True)
+    preferences = PreferencesSerializer()
+
+    class Meta:
+        model = User
+        fields = ["id", "phone", "display_name", "preferences"]
+
+    def update(self, user: User, validated: dict[str, Any]) -> User:
+        if "preferences" in validated:
+            user.preferences = {**user.preferences, **validated["preferences"]}
+        if "display_name" in validated:
+            user.display_name = validated["display_name"].strip()
+        user.save(update_fields=["preferences", "display_name"])
+        return user
+
+
+class SignInSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    user = MeSerializer()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthToken
+        fields = ["id", "device_name", "created_at", "last_used_at", "current"]
+
+    def get_current(self, token: AuthToken) -> bool:
+        return token.pk == getattr(self.context["request"].auth, "pk", None)

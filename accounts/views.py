@@ -1,0 +1,92 @@
+"""Identity endpoints: sign-in by SMS code, device sessions, profile, RGPD export and erasure."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from . import rgpd
+from .models import AuthToken
+from .otp import otp_request, sign_in
+from .serializers import MeSerializer, OtpRequestSerializer, OtpVerifySerializer, SessionSerializer, SignInSerializer
+
+
+class OtpRequestView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "otp_ip"
+
+    @extend_schema(
+        request=OtpRequestSerializer,
+        responses={202: None, 400: OpenApiResponse(description="numéro invalide"), 429: None},
+        summary="Envoie un code de connexion à 6 chiffres par SMS",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = OtpRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        otp_request(phone=serializer.validated_data["phone"])
+        return Response({"detail": "Code envoyé."}, status=status.HTTP_202_ACCEPTED)
+
+
+class OtpVerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "otp_verify_ip"
+
+    @extend_schema(request=OtpVerifySerializer, responses={200: SignInSerializer}, summary="Échange le code contre un jeton")
+    def post(self, request: Request) -> Response:
+        serializer = OtpVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user, key = sign_in(**serializer.validated_data)
+        return Response({"token": key, "user": MeSerializer(user).data})
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Révoque le jeton de cet appareil")
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionList(generics.ListAPIView):
+    """The signed-in devices of the current user."""
+
+    serializer_class = SessionSerializer
+
+    def get_queryset(self) -> QuerySet[AuthToken]:
+        return AuthToken.objects.filter(user=self.request.user).order_by("-created_at")
+
+
+class SessionDetail(APIView):
+    @extend_schema(responses={204: None}, summary="Termine une session (un appareil)")
+    def delete(self, request: Request, pk: str) -> Response:
+        get_object_or_404(AuthToken, pk=pk, user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    serializer_class = MeSerializer
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+    @extend_schema(responses={204: None}, summary="Efface mon compte (RGPD) ; mes signalements restent, anonymisés")
+    def delete(self, request: Request) -> Response:
+        rgpd.erase_user(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportView(APIView):
+    @extend_schema(responses={200: dict}, summary="Toutes les données me concernant (RGPD, droit d'accès)")
+    def get(self, request: Request) -> Response:
+        return Response(rgpd.export_user(request.user))

@@ -1,0 +1,17 @@
+from django.db.models import QuerySet
+from rest_framework import generics
+
+from communes.views_base import CommuneScopedMixin
+
+from .models import AuditEntry
+from .serializers import AuditEntrySerializer
+
+
+class CommuneAuditList(CommuneScopedMixin, generics.ListAPIView):
+    """The audit log of a commune, newest first: for its mayors and staff."""
+
+    serializer_class = AuditEntrySerializer
+    commune_access = "mayor"
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        return AuditEntry.objects.filter(commune=self.get_commune()).order_by("-at", "-id")

@@ -1,0 +1,53 @@
+"""Views scoped to a commune named by its INSEE code in the URL, with the access level they need."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import PermissionDenied
+
+from . import access
+from .models import Commune
+
+_CHECKS = {
+    "member": access.is_member,
+    "moderator": access.is_moderator,
+    "mayor": access.is_mayor,
+}
+
+
+class CommuneScopedMixin:
+    """`commune_access` is "member", "moderator", "mayor" or "stats". Staff pass every check.
+
+    The commune itself is public reference data, so a refusal is a 403; objects inside it that the
+    user may not see are 404 (their querysets are scoped).
+    """
+
+    commune_access = "member"
+    kwargs: dict
+
+    def get_commune(self) -> Commune:
+        if not hasattr(self, "_commune"):
+            commune = Commune.objects.by_insee(self.kwargs["insee"])
+            if commune is None:
+                raise Http404
+            self._commune = commune
+            self.check_commune_access(commune)
+        return self._commune
+
+    def check_commune_access(self, commune: Commune) -> None:
+        user = self.request.user  # type: ignore[attr-defined]
+        if user.is_staff:
+            return
+        if self.commune_access == "stats":
+            allowed = access.stats_communes(user).filter(pk=commune.pk).exists()
+        else:
+            allowed = _CHECKS[self.commune_access](user, commune)
+        if not allowed:
+            raise PermissionDenied(_("Réservé aux %(who)s de cette commune.") % {"who": _WHO[self.commune_access]})
+
+
+_WHO = {
+    "member": _("membres"),
+    "moderator": _("référents et maires"),
+    "mayor": _("maires"),
+    "stats": _("maires, référents et gendarmes"),
+}

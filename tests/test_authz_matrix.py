@@ -1,0 +1,102 @@
+"""The authorization matrix: every endpoint × every role × own commune / another commune.
+
+A row is one request with the status each persona must get. Placeholders in the path are filled
+from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
+membership), {neighbourhood}. "own" targets Saint-Paul-de-Vence (where the personas hold their roles,
+and the gendarme of 06 has its area); "other" targets Charleville-Mézières (08).
+Adding an endpoint = adding a row.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from communes.models import Membership, Neighbourhood
+from conftest import Town, client_for
+
+PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff"]
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    # persona -> (status in own commune, status in the other); a single int means both.
+    expect: dict[str, int | tuple[int, int]]
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def status(self, persona: str, scope: str) -> int:
+        value = self.expect[persona]
+        if isinstance(value, int):
+            return value
+        return value[0] if scope == "own" else value[1]
+
+
+def everyone(status: int, **overrides: int | tuple[int, int]) -> dict[str, int | tuple[int, int]]:
+    return {persona: overrides.get(persona, status) for persona in PERSONAS}
+
+
+CASES = [
+    # Reference data: public.
+    Case("get", "/api/v1/communes?search=saint", everyone(200)),
+    Case("get", "/api/v1/communes/{insee}", everyone(200)),
+    Case("get", "/api/v1/communes/{insee}/neighbourhoods", everyone(200)),
+    # Identity: signed in only.
+    Case("get", "/api/v1/me", everyone(200, anon=401)),
+    Case("get", "/api/v1/me/export", everyone(200, anon=401)),
+    Case("get", "/api/v1/me/memberships", everyone(200, anon=401)),
+    Case("get", "/api/v1/auth/sessions", everyone(200, anon=401)),
+    Case("post", "/api/v1/devices", everyone(201, anon=401), {"fcm_token": "tok-matrix", "platform": "android"}),
+    # Memberships of a commune: its moderators (and staff).
+    Case("get", "/api/v1/communes/{insee}/memberships", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
+    Case("post", "/api/v1/communes/{insee}/memberships", everyone(201, anon=401, resident=(409, 201), referent=(409, 201),
+                                                                  mayor=(409, 201)), {"address": "3 rue Neuve"}),  # fmt: skip
+    Case("post", "/api/v1/memberships/{membership}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
+    Case("post", "/api/v1/memberships/{membership}/reject", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200),
+         {"reason": "Adresse hors commune"}),  # fmt: skip
+    Case("patch", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404), staff=200),
+         {"role": "referent"}),  # fmt: skip
+    Case("delete", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(204, 404), staff=204)),
+    Case("post", "/api/v1/communes/{insee}/neighbourhoods", everyone(403, anon=401, mayor=(201, 403), staff=201), {"name": "Nouveau"}),
+    # Audit log: the commune's mayors and staff.
+    Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
+]
+
+
+def persona_client(persona: str, own: Town, gendarme: Any, staff: Any) -> APIClient:
+    users = {"anon": None, "resident": own.resident, "referent": own.referent, "mayor": own.mayor,
+             "gendarme": gendarme, "staff": staff}  # fmt: skip
+    return client_for(users[persona])
+
+
+def fill(path: str, town: Town) -> str:
+    neighbourhood = Neighbourhood.objects.get_or_create(commune=town.commune, name="Centre")[0]
+    return path.format(
+        insee=town.commune.insee,
+        membership=Membership.objects.get(user=town.applicant).pk,
+        member=Membership.objects.get(user=town.resident2).pk,
+        neighbourhood=neighbourhood.pk,
+    )
+
+
+def private_strings(town: Town) -> list[str]:
+    people = [town.mayor, town.referent, town.resident, town.resident2, town.applicant]
+    return [str(p.phone) for p in people] + [p.display_name for p in people if p.display_name]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", ["own", "other"])
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method.upper()} {c.path}")
+def test_matrix(case: Case, persona: str, scope: str, saint_paul: Town, charleville: Town, gendarme_06: Any,
+                staff: Any) -> None:  # fmt: skip
+    target = saint_paul if scope == "own" else charleville
+    client = persona_client(persona, saint_paul, gendarme_06, staff)
+    response = getattr(client, case.method)(fill(case.path, target), case.body, format="json")
+    expected = case.status(persona, scope)
+    assert response.status_code == expected, (response.status_code, response.content[:300])
+    if response.status_code >= 400:
+        body = response.content.decode()
+        assert not [s for s in private_strings(target) if s in body], "an error leaked private data"

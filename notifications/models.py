@@ -66,3 +66,127 @@ class ConsoleMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.pk}"
+
+
+class MessageKind(models.TextChoices):
+    ALERT = "alert", _("alerte")
+    BROADCAST = "broadcast", _("message de la mairie")
+    FOLLOWUP = "followup", _("suite d'alerte")
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("en file")  # written with the caller's transaction; planning not started
+    PLANNING = "planning", _("planification")  # a worker holds the planning lease
+    PLANNED = "planned", _("planifié")  # every delivery row exists
+    CANCELLED = "cancelled", _("annulé")  # replaced by a follow-up before it was planned
+
+
+class Channel(models.TextChoices):
+    PUSH = "push", "Push"
+    SMS = "sms", "SMS"
+
+
+class Message(models.Model):
+    """The outbox row: the job itself. Written in the caller's transaction; a task plans it after commit."""
+
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    urgent = models.BooleanField(default=False)
+    category = models.CharField(max_length=40, blank=True)
+    neighbourhood_ids = models.JSONField(null=True, blank=True)  # null: the whole commune
+    channels = models.JSONField(default=list)  # subset of Channel values
+    exclude_user_id = models.BigIntegerField(null=True, blank=True)  # the reporter: no FK, survives erasure
+    source_type = models.CharField(max_length=30, blank=True)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followups")
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    # Keyset cursor: last membership id planned, so a re-run after a crash resumes where it stopped.
+    plan_cursor = models.BigIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    planned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["source_type", "source_id"], name="message_source"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["queued", "planning"]),
+                name="message_unplanned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def collapse_key(self) -> str:
+        """What the phone groups on: the source (the alert), so a follow-up replaces the original."""
+        if self.source_id:
+            return f"{self.source_type}-{self.source_id}"
+        return self.replaces.collapse_key if self.replaces_id else f"message-{self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    SENDING = "sending", _("en cours d'envoi")  # claimed: the request may have left
+    SENT = "sent", _("accepté par le fournisseur")
+    DELIVERED = "delivered", _("remis")
+    FAILED = "failed", _("échec")
+    UNKNOWN = "unknown", _("inconnu")  # may or may not have gone: never resent blindly
+    CANCELLED = "cancelled", _("annulé")
+
+
+ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+
+
+class Delivery(models.Model):
+    """One (message, recipient, channel). No phone number or token here: looked up at send time."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=4, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    not_before = models.DateTimeField(null=True, blank=True)  # quiet hours, retry backoff
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a send task was published (or is expected to run): the sweeper re-publishes stale ones.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    provider_status = models.CharField(max_length=12, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi")
+        verbose_name_plural = _("envois")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "channel"], name="delivery_message_user_channel")
+        ]
+        indexes = [
+            # Small: only rows still to send or in flight (sweeper, health check).
+            models.Index(
+                fields=["status", "not_before"],
+                condition=models.Q(status__in=["pending", "sending"]),
+                name="delivery_active",
+            ),
+            models.Index(fields=["provider_id"], condition=~models.Q(provider_id=""), name="delivery_provider_id"),
+            models.Index(fields=["message", "status"], name="delivery_message_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.pk} ({self.status})"
+
+    @property
+    def key(self) -> str:
+        """The key given to the transport (carried back in Twilio's status callback URL)."""
+        return str(self.pk)

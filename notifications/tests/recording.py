@@ -1,9 +1,9 @@
 """Tiny in-memory transports for unit tests: they record every call and answer what a test scripts."""
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any as SettingsWrapper
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
 
 from notifications.transports.base import (
     Outcome,
@@ -44,8 +44,8 @@ class RecordingSms(Recording):
     pass
 
 
-@pytest.fixture
-def transports(settings: SettingsWrapper) -> Iterator[tuple[RecordingPush, RecordingSms]]:
+@pytest.fixture(name="transports")
+def transports_fixture(settings: SettingsWrapper) -> Iterator[tuple[RecordingPush, RecordingSms]]:
     """Recording push and SMS backends, fresh for each test."""
     settings.PUSH_BACKEND = "notifications.tests.recording.RecordingPush"
     settings.SMS_BACKEND = "notifications.tests.recording.RecordingSms"

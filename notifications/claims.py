@@ -1,0 +1,116 @@
+"""Claiming deliveries before a send, and recording what became of them.
+
+A claim is one conditional UPDATE (pending → sending, with a fresh token and a lease): whatever runs it
+twice — a redelivered task after a worker died (acks_late), two workers on the same batch, the sweeper
+re-publishing — only one UPDATE matches a row, so only one worker ever sends it. PostgreSQL re-checks
+the WHERE clause on a row another transaction just updated (READ COMMITTED), SQLite serialises writers:
+the same code is safe on both without SELECT … FOR UPDATE SKIP LOCKED.
+
+Every later write is conditional on (token, status=sending) too: a late worker never overwrites what a
+status callback or the sweeper recorded.
+"""
+
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Delivery, DeliveryStatus
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_SECONDS = 10.0
+BACKOFF_MAX_SECONDS = 1800.0
+# Retries sooner than this ride on a Celery countdown; later ones are published by the sweeper (an ETA
+# beyond Redis's visibility timeout would be delivered twice).
+COUNTDOWN_MAX_SECONDS = 300.0
+
+
+def due() -> Q:
+    return Q(status=DeliveryStatus.PENDING) & (Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
+
+
+def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
+    """Atomically take the due, pending deliveries among `ids`; returns the token and what we got."""
+    token = uuid.uuid4()
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    got = Delivery.objects.filter(due(), pk__in=list(ids), channel=channel).update(
+        status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
+    )
+    if not got:
+        return token, []
+    claimed = Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
+    return token, list(claimed.only("id", "message_id", "user_id", "channel", "attempts").order_by("id"))
+
+
+def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
+    return Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.SENDING)
+
+
+def _released() -> dict:
+    return {"claim_token": None, "lease_until": None}
+
+
+def mark_sent(token: uuid.UUID, ids: Sequence[int]) -> int:
+    now = timezone.now()
+    return _held(token, ids).update(status=DeliveryStatus.SENT, sent_at=now, **_released())
+
+
+def mark_sms_sent(token: uuid.UUID, delivery_id: int, provider_id: str, segments: int | None) -> int:
+    got = _held(token, [delivery_id]).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=provider_id[:64], segments=segments,
+        provider_status="queued", **_released(),
+    )  # fmt: skip
+    if not got:
+        # A status callback overtook us and already moved the row on: keep its status, add what we know.
+        Delivery.objects.filter(pk=delivery_id, segments__isnull=True).update(segments=segments)
+    return got
+
+
+def mark_final(token: uuid.UUID, ids: Sequence[int], status: str, error_code: str = "") -> int:
+    if not ids:
+        return 0
+    return _held(token, ids).update(status=status, error_code=error_code[:40], finished_at=timezone.now(), **_released())
+
+
+def backoff_seconds(attempts: int, retry_after: float | None) -> float:
+    """Exponential (10 s, 20 s, 40 s…) with jitter so retries spread; never sooner than the provider asked."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    delay *= 1 + random.random() / 5
+    return max(delay, retry_after or 0.0)
+
+
+def mark_retry(
+    token: uuid.UUID, deliveries: Sequence[Delivery], retry_after: float | None, error_code: str
+) -> tuple[list[int], float]:
+    """Give transient failures back as pending with a backoff; those out of attempts fail.
+
+    Returns the ids to retry and their delay (the caller publishes them, or leaves them to the sweeper).
+    """
+    spent = [d.pk for d in deliveries if d.attempts >= MAX_ATTEMPTS]
+    mark_final(token, spent, DeliveryStatus.FAILED, error_code or "too_many_attempts")
+    retry = [d for d in deliveries if d.attempts < MAX_ATTEMPTS]
+    if not retry:
+        return [], 0.0
+    delay = max(backoff_seconds(d.attempts, retry_after) for d in retry)
+    when = timezone.now() + timedelta(seconds=delay)
+    dispatched = when if delay <= COUNTDOWN_MAX_SECONDS else None
+    ids = [d.pk for d in retry]
+    _held(token, ids).update(
+        status=DeliveryStatus.PENDING, not_before=when, dispatched_at=dispatched, error_code=error_code[:40],
+        **_released(),
+    )  # fmt: skip
+    return (ids if dispatched else []), delay
+
+
+def expire_stale_claims(now: datetime) -> int:
+    """Claims whose worker died: the request may have left, so never resend blindly — mark unknown.
+
+    An SMS marked unknown is still reconciled by Twilio's status callback if one comes.
+    """
+    return Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
+        status=DeliveryStatus.UNKNOWN, error_code="lease_expired", finished_at=now, **_released()
+    )

@@ -1,0 +1,47 @@
+"""Publishing tasks to the broker without ever failing the caller.
+
+The outbox row is the job: if Redis is down when a request commits, the alert is accepted anyway and the
+sweeper (notifications/sweeper.py) publishes the job later. So publishing errors are logged, never raised.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from .models import Channel
+
+log = logging.getLogger(__name__)
+
+SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
+# Fail fast when the broker is down: the sweeper is the retry.
+_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
+
+def publish_plan(message_id: int) -> bool:
+    from .tasks import plan_message
+
+    return _publish(plan_message, [message_id], countdown=None, what=f"plan message {message_id}")
+
+
+def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
+    """Publish send tasks for these deliveries in batches; returns how many tasks went out."""
+    from .tasks import send_push, send_sms
+
+    task = send_push if channel == Channel.PUSH else send_sms
+    published = 0
+    for batch in chunks(delivery_ids, SEND_BATCH):
+        published += _publish(task, [batch], countdown, what=f"{channel} x{len(batch)}")
+    return published
+
+
+def chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _publish(task: object, args: list, countdown: float | None, what: str) -> bool:
+    try:
+        task.apply_async(args, countdown=countdown, retry=True, retry_policy=_RETRY_POLICY)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller
+        log.warning("notifications: could not publish %s (%s); the sweeper will", what, type(exc).__name__)
+        return False
+    return True

@@ -1,0 +1,70 @@
+"""A member's preferences applied to one message: which channels, and not before when (quiet hours)."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .models import Channel, Message, MessageKind
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    phone: str
+    preferences: dict
+    has_device: bool  # at least one active push device
+    opted_out: bool  # the number answered STOP
+
+
+def channels_for(message: Message, who: Recipient) -> list[str]:
+    """Push to those who chose it and have a device; SMS to those who chose it or have no working device.
+
+    A member who chose push but has no active device would otherwise get nothing: SMS is the fallback
+    (when the message allows SMS and the number has not opted out).
+    """
+    prefs = who.preferences or {}
+    if not _wants_category(message, prefs):
+        return []
+    chosen = set(prefs.get("channels") or [])
+    out = []
+    if Channel.PUSH in message.channels and Channel.PUSH in chosen and who.has_device:
+        out.append(Channel.PUSH.value)
+    wants_sms = Channel.SMS in chosen or (Channel.PUSH in chosen and not who.has_device)
+    if Channel.SMS in message.channels and wants_sms and not who.opted_out and who.phone:
+        out.append(Channel.SMS.value)
+    return out
+
+
+def _wants_category(message: Message, prefs: dict) -> bool:
+    # A mayor's broadcast goes to everyone: categories filter alerts (and their follow-ups) only.
+    categories = prefs.get("categories")
+    if message.kind == MessageKind.BROADCAST or not message.category or categories is None:
+        return True
+    return message.category in categories
+
+
+def not_before(message: Message, prefs: dict, now: datetime) -> datetime | None:
+    """End of the member's quiet hours if `now` falls inside them (non-urgent messages only)."""
+    window = (prefs or {}).get("quiet_hours")
+    if message.urgent or not window:
+        return None
+    try:
+        start, end = time.fromisoformat(window["start"]), time.fromisoformat(window["end"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed window never holds an alert back
+    return quiet_until(start, end, now)
+
+
+def quiet_until(start: time, end: time, now: datetime) -> datetime | None:
+    """When the window [start, end) in Paris time ends, if `now` is inside it; it may cross midnight."""
+    local = now.astimezone(PARIS)
+    clock = local.time().replace(tzinfo=None)
+    if start == end:
+        return None
+    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=PARIS)

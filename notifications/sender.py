@@ -1,0 +1,228 @@
+"""Sending claimed deliveries through the configured transports, in batches, and recording outcomes.
+
+push: one task per ≤500 deliveries, one provider call per ≤500 device messages.
+sms: the global rate (ratelimit.py) is taken before each small claim, so a slow SMS queue holds no claims.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from . import claims, composer, ratelimit
+from .dispatch import SEND_BATCH, chunks, publish_sends
+from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut
+from .transports.base import Outcome, SendResult, get_push_backend, get_sms_backend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tally:
+    """What one delivery's device messages came to (a member may have several phones)."""
+
+    outcomes: set[Outcome] = field(default_factory=set)
+    error_code: str = ""
+    retry_after: float | None = None
+
+
+def send_push(delivery_ids: Sequence[int]) -> int:
+    """Send a batch of push deliveries; returns how many were accepted by the provider."""
+    token, claimed = claims.claim(delivery_ids, Channel.PUSH)
+    if not claimed:
+        return 0
+    messages = _messages(claimed)
+    devices = _active_devices([d.user_id for d in claimed])
+    pushes, no_device = [], []
+    for d in claimed:
+        owned = devices.get(d.user_id, [])
+        if not owned:
+            no_device.append(d)
+        pushes += [composer.push_for(messages[d.message_id], f"{d.pk}:{pk}", fcm) for pk, fcm in owned]
+    claims.mark_final(token, [d.pk for d in no_device], DeliveryStatus.FAILED, "no_device")
+    results = _call(get_push_backend().send_batch, pushes, SEND_BATCH)
+    sent = _record_push(token, claimed, results)
+    _fall_back_to_sms(no_device + _push_failed(claimed, results), messages)
+    return sent
+
+
+def _messages(deliveries: Sequence[Delivery]) -> dict[int, Message]:
+    ids = {d.message_id for d in deliveries}
+    return {m.pk: m for m in Message.objects.filter(pk__in=ids).select_related("commune", "replaces")}
+
+
+def _active_devices(user_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, user_id, token in Device.objects.filter(user_id__in=user_ids, active=True).values_list(
+        "pk", "user_id", "fcm_token"
+    ):
+        found[user_id].append((pk, token))
+    return found
+
+
+def _call(send: object, items: list, size: int) -> dict[str, SendResult]:
+    """The transport's results by key; a transport that raises leaves its batch's outcome unknown."""
+    results: dict[str, SendResult] = {}
+    for start in range(0, len(items), size):
+        batch = items[start : start + size]
+        try:
+            got = send(batch)  # type: ignore[operator]
+        except Exception as exc:
+            log.exception("notifications: transport raised %s on a batch of %s", type(exc).__name__, len(batch))
+            got = [SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="transport_error") for m in batch]
+        results.update({r.key: r for r in got})
+    return results
+
+
+def _tallies(results: dict[str, SendResult]) -> dict[int, Tally]:
+    tallies: dict[int, Tally] = defaultdict(Tally)
+    for key, result in results.items():
+        tally = tallies[int(key.split(":")[0])]
+        tally.outcomes.add(result.outcome)
+        tally.error_code = tally.error_code or result.error_code
+        if result.retry_after:
+            tally.retry_after = max(tally.retry_after or 0, result.retry_after)
+    return tallies
+
+
+def _verdict(tally: Tally) -> Outcome:
+    # One phone that got it is enough; then "maybe got it" beats retrying (no double notification).
+    for outcome in (Outcome.SENT, Outcome.UNKNOWN, Outcome.TRANSIENT):
+        if outcome in tally.outcomes:
+            return outcome
+    return Outcome.PERMANENT if tally.outcomes else Outcome.UNKNOWN
+
+
+def _record_push(token: object, claimed: list[Delivery], results: dict[str, SendResult]) -> int:
+    tallies = _tallies(results)
+    by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
+    for d in claimed:
+        if d.pk in tallies:
+            by_outcome[_verdict(tallies[d.pk])].append(d)
+    _deactivate_devices(results)
+    sent = claims.mark_sent(token, [d.pk for d in by_outcome[Outcome.SENT]])
+    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
+        for code, group in _by_code(by_outcome[outcome], tallies).items():
+            claims.mark_final(token, [d.pk for d in group], status, code)
+    _retry(token, Channel.PUSH, by_outcome[Outcome.TRANSIENT], tallies)
+    return sent
+
+
+def _by_code(deliveries: list[Delivery], tallies: dict[int, Tally]) -> dict[str, list[Delivery]]:
+    groups: dict[str, list[Delivery]] = defaultdict(list)
+    for d in deliveries:
+        groups[tallies[d.pk].error_code].append(d)
+    return groups
+
+
+def _retry(token: object, channel: str, deliveries: list[Delivery], tallies: dict[int, Tally]) -> None:
+    if not deliveries:
+        return
+    retry_after = max((tallies[d.pk].retry_after or 0 for d in deliveries), default=0) or None
+    code = next((tallies[d.pk].error_code for d in deliveries if tallies[d.pk].error_code), "transient")
+    ids, delay = claims.mark_retry(token, deliveries, retry_after, code)  # type: ignore[arg-type]
+    if ids:
+        publish_sends(channel, ids, countdown=delay)
+    log.info("notifications: %s %s deliveries retry in %.0fs", len(deliveries), channel, delay)
+
+
+def _deactivate_devices(results: dict[str, SendResult]) -> None:
+    dead: dict[str, list[int]] = defaultdict(list)
+    for key, result in results.items():
+        if result.deactivate_recipient and ":" in key:
+            dead[result.error_code or "unregistered"].append(int(key.split(":")[1]))
+    for reason, device_ids in dead.items():
+        Device.objects.filter(pk__in=device_ids, active=True).update(active=False, deactivated_reason=reason[:60])
+        log.info("notifications: %s push devices deactivated (%s)", len(device_ids), reason)
+
+
+def _push_failed(claimed: list[Delivery], results: dict[str, SendResult]) -> list[Delivery]:
+    tallies = _tallies(results)
+    return [d for d in claimed if d.pk in tallies and _verdict(tallies[d.pk]) == Outcome.PERMANENT]
+
+
+def _fall_back_to_sms(deliveries: list[Delivery], messages: dict[int, Message]) -> None:
+    """Members whose push failed for good and who have no active device left get the SMS instead.
+
+    They chose push (or they would have an SMS row already): with no working phone app, an SMS is the
+    only way the alert reaches them, as the planner does for members without a device. The number's
+    opt-out is checked at send time; the unique constraint keeps this idempotent.
+    """
+    candidates = [d for d in deliveries if Channel.SMS in messages[d.message_id].channels]
+    if not candidates:
+        return
+    still_reachable = set(
+        Device.objects.filter(user_id__in=[d.user_id for d in candidates], active=True).values_list("user_id", flat=True)
+    )
+    rows = [
+        Delivery(message_id=d.message_id, user_id=d.user_id, channel=Channel.SMS)
+        for d in candidates
+        if d.user_id not in still_reachable
+    ]
+    if not rows:
+        return
+    with transaction.atomic():
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        ids = list(
+            Delivery.objects.filter(claims.due(), channel=Channel.SMS, message_id__in={r.message_id for r in rows},
+                                    user_id__in=[r.user_id for r in rows], dispatched_at__isnull=True)
+            .values_list("pk", flat=True)
+        )  # fmt: skip
+        Delivery.objects.filter(pk__in=ids).update(dispatched_at=claims.timezone.now())
+        transaction.on_commit(lambda: publish_sends(Channel.SMS, ids))
+    log.info("notifications: %s members fall back to SMS (no working device)", len(ids))
+
+
+def send_sms(delivery_ids: Sequence[int]) -> int:
+    """Send SMS deliveries a few at a time, each group under the global rate; returns how many went."""
+    sent = 0
+    for group in chunks(list(delivery_ids), ratelimit.largest_burst()):
+        due = list(Delivery.objects.filter(claims.due(), pk__in=group, channel=Channel.SMS).values_list("pk", flat=True))
+        if not due:
+            continue  # already handled by another task: spend no rate on it
+        if not ratelimit.acquire(len(due)):
+            log.warning("notifications: SMS rate not granted in time; %s deliveries left pending", len(due))
+            continue
+        sent += _send_sms_group(due)
+    return sent
+
+
+def _send_sms_group(ids: list[int]) -> int:
+    token, claimed = claims.claim(ids, Channel.SMS)
+    if not claimed:
+        return 0
+    messages = _messages(claimed)
+    phones = dict(
+        Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "user__phone")
+    )
+    phones = {pk: str(phone) for pk, phone in phones.items() if phone}
+    opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
+    blocked = [d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones]
+    claims.mark_final(token, blocked, DeliveryStatus.CANCELLED, "opted_out")
+    texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
+    outgoing = [d for d in claimed if d.pk not in set(blocked)]
+    sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
+    results = _call(get_sms_backend().send_batch, sms, len(sms) or 1)
+    return _record_sms(token, outgoing, results, {d.pk: texts[d.message_id] for d in outgoing}, phones)
+
+
+def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],
+                texts: dict[int, str], phones: dict[int, str]) -> int:  # fmt: skip
+    sent, transient, tallies = 0, [], {}
+    for d in outgoing:
+        result = results.get(d.key) or SendResult(key=d.key, outcome=Outcome.UNKNOWN, error_code="no_result")
+        segments = result.segments or composer.sms_segments(texts[d.pk])
+        if result.outcome == Outcome.SENT:
+            sent += claims.mark_sms_sent(token, d.pk, result.provider_id, segments)  # type: ignore[arg-type]
+        elif result.outcome == Outcome.TRANSIENT:
+            transient.append(d)
+            tallies[d.pk] = Tally({result.outcome}, result.error_code, result.retry_after)
+        else:
+            status = DeliveryStatus.UNKNOWN if result.outcome == Outcome.UNKNOWN else DeliveryStatus.FAILED
+            claims.mark_final(token, [d.pk], status, result.error_code)  # type: ignore[arg-type]
+            if result.deactivate_recipient:
+                SmsOptOut.objects.get_or_create(phone=phones[d.pk])
+    _retry(token, Channel.SMS, transient, tallies)
+    return sent

@@ -1,0 +1,97 @@
+"""The notifications app's entry points for other apps: enqueue a message, report on its deliveries.
+
+Where an alert goes: alerts.services (approve) → message_enqueue (this module: the outbox row, same
+transaction) → tasks.plan_message after commit → planner (who gets what) → sender (transports) → Delivery.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from communes.models import Commune
+
+from .dispatch import publish_plan
+from .models import Channel, Delivery, DeliveryStatus, Message, MessageKind, MessageStatus
+
+ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
+
+
+def message_enqueue(
+    *,
+    commune: Commune,
+    kind: str,
+    title: str,
+    body: str,
+    urgent: bool = False,
+    category: str | None = None,
+    neighbourhood_ids: list[int] | None = None,
+    channels: list[str] | None = None,
+    exclude_user_id: int | None = None,
+    source_type: str = "",
+    source_id: int | None = None,
+    replaces: Message | None = None,
+) -> Message:
+    """Write the outbox row in the caller's transaction; planning starts once it commits."""
+    if kind not in MessageKind.values:
+        raise ValueError(f"unknown message kind {kind!r}")
+    wanted = [c for c in ALL_CHANNELS if channels is None or c in channels]
+    message = Message.objects.create(
+        commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
+        neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
+        exclude_user_id=exclude_user_id, source_type=source_type, source_id=source_id, replaces=replaces,
+    )  # fmt: skip
+    if replaces is not None:
+        cancel_unsent(replaces)
+    transaction.on_commit(lambda: publish_plan(message.pk))
+    return message
+
+
+@transaction.atomic
+def cancel_unsent(message: Message) -> int:
+    """A follow-up replaces `message`: what has not gone yet never will. Returns deliveries cancelled."""
+    # Locking the message row serialises with a planner batch (which locks it too): either the batch
+    # committed first and its rows are cancelled here, or it sees the message cancelled and stops.
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    if locked.status in (MessageStatus.QUEUED, MessageStatus.PLANNING):
+        Message.objects.filter(pk=locked.pk).update(status=MessageStatus.CANCELLED, lease_until=None)
+    return Delivery.objects.filter(message_id=locked.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, finished_at=timezone.now()
+    )
+
+
+def message_for_source(source_type: str, source_id: int) -> Message | None:
+    """The latest message sent for a source (e.g. an alert); follow-ups are their own source-less rows."""
+    return (
+        Message.objects.filter(source_type=source_type, source_id=source_id)
+        .exclude(kind=MessageKind.FOLLOWUP)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def message_report(message: Message) -> dict:
+    """Counts for GET /alerts/{id}/deliveries.
+
+    `sent` counts what the provider accepted (including what it later confirmed as delivered),
+    `delivered` only what it confirmed (SMS status callbacks; FCM never confirms), `failed` final
+    failures, `unknown` sends whose outcome is not known (timeout after the request left),
+    `pending` what is still to go (held by quiet hours, waiting for a retry, or in flight).
+    """
+    rows = Delivery.objects.filter(message=message).values("channel", "status").annotate(n=Count("id"))
+    counts = {(row["channel"], row["status"]): row["n"] for row in rows}
+    report: dict = {"recipients": _recipients(message), "pending": 0}
+    for channel in ALL_CHANNELS:
+        got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
+        report[channel] = {
+            "sent": got[DeliveryStatus.SENT] + got[DeliveryStatus.DELIVERED],
+            "delivered": got[DeliveryStatus.DELIVERED],
+            "failed": got[DeliveryStatus.FAILED],
+            "unknown": got[DeliveryStatus.UNKNOWN],
+        }
+        report["pending"] += got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING]
+    return report
+
+
+def _recipients(message: Message) -> int:
+    live = ~Q(status=DeliveryStatus.CANCELLED)
+    return Delivery.objects.filter(live, message=message).values("user_id").distinct().count()

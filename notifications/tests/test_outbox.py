@@ -1,0 +1,175 @@
+"""The outbox: enqueue in the caller's transaction, plan after commit, sweep what never ran, report."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from conftest import Town
+from notifications import claims, planner, sweeper, tasks
+from notifications.models import ConsoleMessage, Delivery, DeliveryStatus, Message, MessageStatus
+from notifications.services import message_enqueue, message_for_source, message_report
+
+from .helpers import member, message
+from .recording import transports_fixture  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("transports")
+
+
+def enqueue(town: Town, **fields: object) -> Message:
+    values = {"kind": "alert", "title": "Cambriolage", "body": "Maison visitée.", "category": "cambriolage",
+              "source_type": "alert", "source_id": 7, **fields}  # fmt: skip
+    with transaction.atomic():
+        return message_enqueue(commune=town.commune, **values)
+
+
+def test_it_fans_out_once_the_transaction_commits(saint_paul: Town, transports, django_capture_on_commit_callbacks) -> None:
+    push, sms = transports
+    users = [member(saint_paul.commune) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        msg = enqueue(saint_paul, exclude_user_id=saint_paul.resident.pk)
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.PLANNED
+    assert sorted(m.token for m in push.sent) == sorted(u.devices.get().fcm_token for u in users)
+    # The personas chose push and SMS but have no device: SMS, the reporter excepted.
+    assert len(sms.sent) == 3
+
+
+def test_it_writes_nothing_to_the_broker_when_the_caller_rolls_back(
+    saint_paul: Town, transports, django_capture_on_commit_callbacks
+) -> None:
+    member(saint_paul.commune)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                message_enqueue(commune=saint_paul.commune, kind="broadcast", title="t", body="b")
+                raise RuntimeError("the approval failed")
+        except RuntimeError:
+            pass
+    assert callbacks == [] and not Message.objects.exists()
+
+
+def test_it_accepts_the_message_when_the_broker_is_down_and_the_sweeper_sends_it(
+    saint_paul: Town, transports, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as down:
+        down.setattr(tasks.plan_message, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            msg = enqueue(saint_paul)  # no exception reaches the caller
+    msg.refresh_from_db()
+    assert msg.status == MessageStatus.QUEUED and push.calls == []
+    sweeper.sweep()  # too soon: the after-commit task may still be on its way
+    assert Message.objects.get(pk=msg.pk).status == MessageStatus.QUEUED
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)), django_capture_on_commit_callbacks(execute=True):
+        assert sweeper.sweep()["plans"] == 1
+    assert Message.objects.get(pk=msg.pk).status == MessageStatus.PLANNED
+    assert len(push.sent) == 1
+
+
+def test_it_plans_again_when_the_planner_died(saint_paul: Town, transports, django_capture_on_commit_callbacks) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    assert planner.claim_planning(msg.pk)  # a worker took the job, then died
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)), django_capture_on_commit_callbacks(execute=True):
+        sweeper.sweep()
+    assert Message.objects.get(pk=msg.pk).status == MessageStatus.PLANNED
+    assert len(push.sent) == 1
+
+
+def test_it_marks_claims_of_dead_workers_unknown_and_never_resends_them(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    ids = list(Delivery.objects.filter(message=msg, channel="push").values_list("pk", flat=True))
+    claims.claim(ids, "push")  # the worker dies here
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert sweeper.sweep()["expired_claims"] == 1
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
+    assert push.calls == []
+
+
+def test_it_publishes_held_deliveries_when_quiet_hours_end(
+    saint_paul: Town, transports, django_capture_on_commit_callbacks
+) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    later = timezone.now() + timedelta(hours=2)
+    Delivery.objects.filter(message=msg).update(not_before=later, dispatched_at=None)
+    assert sweeper.sweep()["published"] == 0
+    with time_machine.travel(later + timedelta(seconds=1)), django_capture_on_commit_callbacks(execute=True):
+        assert sweeper.sweep()["published"] == 2  # one push task, one SMS task
+    assert len(push.sent) == 1
+
+
+def test_it_cancels_what_has_not_gone_when_a_follow_up_replaces_it(
+    saint_paul: Town, transports, django_capture_on_commit_callbacks
+) -> None:
+    member(saint_paul.commune)
+    sleeper = member(saint_paul.commune)
+    original = message(saint_paul.commune)
+    planner.plan(original.pk)
+    # The sleeper's quiet hours hold the original back: it has not gone when the follow-up comes.
+    Delivery.objects.filter(message=original, user=sleeper).update(not_before=timezone.now() + timedelta(hours=3))
+    awake_ids = list(Delivery.objects.filter(message=original, not_before__isnull=True).values_list("pk", flat=True))
+    Delivery.objects.filter(pk__in=awake_ids).update(status=DeliveryStatus.SENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        followup = enqueue(saint_paul, kind="followup", title="Fin d'alerte", body="Fausse alerte.", replaces=original)
+    held = Delivery.objects.get(message=original, user=sleeper)
+    assert held.status == DeliveryStatus.CANCELLED
+    assert set(Delivery.objects.filter(pk__in=awake_ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}
+    assert Delivery.objects.filter(message=followup).exists()
+
+
+def test_it_cancels_the_planning_of_a_message_replaced_before_it_ran(saint_paul: Town, transports) -> None:
+    original = message(saint_paul.commune)
+    with transaction.atomic():
+        message_enqueue(commune=saint_paul.commune, kind="followup", title="Erratum", body="b", replaces=original)
+    assert Message.objects.get(pk=original.pk).status == MessageStatus.CANCELLED
+    assert planner.plan(original.pk) == 0
+    assert not Delivery.objects.filter(message=original).exists()
+
+
+def test_it_reports_deliveries_by_channel_and_status(saint_paul: Town) -> None:
+    msg = message(saint_paul.commune)
+    people = [saint_paul.mayor, saint_paul.referent, saint_paul.resident, saint_paul.resident2]
+    statuses = ["sent", "delivered", "failed", "pending"]
+    for user, status in zip(people, statuses, strict=True):
+        Delivery.objects.create(message=msg, user=user, channel="sms", status=status)
+        Delivery.objects.create(message=msg, user=user, channel="push", status="sent")
+    assert message_report(msg) == {
+        "recipients": 4,
+        "push": {"sent": 4, "delivered": 0, "failed": 0, "unknown": 0},
+        "sms": {"sent": 2, "delivered": 1, "failed": 1, "unknown": 0},
+        "pending": 1,
+    }
+
+
+def test_it_finds_the_message_of_a_source(saint_paul: Town) -> None:
+    original = message(saint_paul.commune, source_id=99)
+    message(saint_paul.commune, source_id=99, kind="followup", replaces=original)
+    assert message_for_source("alert", 99) == original
+    assert message_for_source("alert", 100) is None
+
+
+def test_it_purges_deliveries_and_console_messages_after_the_retention(saint_paul: Town) -> None:
+    msg = message(saint_paul.commune)
+    old = Delivery.objects.create(message=msg, user=saint_paul.mayor, channel="sms", status="sent")
+    Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+    recent = Delivery.objects.create(message=msg, user=saint_paul.resident, channel="sms", status="sent")
+    ConsoleMessage.objects.create(channel="sms", recipient="+33600000000", body="x")
+    ConsoleMessage.objects.update(created_at=timezone.now() - timedelta(days=91))
+    assert tasks.purge_old_deliveries() == 2
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -1,0 +1,190 @@
+"""Claiming and sending: never twice, retries with backoff, permanent failures, what the provider gets."""
+
+import itertools
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from conftest import Town
+from notifications import claims, gsm, planner, sender
+from notifications.models import Delivery, DeliveryStatus, Device, SmsOptOut
+from notifications.transports.base import Outcome, SendResult
+
+from .helpers import member, message
+from .recording import transports_fixture  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.usefixtures("transports")
+
+
+def planned_ids(msg, channel: str, user=None) -> list[int]:
+    planner.plan(msg.pk)
+    rows = Delivery.objects.filter(message=msg, channel=channel).order_by("pk")
+    if user is not None:
+        rows = rows.filter(user=user)
+    return list(rows.values_list("pk", flat=True))
+
+
+def test_it_sends_each_delivery_once_when_the_task_runs_twice(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    users = [member(saint_paul.commune) for _ in range(3)]
+    ids = planned_ids(message(saint_paul.commune), "push")
+    assert sender.send_push(ids) == 3
+    assert sender.send_push(ids) == 0
+    assert len(push.calls) == 1
+    assert sorted(m.token for m in push.sent) == sorted(f"token-{u.pk}-{'x' * 20}" for u in users)
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_it_pushes_title_body_alert_id_and_collapse_key(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune, urgent=True)
+    sender.send_push(planned_ids(msg, "push"))
+    sent = push.sent[0]
+    assert (sent.title, sent.body, sent.urgent) == (msg.title, msg.body, True)
+    assert sent.data["alert_id"] == "42"
+    assert sent.collapse_key == "alert-42"
+
+
+def test_it_sends_every_device_of_a_member(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    user = member(saint_paul.commune)
+    Device.objects.create(user=user, fcm_token="second-phone-token", platform="ios")
+    sender.send_push(planned_ids(message(saint_paul.commune), "push"))
+    assert len(push.sent) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_only_one_of_two_concurrent_claims_take_a_delivery(
+    saint_paul: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planner, "publish_sends", lambda *a, **k: 0)  # the threads below do the sending
+    for _ in range(40):
+        member(saint_paul.commune)
+    ids = planned_ids(message(saint_paul.commune), "push")
+    barrier, got = threading.Barrier(2), []
+
+    def take() -> None:
+        barrier.wait()
+        got.append([d.pk for d in claims.claim(ids, "push")[1]])
+        connection.close()
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not set(got[0]) & set(got[1])
+    assert sorted(got[0] + got[1]) == ids
+
+
+def test_it_retries_transient_failures_with_backoff(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.TRANSIENT, error_code="503", retry_after=120)
+    ids = planned_ids(message(saint_paul.commune), "push")
+    with time_machine.travel(timezone.now(), tick=False):
+        sender.send_push(ids)
+        row = Delivery.objects.get(pk=ids[0])
+        assert (row.status, row.attempts, row.error_code) == (DeliveryStatus.PENDING, 1, "503")
+        assert row.not_before == timezone.now() + timedelta(seconds=120)  # the provider's Retry-After wins
+        assert sender.send_push(ids) == 0  # not due yet: no second call
+    assert len(push.calls) == 1
+
+
+def test_it_gives_up_after_too_many_attempts(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.TRANSIENT, error_code="500")
+    ids = planned_ids(message(saint_paul.commune), "push")
+    for attempt in range(claims.MAX_ATTEMPTS):
+        with time_machine.travel(timezone.now() + timedelta(hours=attempt + 1), tick=False):
+            sender.send_push(ids)
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, claims.MAX_ATTEMPTS)
+    assert len(push.calls) == claims.MAX_ATTEMPTS
+
+
+def test_it_grows_the_backoff_exponentially() -> None:
+    delays = [claims.backoff_seconds(n, None) for n in (1, 2, 3, 4)]
+    assert all(b > a for a, b in itertools.pairwise(delays))
+    assert 10 <= delays[0] <= 12
+    assert claims.backoff_seconds(1, 300) == 300
+
+
+def test_it_deactivates_unregistered_devices_and_falls_back_to_sms(saint_paul: Town, transports) -> None:
+    push, sms = transports
+    user = member(saint_paul.commune, channels=["push"])
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.PERMANENT, error_code="UNREGISTERED",
+                                       deactivate_recipient=True)  # fmt: skip
+    msg = message(saint_paul.commune)
+    sender.send_push(planned_ids(msg, "push"))
+    device = user.devices.get()
+    assert (device.active, device.deactivated_reason) == (False, "UNREGISTERED")
+    assert Delivery.objects.get(message=msg, user=user, channel="push").status == DeliveryStatus.FAILED
+    fallback = Delivery.objects.get(message=msg, user=user, channel="sms")
+    sender.send_sms([fallback.pk])
+    assert [m.to for m in sms.sent] == [str(user.phone)]
+
+
+def test_it_never_resends_an_unknown_outcome(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="timeout")
+    ids = planned_ids(message(saint_paul.commune), "push")
+    sender.send_push(ids)
+    sender.send_push(ids)
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
+    assert len(push.calls) == 1
+
+
+def test_it_sends_sms_in_one_gsm7_segment_and_records_it(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    texter = member(saint_paul.commune, channels=["sms"])
+    msg = message(saint_paul.commune, title="Véhicule suspect", body="Une camionnette blanche « rôde » " * 10)
+    ids = planned_ids(msg, "sms", texter)
+    assert sender.send_sms(ids) == 1
+    text = sms.sent[0].body
+    assert sms.sent[0].to == str(texter.phone)
+    assert gsm.is_gsm7(text) and gsm.segments(text) == 1
+    assert text.startswith("Vigilants Saint-Paul-de-Vence : Véhicule suspect - Une camionnette blanche \" rode \"")
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.segments, row.provider_id) == (DeliveryStatus.SENT, 1, f"SM{ids[0]}")
+
+
+def test_it_opts_a_number_out_when_twilio_says_21610(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    texter = member(saint_paul.commune, channels=["sms"])
+    sms.script = lambda m: SendResult(key=m.key, outcome=Outcome.PERMANENT, error_code="21610",
+                                      deactivate_recipient=True)  # fmt: skip
+    ids = planned_ids(message(saint_paul.commune), "sms", texter)
+    sender.send_sms(ids)
+    assert SmsOptOut.objects.filter(phone=str(texter.phone)).exists()
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.FAILED
+
+
+def test_it_cancels_sms_to_a_number_that_opted_out_after_planning(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    texter = member(saint_paul.commune, channels=["sms"])
+    ids = planned_ids(message(saint_paul.commune), "sms", texter)
+    SmsOptOut.objects.create(phone=str(texter.phone))
+    sender.send_sms(ids)
+    assert sms.sent == []
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.CANCELLED
+
+
+def test_it_marks_a_batch_unknown_when_the_transport_raises(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+
+    def boom(m: object) -> SendResult:
+        raise RuntimeError("socket closed")
+
+    push.script = boom
+    ids = planned_ids(message(saint_paul.commune), "push")
+    sender.send_push(ids)
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN

@@ -28,7 +28,7 @@ class RecordedRequest:
     method: str
     path: str  # without the query string
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case (HTTP header names are case-insensitive)
     form: dict[str, str] | None = None  # form-encoded bodies (Twilio, the token endpoint)
     json: Any = None  # JSON bodies (FCM)
     at: float = field(default_factory=time.time)
@@ -191,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         provider.count += 1
         if provider.record:
             provider.requests.append(RecordedRequest(
-                "POST", path, dict(urllib.parse.parse_qsl(query)), dict(self.headers.items()), form, body))
+                "POST", path, dict(urllib.parse.parse_qsl(query)), {k.lower(): v for k, v in self.headers.items()}, form, body))
         status, payload, headers = self._route(provider, path, form or {}, body)
         if provider.latency:
             time.sleep(provider.latency)

@@ -32,7 +32,7 @@ def test_it_posts_one_form_per_sms_with_basic_auth(twilio_settings, fake_provide
          "StatusCallback": f"{PUBLIC_BASE_URL}/api/v1/webhooks/twilio/status?d=d-2"},
     ]
     expected_auth = base64.b64encode(f"{FAKE_ACCOUNT_SID}:{FAKE_AUTH_TOKEN}".encode()).decode()
-    assert fake_provider.requests[0].headers["Authorization"] == f"Basic {expected_auth}"
+    assert fake_provider.requests[0].headers["authorization"] == f"Basic {expected_auth}"
     assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT]
     assert [r.key for r in results] == ["d-1", "d-2"]
     assert all(r.provider_id.startswith("SM") and len(r.provider_id) == 34 for r in results)
@@ -42,9 +42,9 @@ def test_it_posts_one_form_per_sms_with_basic_auth(twilio_settings, fake_provide
 def test_it_reuses_one_connection(twilio_settings, fake_provider):
     send(*[SmsMessage(f"d-{i}", "+33612345678", "x") for i in range(3)])
 
-    ports = {r.headers.get("Host") for r in fake_provider.requests}
+    ports = {r.headers.get("host") for r in fake_provider.requests}
     assert len(ports) == 1
-    assert fake_provider.requests[-1].headers.get("Connection", "keep-alive").lower() == "keep-alive"
+    assert fake_provider.requests[-1].headers.get("connection", "keep-alive").lower() == "keep-alive"
 
 
 def test_it_uses_the_messaging_service_and_validity_period(twilio_settings, fake_provider):

@@ -1,0 +1,191 @@
+"""The FCM backend, through firebase-admin, against the fake provider: what goes on the wire."""
+
+import json
+import socket
+
+import pytest
+from firebase_admin import messaging
+
+from notifications.checks import check_providers
+from notifications.fakeprovider import write_service_account
+from notifications.transports import fcm_push
+from notifications.transports.base import Outcome, PushMessage, get_push_backend
+
+PROJECT = "vigilants-fake"
+SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
+
+
+def push(token: str = "tok-1", **overrides: object) -> PushMessage:  # noqa: S107 (a fake token)
+    fields = {"key": "d-1", "token": token, "title": "Cambriolage", "body": "Rue des Remparts",
+              "data": {"alert": "42"}, "collapse_key": "alert-42", "urgent": False}
+    fields.update(overrides)
+    return PushMessage(**fields)  # type: ignore[arg-type]
+
+
+def send(*messages: PushMessage) -> list:
+    return get_push_backend().send_batch(messages)
+
+
+def test_it_sends_http_v1_json_with_a_token_from_the_token_endpoint(fcm_settings, fake_provider):
+    (result,) = send(push())
+
+    token_request, send_request = fake_provider.requests
+    assert token_request.path == "/token"
+    assert token_request.form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert send_request.path == SEND_PATH
+    assert send_request.headers["authorization"].removeprefix("Bearer ") in fake_provider.issued_tokens
+    assert send_request.json == {"message": {
+        "token": "tok-1",
+        "notification": {"title": "Cambriolage", "body": "Rue des Remparts"},
+        "data": {"alert": "42"},
+        "android": {"collapse_key": "alert-42", "priority": "normal"},
+        "apns": {"headers": {"apns-priority": "5", "apns-collapse-id": "alert-42"}},
+        "webpush": {"headers": {"Urgency": "normal"}},
+    }}
+    assert result.outcome == Outcome.SENT
+    assert result.provider_id.startswith(f"projects/{PROJECT}/messages/")
+
+
+def test_it_sends_urgent_pushes_at_high_priority(fcm_settings, fake_provider):
+    send(push(urgent=True))
+
+    (message,) = fake_provider.pushes()
+    assert message["android"]["priority"] == "high"
+    assert message["apns"]["headers"]["apns-priority"] == "10"
+    assert message["webpush"]["headers"]["Urgency"] == "high"
+
+
+def test_it_asks_for_a_token_once_for_many_messages(fcm_settings, fake_provider):
+    results = send(*[push(f"tok-{i}", key=f"d-{i}") for i in range(20)])
+
+    assert [r.key for r in results] == [f"d-{i}" for i in range(20)]
+    assert all(r.outcome == Outcome.SENT for r in results)
+    assert sorted(m["token"] for m in fake_provider.pushes()) == sorted(f"tok-{i}" for i in range(20))
+    assert [r.path for r in fake_provider.requests].count("/token") <= 1
+
+
+def test_it_splits_batches_of_more_than_500(fcm_settings, fake_provider):
+    results = send(*[push(f"tok-{i}", key=f"d-{i}") for i in range(501)])
+
+    assert len(results) == 501
+    assert all(r.outcome == Outcome.SENT for r in results)
+    assert len(fake_provider.pushes()) == 501
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [("fail-unregistered-1", "UNREGISTERED"), ("fail-sender-mismatch-1", "SENDER_ID_MISMATCH"),
+     ("fail-invalid-1", "INVALID_TOKEN")],
+)
+def test_it_deactivates_dead_tokens(fcm_settings, fake_provider, token, code):
+    ok, dead = send(push("tok-ok", key="d-ok"), push(token, key="d-dead"))
+
+    assert ok.outcome == Outcome.SENT
+    assert (dead.key, dead.outcome, dead.error_code, dead.deactivate_recipient) == ("d-dead", Outcome.PERMANENT, code, True)
+
+
+def test_it_retries_later_on_quota_exceeded_honouring_retry_after(fcm_settings, fake_provider):
+    fake_provider.fail(429, service="fcm", count=1, retry_after=9)
+
+    (result,) = send(push())
+
+    assert (result.outcome, result.error_code, result.retry_after) == (Outcome.TRANSIENT, "QUOTA_EXCEEDED", 9.0)
+    assert not result.deactivate_recipient
+
+
+def test_it_retries_later_on_a_quota_token(fcm_settings, fake_provider):
+    (result,) = send(push("fail-quota-1"))
+
+    assert (result.outcome, result.error_code, result.retry_after) == (Outcome.TRANSIENT, "QUOTA_EXCEEDED", 1.0)
+
+
+@pytest.mark.parametrize(("token", "code"), [("fail-unavailable-1", "UNAVAILABLE"), ("fail-internal-1", "INTERNAL")])
+def test_it_retries_later_on_server_errors_after_one_quick_retry(fcm_settings, fake_provider, token, code):
+    (result,) = send(push(token))
+
+    assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, code)
+    assert result.retry_after is not None
+    assert len(fake_provider.pushes()) == 2  # the SDK's 4 retries with backoff are limited to one
+
+
+def test_it_gets_through_a_single_flap(fcm_settings, fake_provider):
+    send(push())  # the token first
+    fake_provider.fail(503, service="fcm", count=1)
+
+    (result,) = send(push())
+
+    assert result.outcome == Outcome.SENT
+
+
+def test_it_reports_a_read_timeout_as_unknown_and_does_not_resend(fcm_settings, fake_provider):
+    fake_provider.configure(slow_seconds=1.5)
+
+    (result,) = send(push("fail-slow-1"))
+
+    assert (result.outcome, result.error_code) == (Outcome.UNKNOWN, "network")
+    assert len(fake_provider.pushes()) == 1
+
+
+def test_it_keeps_the_batch_when_the_token_endpoint_is_down(fcm_settings, fake_provider, tmp_path):
+    # Its own service account, hence its own app: the broken credential is not shared with other tests.
+    fcm_settings.FIREBASE_CREDENTIALS = str(write_service_account(tmp_path / "sa.json", fake_provider.url))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    credential = get_push_backend()._messaging()._credential
+    credential._token_uri, credential.token = f"{dead}/token", None  # the token must be renewed, and cannot
+
+    results = send(push("tok-1", key="d-1"), push("tok-2", key="d-2"))
+
+    assert [(r.outcome, r.error_code) for r in results] == [(Outcome.TRANSIENT, "auth")] * 2
+    assert fake_provider.pushes() == []
+
+
+def test_it_reports_a_refused_connection_as_transient(fcm_settings, fake_provider, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        fcm_settings.FCM_API_BASE_URL = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    (result,) = send(push())
+
+    assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "network")
+
+
+def test_it_refuses_data_that_is_not_text_without_sending_the_rest_twice(fcm_settings, fake_provider):
+    bad, good = send(push("tok-bad", key="d-bad", data={"alert": 42}), push("tok-good", key="d-good"))
+
+    assert (bad.outcome, bad.error_code) == (Outcome.PERMANENT, "not_encodable")
+    assert good.outcome == Outcome.SENT
+    assert [m["token"] for m in fake_provider.pushes()] == ["tok-good"]
+
+
+def test_it_canary_the_sdk_still_keeps_the_fcm_url_where_we_override_it(fcm_settings, fake_provider):
+    """If this fails, firebase-admin moved its FCM URL: pushes would go to Google, not FCM_API_BASE_URL."""
+    assert messaging._MessagingService.FCM_URL == fcm_push.SDK_FCM_URL
+    service = get_push_backend()._messaging()
+    assert service._fcm_url == f"{fake_provider.url}{SEND_PATH}"
+    send(push())
+    assert fake_provider.pushes()  # the SDK's send path reads the overridden attribute
+
+
+def test_it_fails_loudly_if_the_sdk_moves_the_url(monkeypatch):
+    monkeypatch.setattr(messaging._MessagingService, "FCM_URL", "https://fcm.googleapis.com/v2/{0}:send")
+
+    with pytest.raises(RuntimeError, match="moved its FCM URL"):
+        fcm_push.point_at(object.__new__(messaging._MessagingService), "http://127.0.0.1:1")
+
+
+def test_it_reports_missing_or_unreadable_credentials_at_start_up(fcm_settings, tmp_path):
+    fcm_settings.FIREBASE_CREDENTIALS = ""
+    assert [e.id for e in check_providers()] == ["notifications.E003"]
+
+    fcm_settings.FIREBASE_CREDENTIALS = str(tmp_path / "missing.json")
+    assert [e.id for e in check_providers()] == ["notifications.E004"]
+
+    (tmp_path / "other.json").write_text(json.dumps({"type": "authorized_user"}))
+    fcm_settings.FIREBASE_CREDENTIALS = str(tmp_path / "other.json")
+    assert [e.id for e in check_providers()] == ["notifications.E004"]
+
+
+def test_it_accepts_a_service_account_file(fcm_settings):
+    assert check_providers() == []

@@ -1,0 +1,64 @@
+"""The embedded default, like Django's console email backend: what would be sent goes to stdout and to
+ConsoleMessage rows (shown in the admin). Written straight to sys.stdout, not logged: the logging
+configuration masks phone numbers, and a developer needs to read the sign-in code and its recipient.
+"""
+
+import itertools
+import sys
+import threading
+from collections.abc import Sequence
+
+from notifications.gsm import segments
+from notifications.models import ConsoleMessage
+
+from .base import Outcome, PushMessage, SendResult, SmsMessage
+
+_SEPARATOR = "-" * 79
+_TITLE_MAX = ConsoleMessage._meta.get_field("title").max_length or 200
+_KEY_MAX = ConsoleMessage._meta.get_field("key").max_length or 64
+_fallback_ids = itertools.count(1)
+
+
+class _ConsoleBackend:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one block per message on stdout, even from several threads
+
+    def _write(self, blocks: list[str]) -> None:
+        with self._lock:
+            sys.stdout.write("".join(f"{block}\n{_SEPARATOR}\n" for block in blocks))
+            sys.stdout.flush()
+
+    @staticmethod
+    def _results(keys: list[str], rows: list[ConsoleMessage], extra: list[dict]) -> list[SendResult]:
+        # bulk_create returns primary keys on PostgreSQL and SQLite >= 3.35; a counter otherwise.
+        return [SendResult(key, Outcome.SENT, provider_id=f"console-{row.pk or next(_fallback_ids)}", **more)
+                for key, row, more in zip(keys, rows, extra, strict=True)]
+
+
+class ConsoleSmsBackend(_ConsoleBackend):
+    def send_batch(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
+        rows = ConsoleMessage.objects.bulk_create(
+            ConsoleMessage(channel=ConsoleMessage.Channel.SMS, recipient=m.to, body=m.body, key=m.key[:_KEY_MAX])
+            for m in messages
+        )
+        counts = [segments(m.body) for m in messages]
+        self._write([f"SMS to {m.to} [{m.key}, {n} segment(s)]\n{m.body}" for m, n in zip(messages, counts, strict=True)])
+        return self._results([m.key for m in messages], rows, [{"segments": n} for n in counts])
+
+
+class ConsolePushBackend(_ConsoleBackend):
+    def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]:
+        rows = ConsoleMessage.objects.bulk_create(
+            ConsoleMessage(channel=ConsoleMessage.Channel.PUSH, recipient=m.token, title=m.title[:_TITLE_MAX],
+                           body=m.body, key=m.key[:_KEY_MAX])
+            for m in messages
+        )
+        self._write([_push_block(m) for m in messages])
+        return self._results([m.key for m in messages], rows, [{} for _ in messages])
+
+
+def _push_block(message: PushMessage) -> str:
+    flags = ", urgent" if message.urgent else ""
+    collapse = f", collapse {message.collapse_key}" if message.collapse_key else ""
+    return (f"Push to device {message.token[:12]}... [{message.key}{flags}{collapse}] data={message.data}\n"
+            f"{message.title}\n{message.body}")

@@ -1,0 +1,134 @@
+"""Twilio's webhooks: signatures, forward-only statuses, STOP / ARRÊT / START with a TwiML answer."""
+
+import pytest
+from django.test import Client
+from twilio.request_validator import RequestValidator
+
+from conftest import Town
+from notifications.models import Delivery, DeliveryStatus, SmsOptOut
+
+from .helpers import message
+
+TOKEN = "twilio-test-auth-token"
+BASE = "https://vigilants.example.fr"
+STATUS = "/api/v1/webhooks/twilio/status"
+INBOUND = "/api/v1/webhooks/twilio/inbound"
+
+
+@pytest.fixture(autouse=True)
+def _twilio(settings: object) -> None:
+    settings.TWILIO_AUTH_TOKEN = TOKEN  # type: ignore[attr-defined]
+    settings.PUBLIC_BASE_URL = BASE  # type: ignore[attr-defined]
+
+
+def post(path: str, params: dict[str, str], signature: str | None = "good") -> object:
+    if signature == "good":
+        signature = RequestValidator(TOKEN).compute_signature(BASE + path, params)
+    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature is not None else {}
+    return Client().post(path, params, **headers)
+
+
+@pytest.fixture
+def delivery(saint_paul: Town) -> Delivery:
+    return Delivery.objects.create(
+        message=message(saint_paul.commune), user=saint_paul.resident, channel="sms", status="sent",
+        provider_id="SM0001", provider_status="queued",
+    )  # fmt: skip
+
+
+def callback(d: Delivery, status: str, **extra: str) -> object:
+    return post(f"{STATUS}?d={d.pk}", {"MessageSid": "SM0001", "MessageStatus": status, **extra})
+
+
+def test_it_records_a_signed_status_callback(delivery: Delivery) -> None:
+    assert callback(delivery, "delivered").status_code == 204
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_status) == (DeliveryStatus.DELIVERED, "delivered")
+    assert delivery.finished_at is not None
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl"])
+def test_it_refuses_a_bad_or_missing_signature_and_changes_nothing(delivery: Delivery, signature: str | None) -> None:
+    response = post(f"{STATUS}?d={delivery.pk}", {"MessageSid": "SM0001", "MessageStatus": "failed"}, signature)
+    assert response.status_code == 403
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_status) == (DeliveryStatus.SENT, "queued")
+
+
+def test_it_refuses_a_signature_over_other_parameters(delivery: Delivery) -> None:
+    signature = RequestValidator(TOKEN).compute_signature(f"{BASE}{STATUS}?d={delivery.pk}", {"MessageStatus": "sent"})
+    response = post(f"{STATUS}?d={delivery.pk}", {"MessageSid": "SM0001", "MessageStatus": "failed"}, signature)
+    assert response.status_code == 403
+
+
+def test_it_refuses_everything_without_an_auth_token(delivery: Delivery, settings: object) -> None:
+    settings.TWILIO_AUTH_TOKEN = ""  # type: ignore[attr-defined]
+    assert callback(delivery, "delivered").status_code == 403
+
+
+def test_it_only_moves_a_status_forward(delivery: Delivery) -> None:
+    callback(delivery, "sent")
+    callback(delivery, "delivered")
+    callback(delivery, "sent")  # late and out of order
+    callback(delivery, "failed")  # delivered is final
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_status) == (DeliveryStatus.DELIVERED, "delivered")
+
+
+def test_it_takes_repeated_callbacks_harmlessly(delivery: Delivery) -> None:
+    for _ in range(3):
+        assert callback(delivery, "undelivered", ErrorCode="30003").status_code == 204
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.error_code) == (DeliveryStatus.FAILED, "30003")
+
+
+def test_it_reconciles_an_unknown_send_by_its_key(delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.UNKNOWN, provider_id="", provider_status="")
+    callback(delivery, "sent")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.provider_id) == (DeliveryStatus.SENT, "SM0001")
+
+
+def test_it_finds_the_delivery_by_provider_id_without_a_key(delivery: Delivery) -> None:
+    post(STATUS, {"MessageSid": "SM0001", "MessageStatus": "delivered"})
+    assert Delivery.objects.get(pk=delivery.pk).status == DeliveryStatus.DELIVERED
+
+
+def test_it_answers_with_and_without_trailing_slash(delivery: Delivery) -> None:
+    assert post(STATUS + "/", {"MessageSid": "SM0001", "MessageStatus": "sent"}).status_code == 204
+
+
+def test_it_opts_out_when_the_callback_says_21610(delivery: Delivery, saint_paul: Town) -> None:
+    callback(delivery, "failed", ErrorCode="21610")
+    assert SmsOptOut.objects.filter(phone=str(saint_paul.resident.phone)).exists()
+
+
+@pytest.mark.parametrize("body", ["STOP", "stop", " Arrêt ", "ARRET", "arrêt !", "StopAll", "UNSUBSCRIBE", "cancel",
+                                  "End", "QUIT"])  # fmt: skip
+def test_it_opts_a_number_out_on_stop_words(db: None, body: str) -> None:
+    response = post(INBOUND, {"From": "+33612345678", "To": "+33700000001", "Body": body})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    text = response.content.decode()
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
+    assert "vous ne recevrez plus d&apos;alertes par SMS" in text or "vous ne recevrez plus d'alertes par SMS" in text
+    assert SmsOptOut.objects.filter(phone="+33612345678").exists()
+
+
+@pytest.mark.parametrize("body", ["START", "unstop", "Oui"])
+def test_it_opts_a_number_back_in_on_start(db: None, body: str) -> None:
+    SmsOptOut.objects.create(phone="+33612345678")
+    response = post(INBOUND, {"From": "+33612345678", "Body": body})
+    assert "vous recevrez à nouveau les alertes par SMS" in response.content.decode()
+    assert not SmsOptOut.objects.exists()
+
+
+def test_it_answers_an_empty_response_to_other_messages(db: None) -> None:
+    response = post(INBOUND, {"From": "+33612345678", "Body": "Merci pour l'alerte, STOP aux voleurs"})
+    assert response.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert not SmsOptOut.objects.exists()
+
+
+def test_it_refuses_an_unsigned_stop(db: None) -> None:
+    assert post(INBOUND, {"From": "+33612345678", "Body": "STOP"}, signature=None).status_code == 403
+    assert not SmsOptOut.objects.exists()

@@ -1,0 +1,131 @@
+"""Twilio's webhooks: delivery status callbacks and incoming SMS (STOP / START). Signed, or 403.
+
+Plain Django views (Twilio signs with the auth token; there is no user session or API token).
+"""
+
+import logging
+import re
+import unicodedata
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from .models import Delivery, DeliveryStatus, SmsOptOut
+
+log = logging.getLogger(__name__)
+
+# Twilio's statuses in the order they happen; the last three are final.
+_RANK = {"accepted": 0, "queued": 0, "scheduled": 0, "sending": 1, "sent": 2, "delivered": 3,
+         "undelivered": 4, "failed": 4}  # fmt: skip
+_FINAL = {"delivered", "undelivered", "failed"}
+STOP_WORDS = {"stop", "arret", "stopall", "unsubscribe", "cancel", "end", "quit"}
+START_WORDS = {"start", "unstop", "oui"}
+OPTED_OUT_CODE = "21610"
+
+
+def signed(request: HttpRequest) -> bool:
+    """Twilio's signature over the public URL (we may sit behind a proxy) and every POST parameter."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not settings.TWILIO_AUTH_TOKEN or not signature:
+        return False
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not signed(request):
+        log.warning("webhooks: Twilio status callback with a bad or missing signature refused")
+        return HttpResponseForbidden()
+    status = request.POST.get("MessageStatus", "").lower()
+    if status in _RANK:
+        record_status(request.GET.get("d", ""), request.POST.get("MessageSid", ""), status,
+                      request.POST.get("ErrorCode", ""))  # fmt: skip
+    # Always 204 once signed: an unknown or stale callback must not make Twilio retry forever.
+    return HttpResponse(status=204)
+
+
+def record_status(key: str, sid: str, status: str, error_code: str = "") -> bool:
+    """Move the delivery forward to `status`; an older or repeated status changes nothing."""
+    delivery = _find(key, sid)
+    if delivery is None:
+        return False
+    earlier = [s for s, rank in _RANK.items() if rank < _RANK[status] and s not in _FINAL] + [""]
+    changes = {"provider_status": status, **_delivery_fields(status, error_code)}
+    if sid and not delivery.provider_id:
+        changes["provider_id"] = sid[:64]
+    moved = Delivery.objects.filter(pk=delivery.pk, provider_status__in=earlier).exclude(
+        status=DeliveryStatus.CANCELLED
+    ).update(**changes)
+    if moved and error_code == OPTED_OUT_CODE:
+        _opt_out(delivery)
+    return bool(moved)
+
+
+def _find(key: str, sid: str) -> Delivery | None:
+    """By the key we put in the callback URL (checked against the SID when we know it), else by SID."""
+    query = Q(pk=int(key), channel="sms") if key.isdigit() else Q(provider_id=sid, channel="sms")
+    delivery = Delivery.objects.filter(query).first() if (key.isdigit() or sid) else None
+    if delivery and sid and delivery.provider_id and delivery.provider_id != sid:
+        return None
+    return delivery
+
+
+def _delivery_fields(status: str, error_code: str) -> dict:
+    now = timezone.now()
+    # A callback also settles a send whose outcome we did not know (worker died, timeout).
+    released = {"claim_token": None, "lease_until": None}
+    if status == "delivered":
+        return {"status": DeliveryStatus.DELIVERED, "finished_at": now, **released}
+    if status in _FINAL:
+        return {"status": DeliveryStatus.FAILED, "error_code": error_code[:40] or status, "finished_at": now,
+                **released}  # fmt: skip
+    return {"status": DeliveryStatus.SENT, **released}
+
+
+def _opt_out(delivery: Delivery) -> None:
+    phone = Delivery.objects.filter(pk=delivery.pk).values_list("user__phone", flat=True).first()
+    if phone:
+        SmsOptOut.objects.get_or_create(phone=str(phone))
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not signed(request):
+        log.warning("webhooks: Twilio inbound SMS with a bad or missing signature refused")
+        return HttpResponseForbidden()
+    word, phone = keyword(request.POST.get("Body", "")), request.POST.get("From", "").strip()
+    reply = ""
+    with override("fr"):
+        if word in STOP_WORDS and phone:
+            SmsOptOut.objects.get_or_create(phone=phone[:20])
+            reply = _("Vigilants : vous ne recevrez plus d'alertes par SMS. Répondez START pour les recevoir à nouveau.")
+        elif word in START_WORDS and phone:
+            SmsOptOut.objects.filter(phone=phone).delete()
+            reply = _("Vigilants : vous recevrez à nouveau les alertes par SMS. Répondez STOP pour ne plus les recevoir.")
+    if reply:
+        log.info("webhooks: inbound SMS keyword %s handled", word.upper())
+    return twiml(reply)
+
+
+def keyword(body: str) -> str:
+    """'  Arrêt ! ' → 'arret': accents, case, spaces and punctuation do not matter."""
+    decomposed = unicodedata.normalize("NFKD", body)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]+", "", plain.casefold())
+
+
+def twiml(text: str) -> HttpResponse:
+    inner = f"<Message>{escape(text)}</Message>" if text else ""
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
+    return HttpResponse(xml, content_type="text/xml; charset=utf-8")

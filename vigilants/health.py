@@ -25,7 +25,14 @@ def check_broker() -> str:
     return "ok"
 
 
-CHECKS = {"database": check_database, "broker": check_broker}
+def check_notifications() -> str:
+    from notifications.health import check_notifications as check
+
+    return check()
+
+
+# "notifications" reports a stuck or failing provider without failing healthz (see notifications/health.py).
+CHECKS = {"database": check_database, "broker": check_broker, "notifications": check_notifications}
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -144,6 +144,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-otps": {"task": "accounts.tasks.purge_expired_otps", "schedule": 3600.0},
+    "escalate-pending-alerts": {"task": "alerts.tasks.escalate_pending_alerts", "schedule": 60.0},
     "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
 }

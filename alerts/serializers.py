@@ -1,0 +1,157 @@
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from communes.models import Commune, Neighbourhood
+
+from .categories import Category
+from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
+
+MAX_AGE = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)
+CHANNELS = ("push", "sms")
+
+
+class AlertCreateSerializer(serializers.Serializer):
+    commune = serializers.CharField(max_length=10)
+    category = serializers.ChoiceField(choices=Category.choices)
+    description = serializers.CharField(min_length=5, max_length=2000)
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    occurred_at = serializers.DateTimeField(required=False)
+    neighbourhood = serializers.IntegerField(required=False, allow_null=True)
+    urgent = serializers.BooleanField(required=False, default=False)
+
+    def validate_commune(self, value: str) -> Commune:
+        commune = Commune.objects.by_insee(value.strip())
+        if commune is None:
+            raise serializers.ValidationError(_("Commune inconnue (code INSEE attendu)."))
+        if not commune.enrolled:
+            raise serializers.ValidationError(_("Cette commune ne participe pas au dispositif."))
+        return commune
+
+    def validate_occurred_at(self, value: Any) -> Any:
+        now = timezone.now()
+        if value > now + CLOCK_SKEW:
+            raise serializers.ValidationError(_("La date ne peut pas être dans le futur."))
+        if value < now - MAX_AGE:
+            raise serializers.ValidationError(_("Les faits de plus de 7 jours se signalent à la gendarmerie (17)."))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        commune = attrs["commune"]
+        latitude, longitude = attrs.get("latitude"), attrs.get("longitude")
+        if (latitude is None) != (longitude is None):
+            raise serializers.ValidationError({"latitude": [_("Latitude et longitude vont ensemble.")]})
+        if latitude is not None and not commune.contains(latitude, longitude):
+            raise serializers.ValidationError({"latitude": [_("Cette position est hors de la commune.")]})
+        attrs["neighbourhood"] = _neighbourhood(commune, attrs.get("neighbourhood"))
+        return attrs
+
+
+def _neighbourhood(commune: Commune, pk: int | None) -> Neighbourhood | None:
+    if pk is None:
+        return None
+    neighbourhood = Neighbourhood.objects.filter(pk=pk, commune=commune).first()
+    if neighbourhood is None:
+        raise serializers.ValidationError({"neighbourhood": [_("Ce quartier n'appartient pas à cette commune.")]})
+    return neighbourhood
+
+
+class AlertUpdateSerializer(serializers.Serializer):
+    description = serializers.CharField(min_length=5, max_length=2000, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    urgent = serializers.BooleanField(required=False)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=FollowUpKind.choices)
+    body = serializers.CharField(min_length=2, max_length=500)
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "kind", "body", "created_at"]
+
+
+class BroadcastCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=120)
+    body = serializers.CharField(max_length=1000)
+    urgent = serializers.BooleanField(required=False, default=False)
+    neighbourhoods = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), required=False, default=list,
+                                     allow_empty=True)  # fmt: skip
+
+    def validate_neighbourhoods(self, value: list[int]) -> list[Neighbourhood]:
+        found = list(Neighbourhood.objects.filter(commune=self.context["commune"], pk__in=value))
+        if len(found) != len(set(value)):
+            raise serializers.ValidationError(_("Quartier inconnu dans cette commune."))
+        return found
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    auto_approve_categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices))
+    escalation_minutes = serializers.IntegerField(min_value=5, max_value=7 * 24 * 60)
+
+    class Meta:
+        model = CommunePolicy
+        fields = ["auto_approve_categories", "escalation_minutes"]
+
+
+MODERATOR_FIELDS = ("reporter", "moderated_by", "moderated_at", "rejection_reason", "confirmations", "flagged_terms")
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    """One serializer, two audiences: moderators of the alert's commune see who reported and who moderated.
+
+    Context: `moderated_communes` (ids the viewer moderates) and `user`.
+    """
+
+    commune = serializers.CharField(source="commune.insee")
+    reporter = serializers.SerializerMethodField()
+    moderated_by = serializers.SerializerMethodField()
+    confirmations = serializers.IntegerField(source="confirmations_count")
+    followups = FollowUpSerializer(many=True, read_only=True)
+    mine = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id", "commune", "kind", "category", "title", "description", "latitude", "longitude", "address",
+            "occurred_at", "created_at", "status", "urgent", "neighbourhood", "closed_at", "followups", "mine",
+            *MODERATOR_FIELDS,
+        ]  # fmt: skip
+
+    def get_reporter(self, alert: Alert) -> dict | None:
+        return _person(alert.reporter)
+
+    def get_moderated_by(self, alert: Alert) -> dict | None:
+        return _person(alert.moderated_by)
+
+    def get_mine(self, alert: Alert) -> bool:
+        user = self.context.get("user")
+        return bool(user and alert.reporter_id == user.pk)
+
+    def to_representation(self, alert: Alert) -> dict[str, Any]:
+        data = super().to_representation(alert)
+        if alert.commune_id in self.context.get("moderated_communes", ()):
+            return data
+        for name in MODERATOR_FIELDS:
+            if not (name == "rejection_reason" and data["mine"]):
+                data.pop(name, None)
+        # Not the moderators: positions to ~100 m, so that no house (often the reporter's) is pinpointed.
+        for name in ("latitude", "longitude"):
+            if data[name] is not None:
+                data[name] = round(data[name], 3)
+        return data
+
+
+def _person(user: Any) -> dict | None:
+    return None if user is None else {"id": user.pk, "display_name": user.display_name}

@@ -1,0 +1,201 @@
+"""Writes on alerts. Views, tasks and commands call these; each is one transaction with its audit entry.
+
+Where an alert goes: views (validate, authorise) → these services → notifications.services.message_enqueue
+(the outbox row, in the same transaction) → the fan-out after commit.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User
+from audit.services import audit_record
+from communes import access
+from communes.models import MODERATOR_ROLES, Commune, Neighbourhood
+from notifications.services import message_enqueue, message_for_source
+from vigilants.errors import Conflict
+
+from .categories import Category
+from .duplicates import find_duplicate
+from .models import Alert, AlertKind, AlertStatus, CommunePolicy, Confirmation, FollowUp, FollowUpKind
+from .sensitive import explain, find_sensitive
+
+EDITABLE = ("description", "category", "urgent")
+
+
+def _snapshot(alert: Alert) -> dict[str, Any]:
+    return {"status": alert.status, "category": alert.category, "urgent": alert.urgent, "description": alert.description}
+
+
+def ensure_behaviour_only(field: str, *texts: str) -> None:
+    """400 naming what to rephrase when a text names ethnicity, religion, nationality, health, orientation."""
+    findings = [f for text in texts for f in find_sensitive(text)]
+    if findings:
+        raise ValidationError({field: [explain(findings)]})
+
+
+def _lock(alert: Alert) -> Alert:
+    return Alert.objects.select_for_update().get(pk=alert.pk)
+
+
+def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", body: str = "") -> None:
+    """Hand the alert to the fan-out, in the caller's transaction (the outbox row commits with it)."""
+    commune_name = alert.commune.name
+    message_enqueue(
+        commune=alert.commune,
+        kind="followup" if replaces else ("broadcast" if alert.kind == AlertKind.BROADCAST else "alert"),
+        title=title or alert.title or f"{Category(alert.category).label} – {commune_name}",
+        body=body or alert.description,
+        urgent=alert.urgent,
+        category=None if alert.kind == AlertKind.BROADCAST else alert.category,
+        neighbourhood_ids=list(alert.target_neighbourhoods.values_list("pk", flat=True)) or None,
+        channels=alert.channels or None,
+        exclude_user_id=alert.reporter_id if alert.kind == AlertKind.REPORT else None,
+        source_type="alert",
+        source_id=alert.pk,
+        replaces=message_for_source("alert", replaces.pk) if replaces else None,
+    )
+
+
+def _auto_approves(reporter: User, commune: Commune, category: str) -> bool:
+    policy = CommunePolicy.objects.filter(commune=commune).first()
+    if policy is None or category not in policy.auto_approve_categories:
+        return False
+    return access.role_in(reporter, commune) in MODERATOR_ROLES
+
+
+@transaction.atomic
+def alert_create(*, reporter: User, commune: Commune, **fields: Any) -> tuple[Alert, bool]:
+    """A report: attached to a nearby recent one as a confirmation (returns it, True), or a new alert."""
+    ensure_behaviour_only("description", fields["description"])
+    fields.setdefault("occurred_at", timezone.now())
+    duplicate = find_duplicate(commune=commune, **fields)
+    if duplicate is not None:
+        Confirmation.objects.create(alert=duplicate, reporter=reporter, description=fields["description"],
+                                    latitude=fields.get("latitude"), longitude=fields.get("longitude"))  # fmt: skip
+        Alert.objects.filter(pk=duplicate.pk).update(confirmations_count=F("confirmations_count") + 1)
+        duplicate.refresh_from_db()
+        return duplicate, True
+    alert = Alert.objects.create(reporter=reporter, commune=commune, **fields)
+    if _auto_approves(reporter, commune, alert.category):
+        _approve(alert, reporter, action="alert.auto_approved")
+    return alert, False
+
+
+def _approve(alert: Alert, actor: User, action: str = "alert.approved") -> Alert:
+    before = _snapshot(alert)
+    alert.status, alert.moderated_by, alert.moderated_at = AlertStatus.APPROVED, actor, timezone.now()
+    alert.save(update_fields=["status", "moderated_by", "moderated_at"])
+    audit_record(actor=actor, action=action, obj=alert, commune=alert.commune, before=before, after=_snapshot(alert))
+    _publish(alert)
+    return alert
+
+
+@transaction.atomic
+def alert_approve(*, alert: Alert, actor: User) -> Alert:
+    alert = _lock(alert)
+    if alert.status != AlertStatus.PENDING:
+        raise Conflict(_("Cette alerte a déjà été modérée."))
+    # Defence in depth: the word list may have grown since the report came in.
+    ensure_behaviour_only("description", alert.description)
+    return _approve(alert, actor)
+
+
+@transaction.atomic
+def alert_reject(*, alert: Alert, actor: User, reason: str) -> Alert:
+    alert = _lock(alert)
+    if alert.status != AlertStatus.PENDING:
+        raise Conflict(_("Cette alerte a déjà été modérée."))
+    before = _snapshot(alert)
+    alert.status, alert.rejection_reason = AlertStatus.REJECTED, reason
+    alert.moderated_by, alert.moderated_at = actor, timezone.now()
+    alert.save(update_fields=["status", "rejection_reason", "moderated_by", "moderated_at"])
+    audit_record(actor=actor, action="alert.rejected", obj=alert, commune=alert.commune, before=before,
+                 after={**_snapshot(alert), "reason": reason})  # fmt: skip
+    return alert
+
+
+@transaction.atomic
+def alert_update(*, alert: Alert, actor: User, **changes: Any) -> Alert:
+    """Edit before approving (moderators, or the reporter while pending)."""
+    alert = _lock(alert)
+    if alert.status != AlertStatus.PENDING:
+        raise Conflict(_("Une alerte modérée ne se modifie plus : publiez un erratum."))
+    if "description" in changes:
+        ensure_behaviour_only("description", changes["description"])
+    before = _snapshot(alert)
+    for name, value in changes.items():
+        setattr(alert, name, value)
+    alert.save(update_fields=list(changes) or None)
+    audit_record(actor=actor, action="alert.edited", obj=alert, commune=alert.commune, before=before, after=_snapshot(alert))
+    return alert
+
+
+@transaction.atomic
+def broadcast_create(
+    *, commune: Commune, actor: User, title: str, body: str, urgent: bool = False,
+    neighbourhoods: list[Neighbourhood] | None = None, channels: list[str] | None = None,
+) -> Alert:  # fmt: skip
+    """A mayor's warning: straight to the members, no moderation, recorded and listed like an alert."""
+    ensure_behaviour_only("body", title, body)
+    now = timezone.now()
+    alert = Alert.objects.create(
+        commune=commune, kind=AlertKind.BROADCAST, category=Category.AUTRE, title=title, description=body,
+        urgent=urgent, occurred_at=now, status=AlertStatus.APPROVED, reporter=actor, moderated_by=actor,
+        moderated_at=now, channels=channels or [],
+    )  # fmt: skip
+    alert.target_neighbourhoods.set(neighbourhoods or [])
+    audit_record(actor=actor, action="broadcast.sent", obj=alert, commune=commune,
+                 after={"title": title, "urgent": urgent, "neighbourhoods": [n.pk for n in neighbourhoods or []],
+                        "channels": channels or []})  # fmt: skip
+    _publish(alert)
+    return alert
+
+
+@transaction.atomic
+def followup_create(*, alert: Alert, actor: User, kind: str, body: str) -> FollowUp:
+    """"Fin d'alerte" or "erratum": a short follow-up goes out, queued copies of the original are dropped."""
+    alert = _lock(alert)
+    if alert.status != AlertStatus.APPROVED:
+        raise Conflict(_("Seule une alerte publiée peut recevoir une suite."))
+    if alert.closed_at is not None:
+        raise Conflict(_("Cette alerte est déjà close."))
+    ensure_behaviour_only("body", body)
+    followup = FollowUp.objects.create(alert=alert, kind=kind, body=body, author=actor)
+    if kind == FollowUpKind.END:
+        alert.closed_at = timezone.now()
+        alert.save(update_fields=["closed_at"])
+    prefix = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
+    audit_record(actor=actor, action=f"alert.followup.{kind}", obj=alert, commune=alert.commune, after={"body": body})
+    _publish(alert, replaces=alert, title=f"{prefix} – {alert.commune.name}", body=body)
+    return followup
+
+
+@transaction.atomic
+def policy_update(*, commune: Commune, actor: User, **changes: Any) -> CommunePolicy:
+    policy = CommunePolicy.objects.select_for_update().get_or_create(commune=commune)[0]
+    before = {"auto_approve_categories": policy.auto_approve_categories, "escalation_minutes": policy.escalation_minutes}
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    policy.save()
+    after = {"auto_approve_categories": policy.auto_approve_categories, "escalation_minutes": policy.escalation_minutes}
+    audit_record(actor=actor, action="policy.changed", obj=policy, commune=commune, before=before, after=after)
+    return policy
+
+
+def overdue_alerts() -> list[Alert]:
+    """Pending alerts that waited longer than their commune allows, not yet escalated."""
+    now = timezone.now()
+    candidates = Alert.objects.filter(status=AlertStatus.PENDING, escalated_at__isnull=True).select_related("commune")
+    overdue = []
+    for alert in candidates.order_by("created_at")[:500]:
+        policy = CommunePolicy.objects.filter(commune=alert.commune).first()
+        minutes = policy.escalation_minutes if policy else CommunePolicy._meta.get_field("escalation_minutes").default
+        if alert.created_at <= now - timedelta(minutes=minutes):
+            overdue.append(alert)
+    return overdue

@@ -1,0 +1,43 @@
+"""Periodic: remind the mayor of alerts that waited too long for moderation."""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from communes.models import Membership, MembershipStatus, Role
+from notifications.services import message_enqueue
+
+from .models import Alert, AlertStatus
+from .services import overdue_alerts
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def escalate_pending_alerts() -> int:
+    """Each overdue alert is claimed once (conditional UPDATE), then its commune's mayors are told."""
+    escalated = 0
+    for alert in overdue_alerts():
+        with transaction.atomic():
+            claimed = Alert.objects.filter(pk=alert.pk, status=AlertStatus.PENDING, escalated_at__isnull=True)
+            if not claimed.update(escalated_at=timezone.now()):
+                continue
+            _remind_mayors(alert)
+            escalated += 1
+    return escalated
+
+
+def _remind_mayors(alert: Alert) -> None:
+    if not Membership.objects.filter(commune=alert.commune, role=Role.MAYOR, status=MembershipStatus.APPROVED).exists():
+        log.warning("alert %s overdue but commune %s has no mayor", alert.pk, alert.commune_id)
+        return
+    message_enqueue(
+        commune=alert.commune, kind="reminder", title="Alerte en attente de modération",
+        body=f"Un signalement ({alert.get_category_display()}) attend votre décision depuis {alert.created_at:%H:%M}.",
+        urgent=True, roles=[Role.MAYOR],
+        source_type="alert-reminder", source_id=alert.pk,
+    )  # fmt: skip
+    audit_record(actor=None, action="alert.escalated", obj=alert, commune=alert.commune)

@@ -1,0 +1,171 @@
+"""Alerts API: report, list, read, moderate, follow up, broadcast, and the commune's policy."""
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.models import User
+from communes import access
+from notifications.services import message_for_source, message_report
+
+from . import services
+from .categories import Category
+from .models import Alert, AlertStatus
+from .serializers import (
+    AlertCreateSerializer,
+    AlertSerializer,
+    AlertUpdateSerializer,
+    FollowUpSerializer,
+    ReasonSerializer,
+)
+
+REPORT_GUIDANCE = (
+    "**Crime ou délit en cours : appelez d'abord le 17 (ou le 112).** Ce signalement ne remplace pas un appel. "
+    "Décrivez des faits et des comportements (tenue, véhicule, direction prise), jamais l'origine, la religion, "
+    "la nationalité, la santé ou l'orientation sexuelle de quiconque : de tels textes sont refusés."
+)
+
+
+def visible_alerts(user: User) -> QuerySet[Alert]:
+    """Approved alerts of my communes; everything in the communes I moderate; my own reports."""
+    alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
+    if user.is_staff:
+        return alerts
+    return alerts.filter(
+        Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
+        | Q(commune_id__in=access.moderated_commune_ids(user))
+        | Q(reporter=user)
+    )
+
+
+def serializer_context(user: User) -> dict[str, Any]:
+    moderated = set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))
+    if user.is_staff:
+        moderated = set(Alert.objects.values_list("commune_id", flat=True).distinct())
+    return {"user": user, "moderated_communes": moderated}
+
+
+class AlertFilter(django_filters.FilterSet):
+    commune = django_filters.CharFilter(field_name="commune__insee")
+    status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    kind = django_filters.CharFilter()
+
+    class Meta:
+        model = Alert
+        fields = ["commune", "status", "category", "since", "kind"]
+
+
+class AlertList(generics.ListCreateAPIView):
+    """GET: newest first; `?status=pending` is the moderation queue, oldest first. POST: report."""
+
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    throttle_scope = "alert_create"
+
+    def get_throttles(self) -> list:
+        return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        queue = self.request.query_params.get("status") == AlertStatus.PENDING
+        return visible_alerts(self.request.user).order_by("created_at" if queue else "-created_at")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), **serializer_context(self.request.user)}
+
+    @extend_schema(request=AlertCreateSerializer, responses={201: AlertSerializer, 200: AlertSerializer},
+                   summary="Signaler un fait suspect", description=REPORT_GUIDANCE)  # fmt: skip
+    def post(self, request: Request) -> Response:
+        serializer = AlertCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        commune = fields.pop("commune")
+        if not access.is_member(request.user, commune):
+            raise PermissionDenied(_("Seuls les membres acceptés de la commune peuvent y signaler."))
+        alert, confirmation = services.alert_create(reporter=request.user, commune=commune, **fields)
+        data = AlertSerializer(alert, context=serializer_context(request.user)).data
+        if confirmation:
+            return Response({**data, "confirmation": True}, status=status.HTTP_200_OK)
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class AlertObjectMixin:
+    request: Request
+
+    def get_alert(self, pk: str) -> Alert:
+        return get_object_or_404(visible_alerts(self.request.user), pk=pk)
+
+    def require_moderator(self, alert: Alert) -> None:
+        if not (self.request.user.is_staff or access.is_moderator(self.request.user, alert.commune_id)):
+            raise PermissionDenied(_("Réservé aux référents et au maire de la commune."))
+
+    def respond(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
+        alert = visible_alerts(self.request.user).get(pk=alert.pk)
+        return Response(AlertSerializer(alert, context=serializer_context(self.request.user)).data, status=code)
+
+
+class AlertDetail(AlertObjectMixin, APIView):
+    @extend_schema(responses={200: AlertSerializer})
+    def get(self, request: Request, pk: str) -> Response:
+        return self.respond(self.get_alert(pk))
+
+    @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
+    def patch(self, request: Request, pk: str) -> Response:
+        alert = self.get_alert(pk)
+        if alert.reporter_id != request.user.pk:
+            self.require_moderator(alert)
+        serializer = AlertUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self.respond(services.alert_update(alert=alert, actor=request.user, **serializer.validated_data))
+
+
+class AlertApprove(AlertObjectMixin, APIView):
+    @extend_schema(request=None, responses={200: AlertSerializer}, summary="Publier (lance l'envoi aux membres)")
+    def post(self, request: Request, pk: str) -> Response:
+        alert = self.get_alert(pk)
+        self.require_moderator(alert)
+        return self.respond(services.alert_approve(alert=alert, actor=request.user))
+
+
+class AlertReject(AlertObjectMixin, APIView):
+    @extend_schema(request=ReasonSerializer, responses={200: AlertSerializer}, summary="Refuser, avec un motif")
+    def post(self, request: Request, pk: str) -> Response:
+        alert = self.get_alert(pk)
+        self.require_moderator(alert)
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self.respond(services.alert_reject(alert=alert, actor=request.user, **serializer.validated_data))
+
+
+class AlertFollowUps(AlertObjectMixin, APIView):
+    @extend_schema(request=FollowUpSerializer, responses={201: AlertSerializer}, summary="Fin d'alerte ou erratum")
+    def post(self, request: Request, pk: str) -> Response:
+        alert = self.get_alert(pk)
+        self.require_moderator(alert)
+        serializer = FollowUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.followup_create(alert=alert, actor=request.user, **serializer.validated_data)
+        return self.respond(alert, status.HTTP_201_CREATED)
+
+
+class AlertDeliveries(AlertObjectMixin, APIView):
+    @extend_schema(responses={200: dict}, summary="Bilan d'envoi (push, SMS) de l'alerte")
+    def get(self, request: Request, pk: str) -> Response:
+        alert = self.get_alert(pk)
+        self.require_moderator(alert)
+        message = message_for_source("alert", alert.pk)
+        if message is None:
+            empty = {"sent": 0, "delivered": 0, "failed": 0, "unknown": 0}
+            return Response({"recipients": 0, "push": empty, "sms": dict(empty), "pending": 0})
+        return Response(message_report(message))

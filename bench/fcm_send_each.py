@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigilants.settings")
 os.environ.setdefault("DEBUG", "true")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

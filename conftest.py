@@ -1,6 +1,7 @@
 """Fixtures shared by every test: personas in two communes, API clients, in-process tasks."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -13,8 +14,9 @@ from vigilants.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True)
-def _isolated(request: pytest.FixtureRequest) -> None:
+def _isolated(request: pytest.FixtureRequest, settings: Any) -> None:
     """Each test starts with an empty cache (throttles) and, unless integration, in-process tasks."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast staff fixtures
     cache.clear()
     celery_app.conf.task_always_eager = request.node.get_closest_marker("integration") is None
 

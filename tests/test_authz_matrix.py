@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from alerts.models import Alert
 from communes.models import Membership, Neighbourhood
 from conftest import Town, client_for
 
@@ -60,6 +62,25 @@ CASES = [
          {"role": "referent"}),  # fmt: skip
     Case("delete", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(204, 404), staff=204)),
     Case("post", "/api/v1/communes/{insee}/neighbourhoods", everyone(403, anon=401, mayor=(201, 403), staff=201), {"name": "Nouveau"}),
+    # Alerts: scoped querysets, so another commune's alerts are 404; visible but not allowed is 403.
+    Case("get", "/api/v1/alerts", everyone(200, anon=401)),
+    Case("post", "/api/v1/alerts", everyone(403, anon=401, resident=(201, 403), referent=(201, 403), mayor=(201, 403)),
+         {"commune": "{insee}", "category": "vol", "description": "Vol de vélo devant la boulangerie"}),  # fmt: skip
+    Case("get", "/api/v1/alerts/{approved}", everyone(404, anon=401, resident=(200, 404), referent=(200, 404), mayor=(200, 404), staff=200)),
+    Case("get", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
+    Case("patch", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200), {"urgent": True}),
+    Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
+    Case("post", "/api/v1/alerts/{pending}/reject", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200),
+         {"reason": "Doublon"}),  # fmt: skip
+    Case("post", "/api/v1/alerts/{approved}/followups", everyone(404, anon=401, resident=(403, 404), referent=(201, 404), mayor=(201, 404),
+                                                                 staff=201), {"kind": "end", "body": "Fin de l'alerte"}),  # fmt: skip
+    Case("get", "/api/v1/alerts/{approved}/deliveries", everyone(404, anon=401, resident=(403, 404), referent=(200, 404), mayor=(200, 404),
+                                                                 staff=200)),  # fmt: skip
+    Case("post", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, mayor=(201, 403), staff=201),
+         {"title": "Prudence", "body": "Démarcheurs signalés ce matin."}),  # fmt: skip
+    Case("get", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, resident=(200, 403), referent=(200, 403), mayor=(200, 403), staff=200)),
+    Case("get", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
+    Case("patch", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, mayor=(200, 403), staff=200), {"escalation_minutes": 15}),
     # Audit log: the commune's mayors and staff.
     Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
 ]
@@ -71,10 +92,23 @@ def persona_client(persona: str, own: Town, gendarme: Any, staff: Any) -> APICli
     return client_for(users[persona])
 
 
-def fill(path: str, town: Town) -> str:
+def make_alert(town: Town, status: str) -> int:
+    alert = Alert.objects.create(commune=town.commune, category="vol", description=f"Alerte {status}", status=status,
+                                 occurred_at=timezone.now(), reporter=town.resident2)  # fmt: skip
+    return alert.pk
+
+
+def fill(template: Any, town: Town) -> Any:
+    if isinstance(template, dict):
+        return {key: fill(value, town) for key, value in template.items()}
+    if not isinstance(template, str) or "{" not in template:
+        return template
+    path = template
     neighbourhood = Neighbourhood.objects.get_or_create(commune=town.commune, name="Centre")[0]
     return path.format(
         insee=town.commune.insee,
+        pending=make_alert(town, "pending") if "{pending}" in path else 0,
+        approved=make_alert(town, "approved") if "{approved}" in path else 0,
         membership=Membership.objects.get(user=town.applicant).pk,
         member=Membership.objects.get(user=town.resident2).pk,
         neighbourhood=neighbourhood.pk,
@@ -83,7 +117,8 @@ def fill(path: str, town: Town) -> str:
 
 def private_strings(town: Town) -> list[str]:
     people = [town.mayor, town.referent, town.resident, town.resident2, town.applicant]
-    return [str(p.phone) for p in people] + [p.display_name for p in people if p.display_name]
+    alerts = [a.description for a in Alert.objects.filter(commune=town.commune)]
+    return [str(p.phone) for p in people] + [p.display_name for p in people if p.display_name] + alerts
 
 
 @pytest.mark.django_db
@@ -94,7 +129,7 @@ def test_matrix(case: Case, persona: str, scope: str, saint_paul: Town, charlevi
                 staff: Any) -> None:  # fmt: skip
     target = saint_paul if scope == "own" else charleville
     client = persona_client(persona, saint_paul, gendarme_06, staff)
-    response = getattr(client, case.method)(fill(case.path, target), case.body, format="json")
+    response = getattr(client, case.method)(fill(case.path, target), fill(case.body, target), format="json")
     expected = case.status(persona, scope)
     assert response.status_code == expected, (response.status_code, response.content[:300])
     if response.status_code >= 400:

@@ -18,13 +18,17 @@ from .models import ConsoleMessage, Delivery, Message, MessageStatus
 
 log = logging.getLogger(__name__)
 
-UNPLANNED_GRACE = timedelta(seconds=30)  # leave the after-commit task time to run first
 SWEEP_LIMIT = 50_000  # per sweep; the next one takes the rest
 
 
 def redispatch_after() -> timedelta:
     """A published task not run after this long is presumed lost (Redis restarted, queue flushed)."""
     return timedelta(seconds=getattr(settings, "NOTIFICATIONS_REDISPATCH_SECONDS", 600))
+
+
+def unplanned_grace() -> timedelta:
+    """Leave the after-commit planning task this long to run before the sweeper plans it instead."""
+    return timedelta(seconds=getattr(settings, "NOTIFICATIONS_UNPLANNED_GRACE_SECONDS", 30))
 
 
 def sweep() -> dict[str, int]:
@@ -40,7 +44,7 @@ def sweep() -> dict[str, int]:
 
 
 def _replan(now: object) -> int:
-    stale = Q(status=MessageStatus.QUEUED, created_at__lt=now - UNPLANNED_GRACE) | Q(
+    stale = Q(status=MessageStatus.QUEUED, created_at__lt=now - unplanned_grace()) | Q(
         status=MessageStatus.PLANNING, lease_until__lt=now
     )
     ids = list(Message.objects.filter(stale).values_list("pk", flat=True)[:1000])

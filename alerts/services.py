@@ -45,11 +45,10 @@ def _lock(alert: Alert) -> Alert:
 
 def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", body: str = "") -> None:
     """Hand the alert to the fan-out, in the caller's transaction (the outbox row commits with it)."""
-    commune_name = alert.commune.name
     message_enqueue(
         commune=alert.commune,
         kind="followup" if replaces else ("broadcast" if alert.kind == AlertKind.BROADCAST else "alert"),
-        title=title or alert.title or f"{Category(alert.category).label} – {commune_name}",
+        title=title or alert.title or str(Category(alert.category).label),
         body=body or alert.description,
         urgent=alert.urgent,
         category=None if alert.kind == AlertKind.BROADCAST else alert.category,
@@ -170,9 +169,9 @@ def followup_create(*, alert: Alert, actor: User, kind: str, body: str) -> Follo
     if kind == FollowUpKind.END:
         alert.closed_at = timezone.now()
         alert.save(update_fields=["closed_at"])
-    prefix = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
+    title = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
     audit_record(actor=actor, action=f"alert.followup.{kind}", obj=alert, commune=alert.commune, after={"body": body})
-    _publish(alert, replaces=alert, title=f"{prefix} – {alert.commune.name}", body=body)
+    _publish(alert, replaces=alert, title=title, body=body)
     return followup
 
 

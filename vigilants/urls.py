@@ -22,5 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),
     path("admin/", admin.site.urls),
+    # Twilio's webhooks also answer outside /api/v1/, as the contract's Webhooks section writes them.
+    path("", include(("notifications.urls", "webhooks"), namespace="root-webhooks")),
     path("", include("stats.dashboard_urls")),
 ]

@@ -13,7 +13,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 
 def default_preferences() -> dict[str, Any]:
-    return {"channels": ["push", "sms"], "categories": None, "quiet_hours": None}
+    # Push by default; SMS (which costs the commune) is chosen, or used when a person has no working device.
+    return {"channels": ["push"], "categories": None, "quiet_hours": None}
 
 
 class UserManager(BaseUserManager["User"]):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers
 
 from notifications.transports.base import Outcome, SmsMessage, get_sms_backend
+from vigilants.errors import ProviderUnavailable
 
 from .models import AuthToken, OtpCode, User
 
@@ -65,7 +66,7 @@ def otp_request(*, phone: str) -> None:
         OtpCode.objects.filter(pk=otp.pk).delete()
         if result.outcome == Outcome.PERMANENT:
             raise serializers.ValidationError({"phone": [_("Impossible d'envoyer un SMS à ce numéro.")]})
-        raise exceptions.APIException(_("Envoi du SMS momentanément impossible, réessayez."))
+        raise ProviderUnavailable(result.retry_after)
 
 
 def _live_code(phone: str) -> OtpCode | None:

@@ -24,8 +24,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, Http404):
         response.data = {"detail": exceptions.NotFound.default_detail}
-    if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
-        response.headers.setdefault("Retry-After", "60")
+    if response is not None and response.status_code in (status.HTTP_429_TOO_MANY_REQUESTS, status.HTTP_503_SERVICE_UNAVAILABLE):
+        wait = getattr(exc, "wait", None)
+        response.headers.setdefault("Retry-After", str(int(wait)) if wait else "60")
     return response
 
 

@@ -1,13 +1,16 @@
 """Claiming deliveries before a send, and recording what became of them.
 
-A claim is one conditional UPDATE (pending → sending, with a fresh token and a lease): whatever runs it
+A claim is one conditional UPDATE (pending → claimed, with a fresh token and a lease): whatever runs it
 twice — a redelivered task after a worker died (acks_late), two workers on the same batch, the sweeper
 re-publishing — only one UPDATE matches a row, so only one worker ever sends it. PostgreSQL re-checks
 the WHERE clause on a row another transaction just updated (READ COMMITTED), SQLite serialises writers:
 the same code is safe on both without SELECT … FOR UPDATE SKIP LOCKED.
 
-Every later write is conditional on (token, status=sending) too: a late worker never overwrites what a
-status callback or the sweeper recorded.
+Two steps, so that a worker's death loses as little as possible: `claimed` rows have not left (the
+sweeper gives them back as pending once the lease runs out); right before each provider call the rows
+of that call move to `sending`, and only those may have left: the sweeper marks them unknown, never
+resends them. Every later write is conditional on (token, status) too: a late worker never overwrites
+what a status callback or the sweeper recorded.
 """
 
 import random
@@ -38,16 +41,29 @@ def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
     token = uuid.uuid4()
     lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
     got = Delivery.objects.filter(due(), pk__in=list(ids), channel=channel).update(
-        status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
+        status=DeliveryStatus.CLAIMED, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
     )
     if not got:
         return token, []
-    claimed = Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
+    claimed = Delivery.objects.filter(claim_token=token, status=DeliveryStatus.CLAIMED)
     return token, list(claimed.only("id", "message_id", "user_id", "channel", "attempts").order_by("id"))
 
 
+def start_sending(token: uuid.UUID, ids: Sequence[int]) -> set[int]:
+    """Right before a provider call: these may leave from now on. Returns those still ours to send."""
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    mine = Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.CLAIMED)
+    if mine.update(status=DeliveryStatus.SENDING, lease_until=lease) == len(ids):
+        return set(ids)
+    # Some were cancelled meanwhile (a follow-up replaced the message): send only the others.
+    return set(Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.SENDING)
+               .values_list("pk", flat=True))  # fmt: skip
+
+
 def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
-    return Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.SENDING)
+    """Rows this claim still holds (claimed, or sending once the call started)."""
+    held = [DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+    return Delivery.objects.filter(pk__in=list(ids), claim_token=token, status__in=held)
 
 
 def _released() -> dict:
@@ -106,11 +122,17 @@ def mark_retry(
     return (ids if dispatched else []), delay
 
 
-def expire_stale_claims(now: datetime) -> int:
-    """Claims whose worker died: the request may have left, so never resend blindly — mark unknown.
+def expire_stale_claims(now: datetime) -> tuple[int, int]:
+    """Claims whose worker died. Returns (given back, marked unknown).
 
-    An SMS marked unknown is still reconciled by Twilio's status callback if one comes.
+    Claimed but not yet handed to the provider: back to pending, published again by the sweeper.
+    In a provider call: the request may have left, so never resent blindly; marked unknown (an SMS is
+    still reconciled by Twilio's status callback if one comes).
     """
-    return Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
+    back = Delivery.objects.filter(status=DeliveryStatus.CLAIMED, lease_until__lt=now).update(
+        status=DeliveryStatus.PENDING, dispatched_at=None, **_released()
+    )
+    unknown = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
         status=DeliveryStatus.UNKNOWN, error_code="lease_expired", finished_at=now, **_released()
     )
+    return back, unknown

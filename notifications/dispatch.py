@@ -6,10 +6,12 @@ sweeper (notifications/sweeper.py) publishes the job later. So publishing errors
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from .models import Channel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
 # Fail fast when the broker is down: the sweeper is the retry.
@@ -33,7 +35,7 @@ def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | 
     return published
 
 
-def chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 

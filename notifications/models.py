@@ -134,7 +134,8 @@ class Message(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("en attente")
-    SENDING = "sending", _("en cours d'envoi")  # claimed: the request may have left
+    CLAIMED = "claimed", _("réservé")  # a worker holds it; nothing has left yet: safe to give back
+    SENDING = "sending", _("en cours d'envoi")  # the provider call started: the request may have left
     SENT = "sent", _("accepté par le fournisseur")
     DELIVERED = "delivered", _("remis")
     FAILED = "failed", _("échec")
@@ -142,7 +143,7 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", _("annulé")
 
 
-ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
 
 
 class Delivery(models.Model):
@@ -176,7 +177,7 @@ class Delivery(models.Model):
             # Small: only rows still to send or in flight (sweeper, health check).
             models.Index(
                 fields=["status", "not_before"],
-                condition=models.Q(status__in=["pending", "sending"]),
+                condition=models.Q(status__in=["pending", "claimed", "sending"]),
                 name="delivery_active",
             ),
             models.Index(fields=["provider_id"], condition=~models.Q(provider_id=""), name="delivery_provider_id"),

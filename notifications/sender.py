@@ -18,6 +18,11 @@ from .transports.base import Outcome, SendResult, get_push_backend, get_sms_back
 
 log = logging.getLogger(__name__)
 
+# Deliveries per provider call. A worker killed during a call leaves that call's deliveries "maybe
+# sent" (unknown, never resent): smaller calls lose less; 100 parallel FCM requests still fill the pipe.
+PUSH_CALL = 100
+SMS_CALL = 5
+
 
 @dataclass
 class Tally:
@@ -35,16 +40,18 @@ def send_push(delivery_ids: Sequence[int]) -> int:
         return 0
     messages = _messages(claimed)
     devices = _active_devices([d.user_id for d in claimed])
-    pushes, no_device = [], []
-    for d in claimed:
-        owned = devices.get(d.user_id, [])
-        if not owned:
-            no_device.append(d)
-        pushes += [composer.push_for(messages[d.message_id], f"{d.pk}:{pk}", fcm) for pk, fcm in owned]
+    no_device = [d for d in claimed if not devices.get(d.user_id)]
     claims.mark_final(token, [d.pk for d in no_device], DeliveryStatus.FAILED, "no_device")
-    results = _call(get_push_backend().send_batch, pushes, SEND_BATCH)
-    sent = _record_push(token, claimed, results)
-    _fall_back_to_sms(no_device + _push_failed(claimed, results), messages)
+    sent, failed, backend = 0, list(no_device), get_push_backend()
+    for group in chunks([d for d in claimed if devices.get(d.user_id)], PUSH_CALL):
+        going = claims.start_sending(token, [d.pk for d in group])
+        group = [d for d in group if d.pk in going]
+        pushes = [composer.push_for(messages[d.message_id], f"{d.pk}:{device_pk}", fcm)
+                  for d in group for device_pk, fcm in devices[d.user_id]]  # fmt: skip
+        results = _call(backend.send_batch, pushes, SEND_BATCH)
+        sent += _record_push(token, group, results)
+        failed += _push_failed(group, results)
+    _fall_back_to_sms(failed, messages)
     return sent
 
 
@@ -194,18 +201,20 @@ def _send_sms_group(ids: list[int]) -> int:
     if not claimed:
         return 0
     messages = _messages(claimed)
-    phones = dict(
-        Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "user__phone")
-    )
-    phones = {pk: str(phone) for pk, phone in phones.items() if phone}
+    phones = {pk: str(phone) for pk, phone in
+              Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "user__phone") if phone}
     opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
-    blocked = [d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones]
-    claims.mark_final(token, blocked, DeliveryStatus.CANCELLED, "opted_out")
+    blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
+    claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
-    outgoing = [d for d in claimed if d.pk not in set(blocked)]
-    sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-    results = _call(get_sms_backend().send_batch, sms, len(sms) or 1)
-    return _record_sms(token, outgoing, results, {d.pk: texts[d.message_id] for d in outgoing}, phones)
+    sent, backend = 0, get_sms_backend()
+    for group in chunks([d for d in claimed if d.pk not in blocked], SMS_CALL):
+        going = claims.start_sending(token, [d.pk for d in group])
+        group = [d for d in group if d.pk in going]
+        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in group]
+        results = _call(backend.send_batch, sms, SMS_CALL)
+        sent += _record_sms(token, group, results, {d.pk: texts[d.message_id] for d in group}, phones)
+    return sent  # fmt: skip
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],

@@ -1,7 +1,8 @@
 """The periodic safety net (beat, every 30 s) behind the after-commit tasks, and the retention purge.
 
 - messages whose planning task never ran (broker down at commit) or whose planner died: planned again;
-- deliveries claimed by a worker that died: marked unknown (the request may have left), never resent;
+- deliveries claimed by a worker that died: given back if they had not reached the provider call,
+  marked unknown if they had (the request may have left), never resent;
 - deliveries due but never published (quiet hours ended, long backoff, lost task): published.
 """
 
@@ -33,9 +34,11 @@ def unplanned_grace() -> timedelta:
 
 def sweep() -> dict[str, int]:
     now = timezone.now()
+    given_back, unknown = expire_stale_claims(now)
     report = {
         "plans": _replan(now),
-        "expired_claims": expire_stale_claims(now),
+        "claims_given_back": given_back,
+        "claims_unknown": unknown,
         "published": _publish_due(now),
     }
     if any(report.values()):

@@ -20,14 +20,14 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from .models import GeographyLevel, OfficialFigure
 
 BATCH_SIZE = 5000
-WITHHELD_MARKERS = frozenset({"", "NA", "N/A", "nd", "ndiff", "s"})
+WITHHELD_MARKERS = frozenset({"", "NA", "N/A", "nd", "ndiff"})
 UPDATABLE = [
     "indicator", "unite_de_compte", "count", "rate_per_thousand", "withheld", "complement_count",
     "complement_rate", "population", "population_year", "dwellings", "dwellings_year", "source", "imported_at",
@@ -288,6 +288,8 @@ def _upsert(batch: list[OfficialFigure]) -> None:
             unique_fields=["level", "code", "year", "indicator_slug"],
             update_fields=UPDATABLE,
         )
+        # Under DEBUG, Django keeps every query's SQL: a commune base's batches would add up to gigabytes.
+        reset_queries()
 
 
 def import_ssmsi(path: Path, batch_size: int = BATCH_SIZE) -> ImportResult:
@@ -304,4 +306,4 @@ def import_ssmsi(path: Path, batch_size: int = BATCH_SIZE) -> ImportResult:
                     raise SsmsiFileError(2, "aucune ligne de données")
         except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError, OSError) as exc:
             raise SsmsiFileError(reader.line_num + 1, f"fichier illisible : {exc}") from exc
-    return ImportResult(rows=rows, level=layout.level, source=path.name, withheld=withheld, years=tuple(sorted(years)))
+    return ImportResult(rows=rows, level=str(layout.level), source=path.name, withheld=withheld, years=tuple(sorted(years)))

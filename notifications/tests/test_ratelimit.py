@@ -34,7 +34,7 @@ def test_it_never_asks_for_more_than_the_rate_at_once(in_process: None) -> None:
     assert ratelimit.acquire(50)  # capped at the burst: a moving window never grants more than its limit
 
 
-@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL")
+@pytest.mark.integration  # needs Redis: left out (never skipped) only when make test finds none outside CI
 def test_it_shares_the_rate_between_workers_through_redis(settings: object) -> None:
     settings.SMS_MAX_PER_SECOND = 10  # type: ignore[attr-defined]
     client = redis.Redis.from_url(django_settings.REDIS_URL)

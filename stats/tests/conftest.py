@@ -33,7 +33,7 @@ def ssmsi_file() -> Callable[[str], Path]:
     def find(name: str) -> Path:
         path = SHARED_DATA / "ssmsi" / name
         if not path.exists():
-            pytest.skip(f"{path} absent: set VIGILANTS_SHARED_DATA to the shared data folder")
+            pytest.fail(f"{path} absent: set VIGILANTS_SHARED_DATA to the shared data folder")
         return path
 
     return find

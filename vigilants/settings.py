@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "dsfr",  # the State's design system (DSFR), served locally for the dashboards
     "accounts",
     "communes",
     "alerts",
@@ -123,7 +124,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Without a broker the embedded default runs every task in-process, at once.
@@ -228,6 +229,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "alerts.categories.Category",
+        "AlertStatusEnum": "alerts.models.AlertStatus",
+        "MembershipStatusEnum": "communes.models.MembershipStatus",
+        "RoleEnum": "communes.models.Role",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "vigilants.api.schema_paths_without_slash",
@@ -235,7 +242,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security -------------------------------------------------------------------------------
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+# Secure cookies when the service is public over HTTPS; a plain-HTTP deployment (a closed network,
+# a local check) must still keep a dashboard session.
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PUBLIC_BASE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True

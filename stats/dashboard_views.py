@@ -1,0 +1,153 @@
+"""The dashboards: an index, a commune's page and yearly account (bilan), a département's ranking.
+
+Who sees what is `communes.access` (the API's rules): a commune's page for its mayor and referents,
+the gendarmes of its area and staff; a département for its gendarmes and staff. A commune the user may
+not read is a 404, as in the API. Numbers come from `stats.dashboard_data`.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from alerts.categories import BURGLARY_CATEGORIES, Category
+from communes.access import gendarme_area_q, is_gendarme, stats_communes
+from communes.models import Commune, Membership, MembershipStatus
+
+from . import dashboard_data as data
+from .dashboard_auth import can_use_dashboard
+
+View = Callable[..., HttpResponse]
+FIRST_YEAR = 2016  # the oldest SSMSI year loaded; no alert predates the service
+
+
+def dashboard_login_required(view: View) -> View:
+    """Signed in through the dashboard login, and one of the people the dashboards are for."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not can_use_dashboard(request.user):
+            return render(request, "dashboard/login_refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _commune_or_404(request: HttpRequest, insee: str) -> Commune:
+    commune = stats_communes(request.user).by_insee(insee)
+    if commune is None:
+        raise Http404(_("Commune inconnue ou hors de votre périmètre."))
+    return commune
+
+
+def _year(value: str | None, default: int) -> int:
+    try:
+        year = int(value) if value else default
+    except ValueError:
+        return default
+    return year if FIRST_YEAR <= year <= data.current_year() else default
+
+
+@dashboard_login_required
+def index(request: HttpRequest) -> HttpResponse:
+    communes = stats_communes(request.user).filter(enrolled=True).order_by("departement", "name")
+    return render(request, "dashboard/index.html", {
+        "communes": communes[:500], "communes_total": communes.count(), "departements": _departements(request.user),
+    })  # fmt: skip
+
+
+def _departements(user: Any) -> list[dict[str, Any]]:
+    """The départements whose page the user may open: staff all those with an enrolled commune."""
+    if not (user.is_staff or is_gendarme(user)):
+        return []
+    communes = stats_communes(user).filter(enrolled=True)
+    rows = communes.values("departement", "departement_name").order_by("departement").distinct()
+    return list(rows)
+
+
+@dashboard_login_required
+def commune_page(request: HttpRequest, insee: str) -> HttpResponse:
+    commune = _commune_or_404(request, insee)
+    year = _year(request.GET.get("annee"), data.current_year())
+    context = data.commune_figures(commune, year)
+    context["years"] = list(range(data.current_year(), max(FIRST_YEAR, data.current_year() - 5) - 1, -1))
+    context["map"] = data.alert_map(commune, year)
+    return render(request, "dashboard/commune.html", context)
+
+
+@dashboard_login_required
+def commune_bilan(request: HttpRequest, insee: str, year: int) -> HttpResponse:
+    commune = _commune_or_404(request, insee)
+    if not FIRST_YEAR <= year <= data.current_year():
+        raise Http404(_("Année indisponible."))
+    context = data.commune_figures(commune, year)
+    context["members"] = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
+    context["complete_year"] = year < data.current_year()
+    context["edited_on"] = data.current_date()
+    return render(request, "dashboard/bilan.html", context)
+
+
+@dashboard_login_required
+def departement_page(request: HttpRequest, code: str) -> HttpResponse:
+    communes = _departement_communes(request, code)
+    start, end = _period(request)
+    category = request.GET.get("categorie", "burglaries")
+    categories = _categories(category)
+    rows = data.departement_rows(list(communes), start, end, categories)
+    return render(request, "dashboard/departement.html", {
+        "code": code, "departement_name": communes[0].departement_name if communes else "", "rows": rows,
+        "start": start, "end": end, "category": category, "category_choices": _category_choices(),
+        "total": sum(row.count for row in rows),
+    })  # fmt: skip
+
+
+def _departement_communes(request: HttpRequest, code: str) -> list[Commune]:
+    user = request.user
+    if not (user.is_staff or is_gendarme(user)):
+        raise PermissionDenied(_("Les pages départementales sont réservées à la gendarmerie et à l'équipe Vigilants."))
+    communes = Commune.objects.filter(departement=code, enrolled=True)
+    if not user.is_staff:
+        communes = communes.filter(gendarme_area_q(user))
+    communes = list(communes.order_by("name"))
+    if not communes and not (user.is_staff and Commune.objects.filter(departement=code).exists()):
+        raise Http404(_("Département inconnu ou hors de votre périmètre."))
+    return communes
+
+
+def _period(request: HttpRequest) -> tuple[date, date]:
+    """From the GET form's months (`du`, `au`, YYYY-MM); by default the last twelve months."""
+    today = data.current_date()
+    default_start = date(today.year - 1, today.month, 1)
+    start = _month(request.GET.get("du")) or default_start
+    end_month = _month(request.GET.get("au")) or date(today.year, today.month, 1)
+    end = data.month_end(end_month)
+    return (start, end) if start <= end else (default_start, data.month_end(date(today.year, today.month, 1)))
+
+
+def _month(value: str | None) -> date | None:
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
+
+
+def _categories(choice: str) -> tuple[str, ...]:
+    if choice == "all":
+        return tuple(Category.values)
+    if choice in Category.values:
+        return (choice,)
+    return tuple(BURGLARY_CATEGORIES)
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [("burglaries", _("Cambriolages et tentatives")), ("all", _("Toutes les catégories")),
+            *((value, str(label)) for value, label in Category.choices)]  # fmt: skip

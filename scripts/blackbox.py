@@ -62,17 +62,13 @@ def sign_in(api: str, fake: str, phone: str) -> Client:
     return Client(api, body["token"])
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--api", default="http://127.0.0.1:8200")
-    parser.add_argument("--fake", default="http://127.0.0.1:8765")
-    parser.add_argument("--mayor", default="+33611111111")
-    args = parser.parse_args()
-    mayor = sign_in(args.api, args.fake, args.mayor)
+def run(api: str, fake: str, mayor_phone: str) -> dict[str, Any]:
+    """The whole flow; returns the delivery report, the pushes the fake received and the clients."""
+    mayor = sign_in(api, fake, mayor_phone)
     residents = []
     for i in range(3):
         phone = f"+3361222333{i}"
-        client = sign_in(args.api, args.fake, phone)
+        client = sign_in(api, fake, phone)
         status, membership = client.call("POST", "/api/v1/communes/06128/memberships", {"address": f"{i} rue Grande"})
         assert status == 201, (status, membership)
         assert mayor.call("POST", f"/api/v1/memberships/{membership['id']}/approve")[0] == 200
@@ -89,9 +85,19 @@ def main() -> int:
         if report["pending"] == 0 and report["recipients"]:
             break
         time.sleep(0.5)
-    pushes = [r for r in fake_requests(args.fake) if "messages:send" in r.get("path", "")]
-    print("deliveries:", report)
-    print("pushes received by the fake:", len(pushes))
+    pushes = [r for r in fake_requests(fake) if "messages:send" in r.get("path", "")]
+    return {"report": report, "pushes": pushes, "alert": alert, "mayor": mayor, "residents": residents}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api", default="http://127.0.0.1:8200")
+    parser.add_argument("--fake", default="http://127.0.0.1:8765")
+    parser.add_argument("--mayor", default="+33611111111")
+    args = parser.parse_args()
+    result = run(args.api, args.fake, args.mayor)
+    print("deliveries:", result["report"])
+    print("pushes received by the fake:", len(result["pushes"]))
     return 0
 
 

@@ -1,9 +1,10 @@
 """What the dashboards show, shaped for templates: every count comes from the statistics service.
 
-Counts of alerts by period and category, rates and the before/after-enrolment comparison are read
-through `stats.services` (the same functions the API serialises), so a page and `/api/v1/stats/...`
-never disagree. This module only arranges them (months × categories, this year vs last year) and adds
-what the API does not carry: the rounded map, moderation and delivery figures.
+A commune's year is `stats.services.commune_statistics` for 1 January – 31 December, the very function
+behind GET /api/v1/stats/communes/{insee}, so a page and the API never disagree. What counts (approved
+residents' reports, by `occurred_at`, in Paris time) is `stats.aggregates.approved_reports`, also used for
+the map and the département ranking. This module only arranges the numbers (months × categories, this
+year against last) and adds the rounded map, which the API does not carry.
 """
 
 import math
@@ -12,29 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from alerts.categories import BURGLARY_CATEGORIES, Category
-from alerts.models import Alert, AlertKind, AlertStatus
+from alerts.categories import Category
+from alerts.models import Alert, AlertKind
 from communes.models import Commune
-from notifications.models import Delivery, DeliveryStatus
 
-from .official import OfficialYear, official_burglaries
+from . import aggregates, services
+from .periods import DateRange, Granularity
 
 MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 # A map cell of 0.01° (about 1.1 km × 0.8 km in France): enough to see where things happen, never which house.
 GRID_DEGREES = 0.01
-
-
-@dataclass
-class YearSeries:
-    year: int
-    monthly: list[int]  # 12 values, January first
-
-    @property
-    def total(self) -> int:
-        return sum(self.monthly)
 
 
 @dataclass
@@ -60,7 +51,7 @@ class CommuneMap:
     cells: list[MapCell] = field(default_factory=list)
     width: float = 100.0
     height: float = 100.0
-    unplaced: int = 0  # approved alerts without a position
+    unplaced: int = 0  # approved reports without a position
 
     @property
     def view_box(self) -> str:
@@ -68,58 +59,93 @@ class CommuneMap:
         return f"{-margin} {-margin} {self.width + 2 * margin:g} {self.height + 2 * margin:g}"
 
 
-def year_bounds(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
+@dataclass
+class CommuneRow:
+    commune: Commune
+    count: int
+    rate: float | None
+    rank: int = 0
 
 
-def monthly_counts(commune: Commune, year: int) -> dict[tuple[int, str], int]:
-    """{(month, category): count} for the year, as the API counts them.
-
-    PROVISIONAL: counted here until the statistics service lands, then read from it.
-    """
-    start, end = year_bounds(year)
-    alerts = Alert.objects.filter(
-        commune=commune, kind=AlertKind.REPORT, status=AlertStatus.APPROVED,
-        occurred_at__date__gte=start, occurred_at__date__lte=end,
-    )  # fmt: skip
-    counts: Counter[tuple[int, str]] = Counter()
-    for occurred_at, category in alerts.values_list("occurred_at", "category"):
-        counts[timezone.localtime(occurred_at).month, category] += 1
-    return dict(counts)
+def current_date() -> date:
+    return timezone.localdate()
 
 
-def monthly_burglaries(counts: dict[tuple[int, str], int], year: int) -> YearSeries:
-    """Burglaries and attempts, month by month."""
-    return YearSeries(year=year, monthly=[sum(counts.get((m, c), 0) for c in BURGLARY_CATEGORIES) for m in range(1, 13)])
+def current_year() -> int:
+    return current_date().year
 
 
-def category_rows(this_counts: dict[tuple[int, str], int], last_counts: dict[tuple[int, str], int]) -> list[CategoryRow]:
-    this_year, last_year = Counter(), Counter()
-    for (_month, category), n in this_counts.items():
-        this_year[category] += n
-    for (_month, category), n in last_counts.items():
-        last_year[category] += n
+def month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def year_range(year: int) -> DateRange:
+    return DateRange(date(year, 1, 1), date(year, 12, 31))
+
+
+def commune_figures(commune: Commune, year: int) -> dict[str, Any]:
+    """Everything the commune page and the yearly account show for a year, and the year before."""
+    stats = services.commune_statistics(commune, year_range(year), Granularity.MONTH)
+    last_series = services.category_series(commune, year_range(year - 1), Granularity.MONTH)
+    this_monthly = _shown_months([item["burglaries"] for item in stats["series"]], year)
+    last_monthly = [item["burglaries"] for item in last_series]
+    categories = category_rows(stats["totals"]["by_category"], _by_category(last_series))
+    return {
+        "commune": commune, "year": year, "statistics": stats,
+        "this_total": stats["totals"]["burglaries"], "last_total": sum(last_monthly), "last_year": year - 1,
+        "months": [{"label": label, "this": this, "last": last}
+                   for label, this, last in zip(MONTHS_FR, this_monthly, last_monthly, strict=True)],
+        "rates": stats["rates"], "categories": categories, "enrolment": stats["enrolment"],
+        "official": stats["official"], "official_latest": stats["official"][-1] if stats["official"] else None,
+        "moderation": _moderation(commune, year, stats["moderation"]), "deliveries": _deliveries(stats["deliveries"]),
+        "chart": _chart(MONTHS_FR, year, this_monthly, last_monthly),
+        "categories_chart": _chart([r.label for r in categories], year, [r.this_year for r in categories],
+                                   [r.last_year for r in categories]),
+    }  # fmt: skip
+
+
+def _shown_months(values: list[int], year: int) -> list[int | None]:
+    """Months not yet begun are unknown, not zero: None draws no bar and shows a dash."""
+    today = current_date()
+    begun = 12 if year < today.year else (today.month if year == today.year else 0)
+    return [value if month < begun else None for month, value in enumerate(values)]
+
+
+def _by_category(series: list[dict[str, Any]]) -> dict[str, int]:
+    totals: Counter[str] = Counter()
+    for item in series:
+        totals.update(item["by_category"])
+    return dict(totals)
+
+
+def category_rows(this_totals: dict[str, int], last_totals: dict[str, int]) -> list[CategoryRow]:
     return [
-        CategoryRow(category=value, label=str(label), this_year=this_year.get(value, 0), last_year=last_year.get(value, 0))
+        CategoryRow(category=value, label=str(label), this_year=this_totals.get(value, 0), last_year=last_totals.get(value, 0))
         for value, label in Category.choices
     ]
 
 
-def official_for(commune: Commune) -> list[OfficialYear]:
-    return official_burglaries(commune)
+def _chart(labels: list[str], year: int, this: list[int | None], last: list[int]) -> dict[str, Any]:
+    return {"labels": labels, "series": [{"label": str(year), "data": this}, {"label": str(year - 1), "data": last}]}
 
 
-def latest_official(figures: list[OfficialYear]) -> OfficialYear | None:
-    return figures[-1] if figures else None
+def _moderation(commune: Commune, year: int, figures: dict[str, Any]) -> dict[str, Any]:
+    """The service's moderation figures, plus the reports received and the mayor's own messages."""
+    low, high = year_range(year).bounds()
+    broadcasts = Alert.objects.filter(commune=commune, kind=AlertKind.BROADCAST, created_at__gte=low, created_at__lt=high)
+    received = figures["approved"] + figures["rejected"] + figures["pending"]
+    return {**figures, "received": received, "broadcasts": broadcasts.count()}
+
+
+def _deliveries(figures: dict[str, Any]) -> dict[str, Any]:
+    channels = [{"channel": channel, **values} for channel, values in figures["by_channel"].items()]
+    return {**figures, "channels": channels}
 
 
 def alert_map(commune: Commune, year: int) -> CommuneMap:
-    """Approved reports of the year, counted per grid cell, placed on the commune's bounding box."""
-    start, end = year_bounds(year)
-    alerts = Alert.objects.filter(
-        commune=commune, kind=AlertKind.REPORT, status=AlertStatus.APPROVED,
-        occurred_at__date__gte=start, occurred_at__date__lte=end,
-    )  # fmt: skip
+    """The year's counted reports, per grid cell, placed on the commune's bounding box."""
+    alerts = aggregates.approved_reports(year_range(year)).filter(commune=commune)
     positions = list(alerts.filter(latitude__isnull=False, longitude__isnull=False).values_list("latitude", "longitude"))
     cells = Counter((_snap(lat), _snap(lon)) for lat, lon in positions)
     result = CommuneMap(unplaced=alerts.count() - len(positions))
@@ -151,121 +177,12 @@ def _project(commune: Commune, result: CommuneMap) -> None:
         cell.radius = round(1.5 + 3 * math.sqrt(cell.count / biggest), 2)
 
 
-def moderation_figures(commune: Commune, year: int) -> dict[str, int]:
-    """Reports received in the year by their moderation outcome."""
-    start, end = year_bounds(year)
-    reports = Alert.objects.filter(commune=commune, kind=AlertKind.REPORT, created_at__date__gte=start, created_at__date__lte=end)
-    counts = reports.aggregate(
-        received=Count("pk"),
-        approved=Count("pk", filter=Q(status=AlertStatus.APPROVED)),
-        rejected=Count("pk", filter=Q(status=AlertStatus.REJECTED)),
-        pending=Count("pk", filter=Q(status=AlertStatus.PENDING)),
-    )
-    counts["broadcasts"] = Alert.objects.filter(
-        commune=commune, kind=AlertKind.BROADCAST, created_at__date__gte=start, created_at__date__lte=end
-    ).count()
-    return counts
-
-
-def delivery_figures(commune: Commune, year: int) -> list[dict[str, int | str]]:
-    """Push and SMS deliveries of the commune's messages in the year: sent, delivered, failed, pending."""
-    start, end = year_bounds(year)
-    rows = (
-        Delivery.objects.filter(message__commune=commune, created_at__date__gte=start, created_at__date__lte=end)
-        .values("channel")
-        .annotate(
-            total=Count("pk"),
-            delivered=Count("pk", filter=Q(status=DeliveryStatus.DELIVERED)),
-            sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
-            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-        )
-        .order_by("channel")
-    )
-    return [{**row, "other": row["total"] - row["delivered"] - row["sent"] - row["failed"]} for row in rows]
-
-
-def current_year() -> int:
-    return timezone.localdate().year
-
-
-def current_date() -> date:
-    return timezone.localdate()
-
-
-def month_end(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
-def per_thousand(count: int, population: int | None) -> float | None:
-    return round(count * 1000 / population, 2) if population else None
-
-
-def commune_figures(commune: Commune, year: int) -> dict[str, Any]:
-    """Everything the commune page and the yearly account show for that year (and the year before)."""
-    this_counts, last_counts = monthly_counts(commune, year), monthly_counts(commune, year - 1)
-    this_year, last_year = monthly_burglaries(this_counts, year), monthly_burglaries(last_counts, year - 1)
-    official = official_for(commune)
-    categories = category_rows(this_counts, last_counts)
-    return {
-        "commune": commune, "year": year, "this_year": this_year, "last_year": last_year,
-        "months": [{"label": label, "this": this, "last": last}
-                   for label, this, last in zip(MONTHS_FR, this_year.monthly, last_year.monthly, strict=True)],
-        "rate": per_thousand(this_year.total, commune.population),
-        "categories": categories,
-        "categories_chart": {
-            "labels": [row.label for row in categories],
-            "series": [{"label": str(year), "data": [row.this_year for row in categories]},
-                       {"label": str(year - 1), "data": [row.last_year for row in categories]}],
-        },
-        "official": official, "official_latest": latest_official(official),
-        "enrolment": enrolment_comparison(commune, official),
-        "moderation": moderation_figures(commune, year), "deliveries": delivery_figures(commune, year),
-        "chart": {
-            "labels": MONTHS_FR,
-            "series": [{"label": str(year), "data": this_year.monthly}, {"label": str(year - 1), "data": last_year.monthly}],
-        },
-    }  # fmt: skip
-
-
-@dataclass
-class Enrolment:
-    year: int
-    before: OfficialYear | None  # the last official year before enrolment
-    after: list[OfficialYear]  # the official years since
-
-
-def enrolment_comparison(commune: Commune, official: list[OfficialYear]) -> Enrolment | None:
-    """Official burglaries the year before the commune joined and the years since (alerts start at enrolment)."""
-    if commune.enrolled_at is None:
-        return None
-    enrolled = timezone.localtime(commune.enrolled_at).year
-    before = [figure for figure in official if figure.year < enrolled]
-    return Enrolment(year=enrolled, before=before[-1] if before else None, after=[f for f in official if f.year >= enrolled])
-
-
-@dataclass
-class CommuneRow:
-    commune: Commune
-    count: int
-    rate: float | None
-    rank: int = 0
-
-
 def departement_rows(communes: list[Commune], start: date, end: date, categories: tuple[str, ...]) -> list[CommuneRow]:
-    """Communes ranked by the number of approved reports of those categories in the period.
-
-    PROVISIONAL: counted here until the statistics service lands, then read from it.
-    """
-    counts = dict(
-        Alert.objects.filter(
-            commune__in=communes, kind=AlertKind.REPORT, status=AlertStatus.APPROVED, category__in=categories,
-            occurred_at__date__gte=start, occurred_at__date__lte=end,
-        ).values_list("commune_id").annotate(n=Count("pk"))
-    )  # fmt: skip
-    rows = [
-        CommuneRow(commune=c, count=counts.get(c.pk, 0), rate=per_thousand(counts.get(c.pk, 0), c.population)) for c in communes
-    ]
+    """Communes ranked by the reports the statistics count (those categories, that period), then by rate."""
+    counted = aggregates.approved_reports(DateRange(start, end)).filter(commune__in=communes, category__in=categories)
+    counts = dict(counted.values_list("commune_id").annotate(n=Count("id")))
+    rows = [CommuneRow(commune=c, count=counts.get(c.pk, 0), rate=services.per_thousand(counts.get(c.pk, 0), c.population))
+            for c in communes]  # fmt: skip
     rows.sort(key=lambda row: (-row.count, -(row.rate or 0), row.commune.name))
     for rank, row in enumerate(rows, start=1):
         row.rank = rank

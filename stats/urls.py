@@ -1,1 +1,10 @@
-urlpatterns: list = []
+"""Statistics API under /api/v1/."""
+
+from vigilants.routes import route
+
+from .views import CommuneStatisticsView, ExportView
+
+urlpatterns = [
+    route("stats/communes/<insee:insee>", CommuneStatisticsView.as_view(), name="stats-commune"),
+    route("stats/export", ExportView.as_view(), name="stats-export"),
+]

@@ -1,0 +1,143 @@
+"""Counts computed in the database: approved reports by period and category, by year, moderation, deliveries.
+
+Crime statistics are counted on `occurred_at` (when it happened, as the SSMSI counts facts), not on
+`created_at` (when it was reported): a burglary found on Monday morning belongs to the weekend. Moderation
+figures, which measure the moderators' work, are counted on `created_at`.
+"""
+
+import statistics
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
+
+from alerts.categories import BURGLARY_CATEGORIES, Category
+from alerts.models import Alert, AlertKind, AlertStatus
+from communes.models import Commune, Membership, MembershipStatus
+from notifications.models import Channel, Delivery, DeliveryStatus, Message, MessageKind
+
+from .periods import DateRange, Granularity, local_date, trunc
+
+CATEGORIES: list[str] = list(Category.values)
+BURGLARIES = [str(c) for c in BURGLARY_CATEGORIES]
+REACHED = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED]  # accepted by the provider (FCM never confirms)
+
+
+def approved_reports(date_range: DateRange | None = None) -> QuerySet[Alert]:
+    """What the statistics count: approved residents' reports (not the mayor's broadcasts)."""
+    alerts = Alert.objects.filter(kind=AlertKind.REPORT, status=AlertStatus.APPROVED)
+    if date_range is not None:
+        low, high = date_range.bounds()
+        alerts = alerts.filter(occurred_at__gte=low, occurred_at__lt=high)
+    return alerts.order_by()
+
+
+def category_counts(commune: Commune, date_range: DateRange, granularity: Granularity) -> dict[date, dict[str, int]]:
+    """{period start: {category: n}}: one grouped query; periods and categories without alerts are absent."""
+    rows = (
+        approved_reports(date_range).filter(commune=commune)
+        .annotate(period=trunc(granularity)).values("period", "category").annotate(n=Count("id"))
+    )  # fmt: skip
+    counts: dict[date, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        counts[local_date(row["period"])][row["category"]] = row["n"]
+    return counts
+
+
+def totals(commune: Commune, date_range: DateRange) -> dict[str, int]:
+    """{"total", "burglaries"} for a range: the year-before comparison."""
+    return (
+        approved_reports(date_range)
+        .filter(commune=commune)
+        .aggregate(total=Count("id"), burglaries=Count("id", filter=Q(category__in=BURGLARIES)))
+    )
+
+
+def yearly_counts(commune: Commune, since: date | None = None) -> list[dict[str, int]]:
+    """[{"year", "total", "burglaries"}] for every year with approved reports (since `since`), oldest first."""
+    alerts = approved_reports().filter(commune=commune)
+    if since is not None:
+        alerts = alerts.filter(occurred_at__gte=DateRange(since, since).bounds()[0])
+    rows = (
+        alerts.annotate(year=trunc("year")).values("year")
+        .annotate(total=Count("id"), burglaries=Count("id", filter=Q(category__in=BURGLARIES))).order_by("year")
+    )  # fmt: skip
+    return [{"year": local_date(r["year"]).year, "total": r["total"], "burglaries": r["burglaries"]} for r in rows]
+
+
+class Median(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT(0.5): the median computed by the database."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:
+    """Reports created in the range: how many approved and rejected, the rejected share, median approval delay."""
+    low, high = date_range.bounds()
+    reports = Alert.objects.filter(commune=commune, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
+    counts = reports.aggregate(
+        approved=Count("id", filter=Q(status=AlertStatus.APPROVED)),
+        rejected=Count("id", filter=Q(status=AlertStatus.REJECTED)),
+        pending=Count("id", filter=Q(status=AlertStatus.PENDING)),
+    )
+    decided = counts["approved"] + counts["rejected"]
+    median = _median_delay(reports.filter(status=AlertStatus.APPROVED, moderated_at__isnull=False).order_by())
+    return {
+        **counts,
+        "rejected_share": round(counts["rejected"] / decided, 4) if decided else None,
+        "median_minutes_to_approve": None if median is None else round(median.total_seconds() / 60, 1),
+    }
+
+
+def _median_delay(approved: QuerySet[Alert]) -> timedelta | None:
+    delay = F("moderated_at") - F("created_at")
+    if connection.vendor == "postgresql":
+        return approved.aggregate(median=Median(delay))["median"]
+    # SQLite (make run) has no percentile: one commune's reports for a period are few.
+    delays = [moderated - created for created, moderated in approved.values_list("created_at", "moderated_at")]
+    return statistics.median(delays) if delays else None
+
+
+def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:
+    """How far the approved reports of the range reached the commune's members, by channel.
+
+    The denominator is members × alerts sent, with today's approved members (the membership history is not
+    kept): `share_of_members` is therefore an approximation; `recipients` (who was planned) is exact.
+    """
+    alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
+    messages = Message.objects.filter(source_type=MessageKind.ALERT, source_id__in=alert_ids)
+    deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+    sent = messages.count()
+    members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
+    targets = sent * members
+    counts = {(r["channel"], r["status"]): r["n"] for r in deliveries.values("channel", "status").annotate(n=Count("id"))}
+    reached = deliveries.filter(status__in=REACHED).values("message_id", "user_id").distinct().count()
+    return {
+        "alerts_sent": sent,
+        "members": members,
+        "recipients": deliveries.values("message_id", "user_id").distinct().count(),
+        "members_reached": reached,
+        "share_of_members": _share(reached, targets),
+        "by_channel": {channel: _channel(counts, channel, targets) for channel in Channel.values},
+    }
+
+
+def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> dict[str, object]:
+    got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
+    reached = got[DeliveryStatus.SENT] + got[DeliveryStatus.DELIVERED]
+    return {
+        "deliveries": sum(got.values()),
+        "reached": reached,
+        "delivered": got[DeliveryStatus.DELIVERED],
+        "failed": got[DeliveryStatus.FAILED],
+        "unknown": got[DeliveryStatus.UNKNOWN],
+        "pending": got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING],
+        "share_of_members": _share(reached, targets),
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(min(part / whole, 1.0), 4) if whole else None

@@ -1,0 +1,71 @@
+"""Statistics API: a commune's figures, and the export. Thin: validate, authorize, hand off to a service."""
+
+from typing import Any
+
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from communes.views_base import CommuneScopedMixin
+
+from . import exporting
+from .periods import Granularity
+from .serializers import CommuneStatsQuery, ExportQuery
+from .services import commune_statistics
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class CommuneStatisticsView(CommuneScopedMixin, APIView):
+    """GET /stats/communes/{insee}: for its mayors and referents, the gendarmes of its area, staff."""
+
+    commune_access = "stats"
+
+    @extend_schema(parameters=[CommuneStatsQuery], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, insee: str) -> Response:
+        commune = self.get_commune()  # 404 / 403 before looking at the parameters
+        query = CommuneStatsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        granularity = Granularity(query.validated_data["granularity"])
+        return Response(commune_statistics(commune, query.validated_data["range"], granularity))
+
+
+class ExportView(APIView):
+    """GET /stats/export: streams CSV, XLSX or JSON; audited before the first byte leaves."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[BaseRenderer, str]:
+        # `?format=csv` is ours, not DRF's URL_FORMAT_OVERRIDE (which would answer 404): errors are JSON,
+        # the export itself is a plain Django response that bypasses the renderers.
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+    @extend_schema(parameters=[ExportQuery], responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request: Request) -> HttpResponseBase:
+        query = ExportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data: dict[str, Any] = query.validated_data
+        scope = exporting.export_scope(request.user, departement=data.get("departement"),
+                                       insee_codes=data.get("communes", []))  # fmt: skip
+        export = exporting.prepare_export(scope, data["range"])
+        exporting.record_export(request.user, export, data["format"])
+        return _response(export, data["format"])
+
+
+def _response(export: exporting.Export, fmt: str) -> HttpResponseBase:
+    name = f"vigilants-statistiques-{export.date_range.start}-{export.date_range.end}.{fmt}"
+    if fmt == "xlsx":
+        return FileResponse(exporting.xlsx_file(export.rows()), as_attachment=True, filename=name,
+                            content_type=CONTENT_TYPES[fmt])  # fmt: skip
+    chunks = exporting.csv_chunks(export.rows()) if fmt == "csv" else exporting.json_chunks(export.rows())
+    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Export-Rows"] = str(export.row_count)
+    return response

@@ -83,6 +83,13 @@ CASES = [
     Case("patch", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, mayor=(200, 403), staff=200), {"escalation_minutes": 15}),
     # Audit log: the commune's mayors and staff.
     Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
+    # Statistics and exports: the commune's moderators, the gendarmes of its area, staff.
+    Case("get", "/api/v1/stats/communes/{insee}", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403),
+                                                          gendarme=(200, 403), staff=200)),  # fmt: skip
+    Case("get", "/api/v1/stats/export?communes={insee}&format=csv", everyone(403, anon=401, referent=(200, 403),
+                                                                              mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
+    Case("get", "/api/v1/stats/export?communes={insee}&format=xlsx", everyone(403, anon=401, referent=(200, 403),
+                                                                               mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
 ]
 
 

@@ -62,10 +62,11 @@ class ExportView(APIView):
 def _response(export: exporting.Export, fmt: str) -> HttpResponseBase:
     name = f"vigilants-statistiques-{export.date_range.start}-{export.date_range.end}.{fmt}"
     if fmt == "xlsx":
-        return FileResponse(exporting.xlsx_file(export.rows()), as_attachment=True, filename=name,
-                            content_type=CONTENT_TYPES[fmt])  # fmt: skip
-    chunks = exporting.csv_chunks(export.rows()) if fmt == "csv" else exporting.json_chunks(export.rows())
-    response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response: HttpResponseBase = FileResponse(exporting.xlsx_file(export.rows()), as_attachment=True,
+                                                  filename=name, content_type=CONTENT_TYPES[fmt])  # fmt: skip
+    else:
+        chunks = exporting.csv_chunks(export.rows()) if fmt == "csv" else exporting.json_chunks(export.rows())
+        response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Export-Rows"] = str(export.row_count)
     return response

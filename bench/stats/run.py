@@ -1,0 +1,139 @@
+"""Statistics benchmark (not a test): commune statistics API p95 and a département-year export.
+
+    .venv/bin/python bench/stats/run.py [--database vig_bench_stats] [--alerts 1000000] [--requests 50]
+
+Uses its own PostgreSQL database (created if missing, migrated, seeded once: see seed.py), the Django test
+client through the whole stack (authentication, URL routing, permissions, serialisation). Targets: commune
+statistics p95 < 200 ms; a département-year CSV export < 5 s.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import django
+import psycopg
+
+
+def configure(database: str) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            conn.execute(f'CREATE DATABASE "{database}"')
+    os.environ.update({"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "DEBUG": "true",
+                       "SECRET_KEY": "bench", "ALLOWED_HOSTS": "testserver", "LOG_LEVEL": "WARNING",
+                       "THROTTLE_USER": "100000/hour"})  # fmt: skip
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigilants.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def client() -> object:  # the test client: imported after django.setup()
+    from rest_framework.test import APIClient
+
+    from accounts.models import AuthToken, User
+
+    staff = User.objects.filter(phone="+33699999990").first() or User.objects.create_superuser("+33699999990", "bench-pass-123")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.issue(staff, 'bench')[1]}")
+    return api
+
+
+def timed(call: object) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()  # type: ignore[operator]
+    return time.perf_counter() - started, result
+
+
+def bench_commune_stats(api: object, communes: list, requests: int, rng: random.Random) -> None:
+    params = [{"from": "2025-01-01", "to": "2025-12-31"}, {"from": "2024-07-01", "to": "2025-06-30", "granularity": "week"}]
+    for commune in communes[:5]:  # warm-up: connections, imports, plans
+        api.get(f"/api/v1/stats/communes/{commune.insee}", params[0])
+    times, body = [], {}
+    for number in range(requests):
+        commune = rng.choice(communes)
+        seconds, response = timed(lambda c=commune, n=number: api.get(f"/api/v1/stats/communes/{c.insee}", params[n % 2]))
+        assert response.status_code == 200, response.content[:300]
+        times.append(seconds)
+        body = response.json() if number % 2 == 0 else body
+    times.sort()
+    p95 = times[max(0, round(0.95 * len(times)) - 1)]
+    print(f"commune statistics: {requests} requests, p50 {statistics.median(times) * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms (target p95 < 200 ms)")  # fmt: skip
+    print(f"  e.g. {body['commune']['name']} 2025: {body['totals']['total']} approved reports, "
+          f"{body['totals']['burglaries']} burglaries, {body['rates']['per_1000_inhabitants']} per 1,000 inhabitants, "
+          f"year before {body['year_before']['total']}, "
+          f"median moderation {body['moderation']['median_minutes_to_approve']} min")  # fmt: skip
+
+
+def bench_export(api: object, departement: str) -> None:
+    for fmt in ["csv", "json", "xlsx"]:
+        params = {"departement": departement, "from": "2025-01-01", "to": "2025-12-31", "format": fmt}
+        seconds, (response, size) = timed(lambda p=params: _consume(api.get("/api/v1/stats/export", p)))
+        assert response.status_code == 200
+        rows = response.get("X-Export-Rows", "?")
+        print(f"export {departement} 2025 {fmt}: {rows} rows, {size / 1e6:.1f} MB in {seconds:.2f} s"
+              + (" (target < 5 s)" if fmt == "csv" else ""))  # fmt: skip
+
+
+def _consume(response: object) -> tuple[object, int]:
+    size = sum(len(chunk) for chunk in response.streaming_content)  # type: ignore[attr-defined]
+    return response, size
+
+
+def explain(commune: object) -> None:
+    from datetime import date
+
+    from django.db import connection
+
+    from stats.aggregates import approved_reports
+    from stats.periods import DateRange, Granularity, trunc
+
+    query = (approved_reports(DateRange(date(2025, 1, 1), date(2025, 12, 31))).filter(commune=commune)
+             .annotate(period=trunc(Granularity.MONTH)).values("period", "category"))  # fmt: skip
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        print("series query plan:\n  " + "\n  ".join(row[0] for row in cursor.fetchall()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", default="vig_bench_stats")
+    parser.add_argument("--alerts", type=int, default=1_000_000)
+    parser.add_argument("--communes", type=int, default=500)
+    parser.add_argument("--departement", default="06")
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+    configure(args.database)
+    import seed
+
+    from alerts.models import Alert
+
+    rng = random.Random(2002)
+    seconds, communes = timed(lambda: seed.bench_communes(args.communes, args.departement))
+    print(f"{len(communes)} enrolled communes ({sum(c.departement == args.departement for c in communes)} in "
+          f"{args.departement}) in {seconds:.1f} s")  # fmt: skip
+    seconds, written = timed(lambda: seed.seed_alerts(communes, args.alerts, rng))
+    if written:
+        seed.seed_official(communes, rng)
+        print(f"seeded {written:,} alerts (COPY) and official figures in {seconds:.1f} s")
+    print(
+        f"{Alert.objects.count():,} alerts, {Alert.objects.filter(status='approved', kind='report').count():,} approved reports"
+    )
+    explain(communes[0])
+    api = client()
+    bench_commune_stats(api, communes, args.requests, rng)
+    bench_export(api, args.departement)
+
+
+if __name__ == "__main__":
+    main()

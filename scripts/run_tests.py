@@ -11,6 +11,7 @@ import sys
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/vigilants"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")  # Debian's, installed by `make browser`
 
 
 def postgres_answers(url: str) -> str | None:
@@ -41,10 +42,12 @@ def configure() -> list[str]:
     redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
     pg_error = postgres_answers(database_url) if database_url.startswith("postgres") else "not PostgreSQL"
     redis_error = redis_answers(redis_url)
+    browser_error = None if os.access(CHROMIUM, os.X_OK) else f"{CHROMIUM} not found"
     missing = [f"PostgreSQL ({pg_error})"] * bool(pg_error) + [f"Redis ({redis_error})"] * bool(redis_error)
+    missing += [f"Chromium ({browser_error})"] * bool(browser_error)
     if missing and in_ci:
         sys.exit("CI=true and a required service does not answer: " + "; ".join(missing))
-    extra: list[str] = []
+    left_out: list[str] = []
     if pg_error:
         os.environ.pop("DATABASE_URL", None)
         print(f"PostgreSQL unavailable ({pg_error}): running on SQLite; left out: PostgreSQL-only tests.")
@@ -53,10 +56,13 @@ def configure() -> list[str]:
     if redis_error or pg_error:
         os.environ.pop("REDIS_URL", None)
         print("Left out: integration tests (real Celery worker on Redis and PostgreSQL).")
-        extra += ["-m", "not integration and not postgres" if pg_error else "not integration"]
+        left_out += ["integration", "postgres"] if pg_error else ["integration"]
     else:
         os.environ["REDIS_URL"] = redis_url
-    return extra
+    if browser_error:
+        print(f"Chromium unavailable ({browser_error}): left out: browser tests (`make browser` installs it).")
+        left_out.append("browser")
+    return ["-m", " and ".join(f"not {marker}" for marker in left_out)] if left_out else []
 
 
 def main() -> int:

@@ -6,7 +6,11 @@
   var colours = ["#000091", "#c9191e", "#18753c"];  // DSFR blue France, red Marianne, green
   Chart.defaults.font.family = "Marianne, arial, sans-serif";
   Chart.defaults.color = "#3a3a3a";
-  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+  function drawAll() { document.querySelectorAll("canvas[data-chart]").forEach(draw); }
+  // Labels are measured when drawn: wait for the Marianne font, or long labels are cut.
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(drawAll); } else { drawAll(); }
+
+  function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source) { return; }
     var data = JSON.parse(source.textContent);
@@ -29,5 +33,5 @@
         plugins: { legend: { position: "bottom" } }
       }
     });
-  });
+  }
 })();

@@ -134,8 +134,7 @@ class Message(models.Model):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("en attente")
-    CLAIMED = "claimed", _("réservé")  # a worker holds it; nothing has left yet: safe to give back
-    SENDING = "sending", _("en cours d'envoi")  # the provider call started: the request may have left
+    SENDING = "sending", _("en cours d'envoi")  # claimed for a provider call: the request may have left
     SENT = "sent", _("accepté par le fournisseur")
     DELIVERED = "delivered", _("remis")
     FAILED = "failed", _("échec")
@@ -143,7 +142,7 @@ class DeliveryStatus(models.TextChoices):
     CANCELLED = "cancelled", _("annulé")
 
 
-ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
 
 
 class Delivery(models.Model):
@@ -177,11 +176,12 @@ class Delivery(models.Model):
             # Small: only rows still to send or in flight (sweeper, health check).
             models.Index(
                 fields=["status", "not_before"],
-                condition=models.Q(status__in=["pending", "claimed", "sending"]),
+                condition=models.Q(status__in=["pending", "sending"]),
                 name="delivery_active",
             ),
+            # No (message, status) index: the unique (message, user, channel) serves per-message reads,
+            # and every extra index on `status` is rewritten on each of a delivery's status changes.
             models.Index(fields=["provider_id"], condition=~models.Q(provider_id=""), name="delivery_provider_id"),
-            models.Index(fields=["message", "status"], name="delivery_message_status"),
         ]
 
     def __str__(self) -> str:

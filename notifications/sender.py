@@ -2,6 +2,7 @@
 
 push: one task per ≤500 deliveries, one provider call per ≤500 device messages.
 sms: the global rate (ratelimit.py) is taken before each small claim, so a slow SMS queue holds no claims.
+Each claim is taken right before its provider call (see claims.py).
 """
 
 import logging
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from . import claims, composer, ratelimit
 from .dispatch import SEND_BATCH, chunks, publish_sends
@@ -18,8 +21,8 @@ from .transports.base import Outcome, SendResult, get_push_backend, get_sms_back
 
 log = logging.getLogger(__name__)
 
-# Deliveries per provider call. A worker killed during a call leaves that call's deliveries "maybe
-# sent" (unknown, never resent): smaller calls lose less; 100 parallel FCM requests still fill the pipe.
+# Deliveries per claim and provider call. A worker killed during a call leaves that call's deliveries
+# "maybe sent" (unknown, never resent): smaller calls lose less; 100 parallel FCM requests fill the pipe.
 PUSH_CALL = 100
 SMS_CALL = 5
 
@@ -34,23 +37,24 @@ class Tally:
 
 
 def send_push(delivery_ids: Sequence[int]) -> int:
-    """Send a batch of push deliveries; returns how many were accepted by the provider."""
-    token, claimed = claims.claim(delivery_ids, Channel.PUSH)
-    if not claimed:
-        return 0
-    messages = _messages(claimed)
-    devices = _active_devices([d.user_id for d in claimed])
-    no_device = [d for d in claimed if not devices.get(d.user_id)]
-    claims.mark_final(token, [d.pk for d in no_device], DeliveryStatus.FAILED, "no_device")
-    sent, failed, backend = 0, list(no_device), get_push_backend()
-    for group in chunks([d for d in claimed if devices.get(d.user_id)], PUSH_CALL):
-        going = claims.start_sending(token, [d.pk for d in group])
-        group = [d for d in group if d.pk in going]
+    """Send a batch of push deliveries, one claim and provider call per ≤PUSH_CALL; returns how many went."""
+    due = list(Delivery.objects.filter(claims.due(), pk__in=list(delivery_ids), channel=Channel.PUSH)
+               .only("id", "message_id", "user_id"))  # fmt: skip
+    if not due:
+        return 0  # already handled (a second run of the same task, a re-published batch)
+    messages = _messages(due)
+    devices = _active_devices([d.user_id for d in due])
+    no_device = [d.pk for d in due if not devices.get(d.user_id)]
+    token, _ = claims.claim(no_device, Channel.PUSH)
+    claims.mark_final(token, no_device, DeliveryStatus.FAILED, "no_device")
+    sent, failed, backend = 0, [d for d in due if d.pk in set(no_device)], get_push_backend()
+    for group in chunks([d.pk for d in due if devices.get(d.user_id)], PUSH_CALL):
+        token, claimed = claims.claim(group, Channel.PUSH)
         pushes = [composer.push_for(messages[d.message_id], f"{d.pk}:{device_pk}", fcm)
-                  for d in group for device_pk, fcm in devices[d.user_id]]  # fmt: skip
+                  for d in claimed for device_pk, fcm in devices[d.user_id]]  # fmt: skip
         results = _call(backend.send_batch, pushes, SEND_BATCH)
-        sent += _record_push(token, group, results)
-        failed += _push_failed(group, results)
+        sent += _record_push(token, claimed, results)
+        failed += _push_failed(claimed, results)
     _fall_back_to_sms(failed, messages)
     return sent
 
@@ -197,24 +201,23 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
 
 
 def _send_sms_group(ids: list[int]) -> int:
-    token, claimed = claims.claim(ids, Channel.SMS)
-    if not claimed:
-        return 0
-    messages = _messages(claimed)
-    phones = {pk: str(phone) for pk, phone in
-              Delivery.objects.filter(pk__in=[d.pk for d in claimed]).values_list("pk", "user__phone") if phone}
-    opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
-    blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
-    claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
-    texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
     sent, backend = 0, get_sms_backend()
-    for group in chunks([d for d in claimed if d.pk not in blocked], SMS_CALL):
-        going = claims.start_sending(token, [d.pk for d in group])
-        group = [d for d in group if d.pk in going]
-        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in group]
+    for group in chunks(ids, SMS_CALL):
+        token, claimed = claims.claim(group, Channel.SMS)
+        if not claimed:
+            continue
+        messages = _messages(claimed)
+        rows = Delivery.objects.filter(pk__in=[d.pk for d in claimed])
+        phones = dict(rows.annotate(phone=Cast("user__phone", CharField())).values_list("pk", "phone").exclude(phone=""))
+        opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
+        blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
+        claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
+        outgoing = [d for d in claimed if d.pk not in blocked]
+        texts = {d.pk: composer.sms_text(messages[d.message_id]) for d in outgoing}
+        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.pk]) for d in outgoing]
         results = _call(backend.send_batch, sms, SMS_CALL)
-        sent += _record_sms(token, group, results, {d.pk: texts[d.message_id] for d in group}, phones)
-    return sent  # fmt: skip
+        sent += _record_sms(token, outgoing, results, texts, phones)
+    return sent
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],

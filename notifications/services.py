@@ -54,10 +54,9 @@ def cancel_unsent(message: Message) -> int:
     locked = Message.objects.select_for_update().get(pk=message.pk)
     if locked.status in (MessageStatus.QUEUED, MessageStatus.PLANNING):
         Message.objects.filter(pk=locked.pk).update(status=MessageStatus.CANCELLED, lease_until=None)
-    # Claimed rows have not reached a provider call yet: start_sending() skips them once cancelled.
-    unsent = [DeliveryStatus.PENDING, DeliveryStatus.CLAIMED]
-    return Delivery.objects.filter(message_id=locked.pk, status__in=unsent).update(
-        status=DeliveryStatus.CANCELLED, finished_at=timezone.now(), claim_token=None
+    # Rows already claimed are inside a provider call: too late for them.
+    return Delivery.objects.filter(message_id=locked.pk, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.CANCELLED, finished_at=timezone.now()
     )
 
 
@@ -90,7 +89,7 @@ def message_report(message: Message) -> dict:
             "failed": got[DeliveryStatus.FAILED],
             "unknown": got[DeliveryStatus.UNKNOWN],
         }
-        report["pending"] += got[DeliveryStatus.PENDING] + got[DeliveryStatus.CLAIMED] + got[DeliveryStatus.SENDING]
+        report["pending"] += got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING]
     return report
 
 

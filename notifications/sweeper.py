@@ -1,8 +1,8 @@
 """The periodic safety net (beat, every 30 s) behind the after-commit tasks, and the retention purge.
 
 - messages whose planning task never ran (broker down at commit) or whose planner died: planned again;
-- deliveries claimed by a worker that died: given back if they had not reached the provider call,
-  marked unknown if they had (the request may have left), never resent;
+- deliveries claimed by a worker that died in a provider call: marked unknown (the request may have
+  left), never resent; what it had not claimed yet is still pending and is published again below;
 - deliveries due but never published (quiet hours ended, long backoff, lost task): published.
 """
 
@@ -34,11 +34,9 @@ def unplanned_grace() -> timedelta:
 
 def sweep() -> dict[str, int]:
     now = timezone.now()
-    given_back, unknown = expire_stale_claims(now)
     report = {
         "plans": _replan(now),
-        "claims_given_back": given_back,
-        "claims_unknown": unknown,
+        "claims_unknown": expire_stale_claims(now),
         "published": _publish_due(now),
     }
     if any(report.values()):

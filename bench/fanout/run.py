@@ -1,0 +1,170 @@
+"""Fan-out benchmark: python bench/fanout/run.py --members 100000 (or `make bench-fanout`).
+
+Seeds N members on PostgreSQL (database vig_bench, Redis db 13), starts the fake provider and real Celery
+workers (push, sms and default queues), enqueues one message and measures until every delivery is
+final. Then sends the same pushes through the bare transport (same backend, SDK calls, batch sizes and
+number of processes; no database, broker or planning) and prints both, their ratio, the workers' peak
+memory and the SMS rate against SMS_MAX_PER_SECOND.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+import procs  # noqa: E402
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--sms-ratio", type=float, default=0.1, help="share of members who chose SMS")
+    parser.add_argument("--sms-rate", type=int, default=200, help="SMS_MAX_PER_SECOND for the run")
+    parser.add_argument("--push-workers", type=int, default=2, help="push-queue worker processes (pool size)")
+    parser.add_argument("--database", default="vig_bench")
+    parser.add_argument("--redis-db", type=int, default=13)
+    parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--timeout", type=float, default=900)
+    return parser.parse_args()
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "vigilants.settings"
+    import django
+
+    django.setup()
+
+
+def create_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    args = parse()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
+    account = workdir / "service-account.json"
+    fake = procs.start_fake(args.port, account)
+    env = procs.bench_env(args, f"http://127.0.0.1:{args.port}", account)
+    workers: list[subprocess.Popen] = []
+    try:
+        create_database(args.database)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        setup_django(env)
+        real = run_fanout(args, env, fake_port=args.port, workers=workers)
+        peaks = {name: procs.peak_memory_mb(w.pid) for name, w in zip(("push", "sms", "default"), workers, strict=True)}
+        for worker in workers:
+            procs.stop(worker)
+        bare = run_bare(args, env, workdir)
+        report(args, real, bare, peaks)
+    finally:
+        for worker in workers:
+            procs.stop(worker)
+        procs.stop(fake)
+
+
+def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, workers: list) -> dict:
+    import redis
+    from django.db import transaction
+    from django.db.models import Count
+    from seed import seed
+
+    from notifications.models import Delivery, Message
+    from notifications.services import message_enqueue
+
+    started = time.monotonic()
+    commune = seed(args.members, args.sms_ratio)
+    print(f"seeded {args.members} members in {time.monotonic() - started:.1f}s")
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    workers += [procs.start_worker(env, "push", args.push_workers, "push"),
+                procs.start_worker(env, "sms", 1, "sms"), procs.start_worker(env, "default", 1, "default")]  # fmt: skip
+    from vigilants.celery import app
+
+    while len(app.control.ping(timeout=1.0)) < 3:
+        pass
+    before = procs.provider_count(fake_port)
+    t0 = time.monotonic()
+    with transaction.atomic():
+        message = message_enqueue(commune=commune, kind="broadcast", title="Alerte", body="Restez vigilants.",
+                                  urgent=True, source_type="broadcast", source_id=1)  # fmt: skip
+    times: dict[str, float] = {}
+    final = ["sent", "delivered", "failed", "unknown", "cancelled"]
+    while len(times) < 2 and time.monotonic() - t0 < args.timeout:
+        time.sleep(0.25)
+        if Message.objects.get(pk=message.pk).status != "planned":
+            continue
+        open_ = dict(Delivery.objects.filter(message=message).exclude(status__in=final)
+                     .values_list("channel").annotate(n=Count("id")))  # fmt: skip
+        for channel in ("push", "sms"):
+            if channel not in times and not open_.get(channel):
+                times[channel] = time.monotonic() - t0
+    by_channel = {
+        c: dict(Delivery.objects.filter(message=message, channel=c).values_list("status").annotate(n=Count("id")))
+        for c in ("push", "sms")
+    }
+    sms_first = Delivery.objects.filter(message=message, channel="sms").exclude(sent_at=None).order_by("sent_at")
+    sms_span = 0.0
+    if sms_first.exists():
+        sms_span = (sms_first.last().sent_at - sms_first.first().sent_at).total_seconds()
+    return {"times": times, "by_channel": by_channel,
+            "requests": procs.provider_count(fake_port) - before, "sms_span": sms_span}  # fmt: skip
+
+
+def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict:
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from notifications.models import Delivery, Device
+
+    tokens, phones = workdir / "tokens.txt", workdir / "phones.txt"
+    bench_devices = Device.objects.filter(fcm_token__startswith="bench-")  # noqa: S106 - not a password
+    tokens.write_text("\n".join(bench_devices.values_list("fcm_token", flat=True)))
+    sms = Delivery.objects.filter(channel="sms", message__commune__insee="99999")
+    phones.write_text("\n".join(sms.annotate(p=Cast("user__phone", CharField())).values_list("p", flat=True)))
+    start_at = time.time() + 8  # every process loaded and warm before the common start
+    script = str(Path(__file__).parent / "bare.py")
+    jobs = [["push", str(i), str(args.push_workers), str(start_at), str(tokens)] for i in range(args.push_workers)]
+    jobs.append(["sms", "0", "1", str(start_at), str(phones)])
+    children = [subprocess.Popen([sys.executable, script, *job], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+                for job in jobs]  # fmt: skip
+    lines = [c.communicate()[0].split() for c in children]
+    push_lines, sms_line = lines[:-1], lines[-1]
+    begin = min(float(x[0]) for x in lines)
+    return {"seconds": max(float(x[1]) for x in push_lines) - begin, "sent": sum(int(x[2]) for x in push_lines),
+            "sms_seconds": float(sms_line[1]) - begin, "sms_sent": int(sms_line[2])}  # fmt: skip
+
+
+def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, float]) -> None:
+    push_n = sum(real["by_channel"]["push"].values())
+    sms_n = sum(real["by_channel"]["sms"].values())
+    t_push = real["times"].get("push", float("nan"))
+    t_sms = real["times"].get("sms", float("nan"))
+    print(f"\nmembers: {args.members}  push deliveries: {push_n}  sms deliveries: {sms_n}")
+    print(f"push statuses: {real['by_channel']['push']}   sms statuses: {real['by_channel']['sms']}")
+    print(f"provider requests during the fan-out: {real['requests']} (exactly once: {push_n + sms_n} "
+          f"+ 1 OAuth token request per push process)")
+    print(f"end to end (enqueue -> every push final): {t_push:.1f}s  = {push_n / t_push:.0f} push/s"
+          f"  (target: 100,000 in <= 60 s)")  # fmt: skip
+    print(f"bare transport ({args.push_workers} push processes + 1 SMS process, same calls): every push after "
+          f"{bare['seconds']:.1f}s = {bare['sent'] / bare['seconds']:.0f} push/s ({bare['sent']} sent); "
+          f"every SMS after {bare['sms_seconds']:.1f}s ({bare['sms_sent']} sent)")  # fmt: skip
+    ratio = (push_n / t_push) / (bare["sent"] / bare["seconds"])
+    print(f"fan-out throughput / bare transport: {ratio:.0%}  (target >= 80 %)")
+    if real["sms_span"]:
+        rate = (sms_n - 1) / real["sms_span"]
+        print(f"SMS: every SMS final after {t_sms:.1f}s; measured rate {rate:.1f}/s vs SMS_MAX_PER_SECOND={args.sms_rate}")
+    print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
+
+
+if __name__ == "__main__":
+    main()

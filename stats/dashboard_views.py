@@ -14,14 +14,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from alerts.categories import BURGLARY_CATEGORIES, Category
 from communes.access import gendarme_area_q, is_gendarme, stats_communes
-from communes.models import Commune, Membership, MembershipStatus
+from communes.models import Commune, GendarmeArea, Membership, MembershipStatus
 
 from . import dashboard_data as data
 from .dashboard_auth import can_use_dashboard
+from .periods import MAX_SPAN_DAYS, default_range
 
 View = Callable[..., HttpResponse]
 FIRST_YEAR = 2016  # the oldest SSMSI year loaded; no alert predates the service
@@ -105,8 +107,16 @@ def departement_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "dashboard/departement.html", {
         "code": code, "departement_name": communes[0].departement_name if communes else "", "rows": rows,
         "start": start, "end": end, "category": category, "category_choices": _category_choices(),
-        "total": sum(row.count for row in rows),
+        "total": sum(row.count for row in rows), "export_query": _export_query(request, code, communes, start, end),
     })  # fmt: skip
+
+
+def _export_query(request: HttpRequest, code: str, communes: list[Commune], start: date, end: date) -> str:
+    """The export API's query: the whole département when the user's area is the département, else its communes."""
+    area = GendarmeArea.objects.filter(user=request.user).first()
+    whole = request.user.is_staff or (area is not None and area.departement == code)
+    scope = {"departement": code} if whole else {"communes": ",".join(c.insee for c in communes)}
+    return urlencode({**scope, "from": start.isoformat(), "to": end.isoformat()})
 
 
 def _departement_communes(request: HttpRequest, code: str) -> list[Commune]:
@@ -123,13 +133,12 @@ def _departement_communes(request: HttpRequest, code: str) -> list[Commune]:
 
 
 def _period(request: HttpRequest) -> tuple[date, date]:
-    """From the GET form's months (`du`, `au`, YYYY-MM); by default the last twelve months."""
-    today = data.current_date()
-    default_start = date(today.year - 1, today.month, 1)
-    start = _month(request.GET.get("du")) or default_start
-    end_month = _month(request.GET.get("au")) or date(today.year, today.month, 1)
-    end = data.month_end(end_month)
-    return (start, end) if start <= end else (default_start, data.month_end(date(today.year, today.month, 1)))
+    """From the GET form's months (`du`, `au`, YYYY-MM, both included); by default the API's last 12 months."""
+    default = default_range()
+    start = _month(request.GET.get("du")) or default.start
+    end_month = _month(request.GET.get("au"))
+    end = data.month_end(end_month) if end_month else default.end
+    return (start, end) if start <= end and (end - start).days <= MAX_SPAN_DAYS else (default.start, default.end)
 
 
 def _month(value: str | None) -> date | None:

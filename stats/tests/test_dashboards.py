@@ -1,5 +1,6 @@
 """The dashboards: session sign-in by SMS code or staff password, who sees which page, the numbers shown."""
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -10,10 +11,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from alerts.models import Alert, AlertKind, AlertStatus
+from communes.models import GendarmeArea
 from conftest import Town
 from notifications.models import ConsoleMessage
+from stats.aggregates import BURGLARIES
 from stats.models import GeographyLevel, OfficialFigure
-from tests.factories import UserFactory
+from tests.factories import CommuneFactory, UserFactory
 
 YEAR = timezone.localdate().year
 
@@ -235,8 +238,6 @@ def test_the_official_figure_says_when_it_is_withheld_and_at_which_level(saint_p
 def test_the_departement_ranks_communes_within_the_gendarmes_area(
     saint_paul: Town, charleville: Town, gendarme_06: User, burglaries: None
 ) -> None:
-    from tests.factories import CommuneFactory
-
     vence = CommuneFactory(insee="06157", name="Vence", departement="06", population=19000)
     html = signed_in(gendarme_06).get(f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12").content.decode()
     ranking = html.split('data-testid="ranking-table"')[1].split("</table>")[0]
@@ -265,3 +266,53 @@ def test_a_new_user_signing_in_is_not_let_in(db: None) -> None:
     client = Client()
     client.post("/dashboard/login/", {"phone": phone})
     assert client.post("/dashboard/login/code/", {"code": last_code()}).status_code == 403
+
+
+# --- The same numbers as the API -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_commune_page_shows_the_apis_numbers(saint_paul: Town, burglaries: None) -> None:
+    client = signed_in(saint_paul.referent)
+    html = client.get("/dashboard/communes/06128/").content.decode()
+    api = client.get(f"/api/v1/stats/communes/06128?from={YEAR}-01-01&to={YEAR}-12-31").json()
+    before = client.get(f"/api/v1/stats/communes/06128?from={YEAR - 1}-01-01&to={YEAR - 1}-12-31").json()
+    begun = timezone.localdate().month
+    shown = [(this, last) for _month, this, last in monthly_cells(html)]
+    from_api = [(a["burglaries"], b["burglaries"]) for a, b in zip(api["series"], before["series"], strict=True)]
+    assert shown[:begun] == from_api[:begun]
+    assert f'<td data-testid="total-this-year">{api["totals"]["burglaries"]}</td>' in html
+    assert f'<td data-testid="total-last-year">{before["totals"]["burglaries"]}</td>' in html
+    rate = f"{api['rates']['per_1000_inhabitants']:.2f}".replace(".", ",")
+    assert f'data-testid="burglary-rate">{rate}<' in html
+    categories = html.split('data-testid="categories-table"')[1].split("</table>")[0]
+    assert f"<th scope=\"row\">Vol</th><td>{api['totals']['by_category']['vol']}</td>" in categories
+    moderation = html.split('data-testid="moderation-table"')[1].split("</table>")[0]
+    assert f"<th scope=\"row\">Publiés</th><td>{api['moderation']['approved']}</td>" in moderation
+
+
+@pytest.mark.django_db
+def test_the_departement_ranking_adds_up_to_the_export_and_its_links_work(
+    saint_paul: Town, gendarme_06: User, burglaries: None
+) -> None:
+    client = signed_in(gendarme_06)
+    html = client.get(f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12").content.decode()
+    exported = client.get(f"/api/v1/stats/export?departement=06&from={YEAR}-01-01&to={YEAR}-12-31&format=json")
+    rows = json.loads(b"".join(exported.streaming_content))
+    burglaries = sum(r["count"] for r in rows if r["insee"] == "06128" and r["category"] in BURGLARIES)
+    assert burglaries == 3 and '<td data-testid="ranking-total">3</td>' in html
+    link = re.search(r'data-testid="export-csv" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    csv = client.get(link)
+    assert csv.status_code == 200 and "06128" in b"".join(csv.streaming_content).decode("utf-8-sig")
+
+
+@pytest.mark.django_db
+def test_a_gendarme_of_listed_communes_exports_those_communes(saint_paul: Town) -> None:
+    gendarme = UserFactory()
+    GendarmeArea.objects.create(user=gendarme).communes.add(saint_paul.commune)
+    client = signed_in(gendarme)
+    html = client.get("/dashboard/departements/06/").content.decode()
+    link = re.search(r'data-testid="export-csv" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "communes=06128" in link and "departement" not in link
+    assert client.get(link).status_code == 200
+    assert client.get("/dashboard/communes/06128/").status_code == 200

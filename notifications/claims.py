@@ -53,6 +53,24 @@ def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
     return token, list(claimed)
 
 
+def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
+    """claim() for rows the caller has just read: when it gets them all, it skips reading them back."""
+    token = uuid.uuid4()
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    ids = [d.pk for d in deliveries]
+    got = Delivery.objects.filter(due(), pk__in=ids, channel=channel).update(
+        status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
+    )
+    if got == len(ids):
+        for d in deliveries:
+            d.attempts += 1  # what the UPDATE wrote: nobody else held them in between
+        return token, list(deliveries)
+    if not got:
+        return token, []
+    claimed = _held(token, ids).only("id", "message_id", "user_id", "channel", "attempts").order_by("id")
+    return token, list(claimed)
+
+
 def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
     return Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.SENDING)
 

@@ -35,6 +35,20 @@ def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | 
     return published
 
 
+def publish_or_release(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
+    """publish_sends(), and for any batch the broker refused, forget it was published, so that the
+    next sweep (30 s) publishes it instead of waiting for the lost-task timeout."""
+    from .models import Delivery
+
+    published = 0
+    for batch in chunks(delivery_ids, SEND_BATCH):
+        if publish_sends(channel, batch, countdown):
+            published += 1
+        else:
+            Delivery.objects.filter(pk__in=batch).update(dispatched_at=None)
+    return published
+
+
 def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])

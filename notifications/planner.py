@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from communes.models import Membership, MembershipStatus
 
-from .dispatch import publish_sends
+from .dispatch import publish_or_release
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, SmsOptOut
 from .preferences import Recipient, channels_for, not_before
 
@@ -148,6 +148,6 @@ def _publish_due_after_commit(message_id: int, user_ids: list[int]) -> None:
 
     def publish() -> None:
         for channel, ids in by_channel.items():
-            publish_sends(channel, sorted(ids))
+            publish_or_release(channel, sorted(ids))
 
     transaction.on_commit(publish)

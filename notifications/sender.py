@@ -15,7 +15,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 
 from . import claims, composer, ratelimit
-from .dispatch import SEND_BATCH, chunks, publish_sends
+from .dispatch import SEND_BATCH, chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut
 from .transports.base import Outcome, SendResult, get_push_backend, get_sms_backend
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # Deliveries per claim and provider call. A worker killed during a call leaves that call's deliveries
 # "maybe sent" (unknown, never resent): smaller calls lose less; 100 parallel FCM requests fill the pipe.
 PUSH_CALL = 100
-SMS_CALL = 5
+SMS_CALL = 20
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Tally:
 def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one claim and provider call per ≤PUSH_CALL; returns how many went."""
     due = list(Delivery.objects.filter(claims.due(), pk__in=list(delivery_ids), channel=Channel.PUSH)
-               .only("id", "message_id", "user_id"))  # fmt: skip
+               .only("id", "message_id", "user_id", "channel", "attempts").order_by("id"))  # fmt: skip
     if not due:
         return 0  # already handled (a second run of the same task, a re-published batch)
     messages = _messages(due)
@@ -48,8 +48,8 @@ def send_push(delivery_ids: Sequence[int]) -> int:
     token, _ = claims.claim(no_device, Channel.PUSH)
     claims.mark_final(token, no_device, DeliveryStatus.FAILED, "no_device")
     sent, failed, backend = 0, [d for d in due if d.pk in set(no_device)], get_push_backend()
-    for group in chunks([d.pk for d in due if devices.get(d.user_id)], PUSH_CALL):
-        token, claimed = claims.claim(group, Channel.PUSH)
+    for group in chunks([d for d in due if devices.get(d.user_id)], PUSH_CALL):
+        token, claimed = claims.claim_known(group, Channel.PUSH)
         pushes = [composer.push_for(messages[d.message_id], f"{d.pk}:{device_pk}", fcm)
                   for d in claimed for device_pk, fcm in devices[d.user_id]]  # fmt: skip
         results = _call(backend.send_batch, pushes, SEND_BATCH)
@@ -135,7 +135,7 @@ def _retry(token: object, channel: str, deliveries: list[Delivery], tallies: dic
     code = next((tallies[d.pk].error_code for d in deliveries if tallies[d.pk].error_code), "transient")
     ids, delay = claims.mark_retry(token, deliveries, retry_after, code)  # type: ignore[arg-type]
     if ids:
-        publish_sends(channel, ids, countdown=delay)
+        publish_or_release(channel, ids, countdown=delay)
     log.info("notifications: %s %s deliveries retry in %.0fs", len(deliveries), channel, delay)
 
 
@@ -182,7 +182,7 @@ def _fall_back_to_sms(deliveries: list[Delivery], messages: dict[int, Message]) 
             .values_list("pk", flat=True)
         )  # fmt: skip
         Delivery.objects.filter(pk__in=ids).update(dispatched_at=claims.timezone.now())
-        transaction.on_commit(lambda: publish_sends(Channel.SMS, ids))
+        transaction.on_commit(lambda: publish_or_release(Channel.SMS, ids))
     log.info("notifications: %s members fall back to SMS (no working device)", len(ids))
 
 
@@ -201,22 +201,22 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
 
 
 def _send_sms_group(ids: list[int]) -> int:
+    due = list(Delivery.objects.filter(claims.due(), pk__in=ids).only("id", "message_id", "user_id", "channel",
+                                                                      "attempts").order_by("id"))  # fmt: skip
+    messages = _messages(due)
+    texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
+    rows = Delivery.objects.filter(pk__in=ids).annotate(phone=Cast("user__phone", CharField()))
+    phones = dict(rows.values_list("pk", "phone").exclude(phone=""))
+    opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
     sent, backend = 0, get_sms_backend()
-    for group in chunks(ids, SMS_CALL):
-        token, claimed = claims.claim(group, Channel.SMS)
-        if not claimed:
-            continue
-        messages = _messages(claimed)
-        rows = Delivery.objects.filter(pk__in=[d.pk for d in claimed])
-        phones = dict(rows.annotate(phone=Cast("user__phone", CharField())).values_list("pk", "phone").exclude(phone=""))
-        opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
+    for group in chunks(due, SMS_CALL):
+        token, claimed = claims.claim_known(group, Channel.SMS)
         blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
         claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
         outgoing = [d for d in claimed if d.pk not in blocked]
-        texts = {d.pk: composer.sms_text(messages[d.message_id]) for d in outgoing}
-        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.pk]) for d in outgoing]
+        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
         results = _call(backend.send_batch, sms, SMS_CALL)
-        sent += _record_sms(token, outgoing, results, texts, phones)
+        sent += _record_sms(token, outgoing, results, {d.pk: texts[d.message_id] for d in outgoing}, phones)
     return sent
 
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .claims import due, expire_stale_claims
-from .dispatch import publish_plan, publish_sends
+from .dispatch import publish_or_release, publish_plan
 from .models import ConsoleMessage, Delivery, Message, MessageStatus
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def _publish_due(now: object) -> int:
     for channel, ids in by_channel.items():
         ids.sort()
         Delivery.objects.filter(pk__in=ids).update(dispatched_at=now)
-        published += publish_sends(channel, ids)
+        published += publish_or_release(channel, ids)
     return published
 
 

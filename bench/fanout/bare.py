@@ -36,10 +36,10 @@ def main(channel: str, index: int, of: int, start_at: float, recipients_file: st
         text = "URGENT Vigilants Bench-sur-Mer : Alerte - Restez vigilants."
         messages = [SmsMessage(key=str(i), to=p, body=text, validity_seconds=14400) for i, p in enumerate(recipients)]
     time.sleep(max(0.0, start_at - time.time()))
-    started, sent = time.time(), 0
+    started, sent, cpu = time.time(), 0, time.process_time()
     for group in chunks(messages, size):
         sent += sum(r.outcome == Outcome.SENT for r in backend.send_batch(group))
-    sys.stdout.write(f"{started} {time.time()} {sent}\n")
+    sys.stdout.write(f"{started} {time.time()} {sent} {time.process_time() - cpu}\n")
 
 
 if __name__ == "__main__":

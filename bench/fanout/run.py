@@ -20,6 +20,8 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import procs  # noqa: E402
 
+FAKE_PID: list[int] = []
+
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,6 +57,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
     account = workdir / "service-account.json"
     fake = procs.start_fake(args.port, account)
+    FAKE_PID.append(fake.pid)
     env = procs.bench_env(args, f"http://127.0.0.1:{args.port}", account)
     workers: list[subprocess.Popen] = []
     try:
@@ -93,6 +96,8 @@ def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, wo
     while len(app.control.ping(timeout=1.0)) < 3:
         pass
     before = procs.provider_count(fake_port)
+    cpu_before = sum(procs.tree_cpu(w.pid) for w in workers) + procs.cpu_seconds([FAKE_PID[0]])
+    db_before = database_cpu(args.database)
     t0 = time.monotonic()
     with transaction.atomic():
         message = message_enqueue(commune=commune, kind="broadcast", title="Alerte", body="Restez vigilants.",
@@ -116,8 +121,22 @@ def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, wo
     sms_span = 0.0
     if sms_first.exists():
         sms_span = (sms_first.last().sent_at - sms_first.first().sent_at).total_seconds()
-    return {"times": times, "by_channel": by_channel,
+    cpu = sum(procs.tree_cpu(w.pid) for w in workers) + procs.cpu_seconds([FAKE_PID[0]]) - cpu_before
+    return {"times": times, "by_channel": by_channel, "cpu": cpu, "db_cpu": database_cpu(args.database) - db_before,
             "requests": procs.provider_count(fake_port) - before, "sms_span": sms_span}  # fmt: skip
+
+
+def database_cpu(database: str) -> float:
+    """CPU used so far by the PostgreSQL backends connected to the benchmark database (by process title)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            pids.append(int(cmdline.parent.name))
+    return procs.cpu_seconds(pids)
 
 
 def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict:
@@ -132,16 +151,19 @@ def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> di
     sms = Delivery.objects.filter(channel="sms", message__commune__insee="99999")
     phones.write_text("\n".join(sms.annotate(p=Cast("user__phone", CharField())).values_list("p", flat=True)))
     start_at = time.time() + 8  # every process loaded and warm before the common start
+    fake_cpu = procs.cpu_seconds(FAKE_PID)
     script = str(Path(__file__).parent / "bare.py")
     jobs = [["push", str(i), str(args.push_workers), str(start_at), str(tokens)] for i in range(args.push_workers)]
     jobs.append(["sms", "0", "1", str(start_at), str(phones)])
     children = [subprocess.Popen([sys.executable, script, *job], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
                 for job in jobs]  # fmt: skip
     lines = [c.communicate()[0].split() for c in children]
+    fake_cpu = procs.cpu_seconds(FAKE_PID) - fake_cpu
     push_lines, sms_line = lines[:-1], lines[-1]
     begin = min(float(x[0]) for x in lines)
     return {"seconds": max(float(x[1]) for x in push_lines) - begin, "sent": sum(int(x[2]) for x in push_lines),
-            "sms_seconds": float(sms_line[1]) - begin, "sms_sent": int(sms_line[2])}  # fmt: skip
+            "sms_seconds": float(sms_line[1]) - begin, "sms_sent": int(sms_line[2]),
+            "cpu": sum(float(x[3]) for x in lines) + fake_cpu}  # fmt: skip
 
 
 def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, float]) -> None:
@@ -163,6 +185,9 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
     if real["sms_span"]:
         rate = (sms_n - 1) / real["sms_span"]
         print(f"SMS: every SMS final after {t_sms:.1f}s; measured rate {rate:.1f}/s vs SMS_MAX_PER_SECOND={args.sms_rate}")
+    print(f"CPU seconds (processes + fake provider): fan-out {real['cpu']:.1f} + database {real['db_cpu']:.1f}"
+          f" = {real['cpu'] + real['db_cpu']:.1f}; bare transport {bare['cpu']:.1f}"
+          f"  -> bare / fan-out CPU = {bare['cpu'] / (real['cpu'] + real['db_cpu']):.0%}")
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
 
 

@@ -185,3 +185,24 @@ def test_it_purges_deliveries_and_console_messages_after_the_retention(saint_pau
     ConsoleMessage.objects.update(created_at=timezone.now() - timedelta(days=91))
     assert tasks.purge_old_deliveries() == 2
     assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_it_leaves_sends_the_broker_refused_to_the_next_sweep(
+    saint_paul: Town, transports, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("Connection refused.")
+
+    with monkeypatch.context() as down, django_capture_on_commit_callbacks(execute=True):
+        down.setattr(tasks.send_push, "apply_async", broker_down)
+        down.setattr(tasks.send_sms, "apply_async", broker_down)
+        planner.plan(msg.pk)
+    assert set(Delivery.objects.filter(message=msg).values_list("dispatched_at", flat=True)) == {None}
+    assert push.calls == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweeper.sweep()["published"] == 2  # at once, not after the lost-task timeout
+    assert len(push.sent) == 1

@@ -1,8 +1,10 @@
 """Periodic: remind the mayor of alerts that waited too long for moderation."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -10,7 +12,7 @@ from audit.services import audit_record
 from communes.models import Membership, MembershipStatus, Role
 from notifications.services import message_enqueue
 
-from .models import Alert, AlertStatus
+from .models import Alert, AlertKind, AlertStatus, Confirmation
 from .services import overdue_alerts
 
 log = logging.getLogger(__name__)
@@ -41,3 +43,11 @@ def _remind_mayors(alert: Alert) -> None:
         source_type="alert-reminder", source_id=alert.pk,
     )  # fmt: skip
     audit_record(actor=None, action="alert.escalated", obj=alert, commune=alert.commune)
+
+
+@shared_task
+def anonymise_old_reports() -> int:
+    """Statistics need the alert, not who reported it: after the retention period the link goes (RGPD)."""
+    cutoff = timezone.now() - timedelta(days=settings.REPORTER_RETENTION_DAYS)
+    Confirmation.objects.filter(created_at__lt=cutoff, reporter__isnull=False).update(reporter=None)
+    return Alert.objects.filter(created_at__lt=cutoff, reporter__isnull=False, kind=AlertKind.REPORT).update(reporter=None)

@@ -146,6 +146,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-otps": {"task": "accounts.tasks.purge_expired_otps", "schedule": 3600.0},
     "escalate-pending-alerts": {"task": "alerts.tasks.escalate_pending_alerts", "schedule": 60.0},
+    "anonymise-old-reports": {"task": "alerts.tasks.anonymise_old_reports", "schedule": 86400.0},
+    "purge-rejected-memberships": {"task": "communes.tasks.purge_rejected_memberships", "schedule": 86400.0},
     "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
 }
@@ -186,6 +188,10 @@ OTP_TTL_SECONDS = 600
 OTP_MAX_ATTEMPTS = 5
 OTP_MAX_PER_PHONE = env.int("OTP_MAX_PER_PHONE", default=3)
 OTP_PHONE_WINDOW_SECONDS = 600
+
+# --- Retention (RGPD): how long personal links are kept --------------------------------------
+REPORTER_RETENTION_DAYS = env.int("REPORTER_RETENTION_DAYS", default=365)
+REJECTED_MEMBERSHIP_RETENTION_DAYS = env.int("REJECTED_MEMBERSHIP_RETENTION_DAYS", default=90)
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

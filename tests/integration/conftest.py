@@ -30,11 +30,11 @@ def wait_for_worker(deadline: float) -> None:
     raise RuntimeError("the Celery worker did not answer in time")
 
 
-def start_worker(concurrency: int = 2, queues: str = "default,push,sms") -> subprocess.Popen:
+def start_worker(concurrency: int = 2, queues: str = "default,push,sms", env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "vigilants", "worker", "-Q", queues, "-c", str(concurrency),
          "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=worker_env(),
+        cwd=ROOT, env=env or worker_env(),
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from notifications.models import SmsOptOut
 from scripts.blackbox import run
 from tests.factories import CommuneFactory
 
-from .conftest import ROOT, stop, wait_for_worker, wait_until, worker_env
+from .conftest import ROOT, start_worker, stop, wait_for_worker, wait_until, worker_env
 
 pytestmark = pytest.mark.integration
 PORT = 8731
@@ -43,7 +43,7 @@ def service(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, FakeP
                    mayor=User.objects.create_user(MAYOR))  # fmt: skip
     gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "vigilants.wsgi", "-w", "2", "-b", f"127.0.0.1:{PORT}"],
                                 cwd=ROOT, env=env)  # fmt: skip
-    worker = _worker(env)
+    worker = start_worker(env=env)
     try:
         wait_for_worker(time.monotonic() + 60)
         wait_until(lambda: _answers(api + "/healthz"), timeout=30)
@@ -52,13 +52,6 @@ def service(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, FakeP
         for process in (gunicorn, worker):
             stop(process)
         fake.stop()
-
-
-def _worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "vigilants", "worker", "-Q", "default,push,sms", "-c", "2",
-         "--without-gossip", "--without-mingle", "-l", "WARNING"], cwd=ROOT, env=env,
-    )  # fmt: skip
 
 
 def _answers(url: str) -> bool:

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from communes.models import Membership, MembershipStatus, Role
@@ -37,8 +38,9 @@ def _remind_mayors(alert: Alert) -> None:
         log.warning("alert %s overdue but commune %s has no mayor", alert.pk, alert.commune_id)
         return
     message_enqueue(
-        commune=alert.commune, kind="reminder", title="Alerte en attente de modération",
-        body=f"Un signalement ({alert.get_category_display()}) attend votre décision depuis {alert.created_at:%H:%M}.",
+        commune=alert.commune, kind="reminder", title=_("Signalement en attente de modération"),
+        body=_("Un signalement (%(category)s) attend votre décision depuis %(since)s.")
+        % {"category": alert.get_category_display(), "since": timezone.localtime(alert.created_at).strftime("%H:%M")},
         urgent=True, roles=[Role.MAYOR],
         source_type="alert-reminder", source_id=alert.pk,
     )  # fmt: skip

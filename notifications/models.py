@@ -72,6 +72,7 @@ class MessageKind(models.TextChoices):
     ALERT = "alert", _("alerte")
     BROADCAST = "broadcast", _("message de la mairie")
     FOLLOWUP = "followup", _("suite d'alerte")
+    REMINDER = "reminder", _("rappel aux modérateurs")
 
 
 class MessageStatus(models.TextChoices):
@@ -96,6 +97,7 @@ class Message(models.Model):
     urgent = models.BooleanField(default=False)
     category = models.CharField(max_length=40, blank=True)
     neighbourhood_ids = models.JSONField(null=True, blank=True)  # null: the whole commune
+    roles = models.JSONField(null=True, blank=True)  # null: every member; ["mayor"]: a reminder to the mayors
     channels = models.JSONField(default=list)  # subset of Channel values
     exclude_user_id = models.BigIntegerField(null=True, blank=True)  # the reporter: no FK, survives erasure
     source_type = models.CharField(max_length=30, blank=True)

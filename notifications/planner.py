@@ -76,6 +76,8 @@ def _members(message: Message):  # -> QuerySet of dicts
     )  # fmt: skip
     if message.neighbourhood_ids:
         members = members.filter(neighbourhood_id__in=message.neighbourhood_ids)
+    if message.roles:
+        members = members.filter(role__in=message.roles)
     if message.exclude_user_id:
         members = members.exclude(user_id=message.exclude_user_id)
     # The raw E.164 text: PhoneNumberField would parse and validate each number (most of planning's CPU).

@@ -25,6 +25,7 @@ def message_enqueue(
     urgent: bool = False,
     category: str | None = None,
     neighbourhood_ids: list[int] | None = None,
+    roles: list[str] | None = None,
     channels: list[str] | None = None,
     exclude_user_id: int | None = None,
     source_type: str = "",
@@ -38,6 +39,7 @@ def message_enqueue(
     message = Message.objects.create(
         commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
         neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
+        roles=sorted(set(roles)) if roles else None,
         exclude_user_id=exclude_user_id, source_type=source_type, source_id=source_id, replaces=replaces,
     )  # fmt: skip
     if replaces is not None:

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser venv lint fakeproviders worker beat clean
+.PHONY: run test browser venv lint fakeprovider worker beat bench-fanout bench-stats clean
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,17 @@ worker: venv
 
 beat: venv
 	$(VENV)/bin/celery -A vigilants beat --loglevel=INFO
+
+# The loopback stand-in for Twilio and FCM (their wire formats), for a closed network.
+fakeprovider: venv
+	$(PY) -m notifications.fakeprovider --port 8765
+
+# Benchmarks (PostgreSQL and Redis on 127.0.0.1): they print their figures.
+bench-fanout: venv
+	$(PY) bench/fanout/run.py --members $${MEMBERS:-100000}
+
+bench-stats: venv
+	$(PY) bench/stats/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -8,6 +8,7 @@ from . import dashboard_auth, dashboard_views
 app_name = "dashboard"
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/dashboard/")),
     path("dashboard", RedirectView.as_view(url="/dashboard/")),
     path("dashboard/", dashboard_views.index, name="index"),
     path("dashboard/login/", dashboard_auth.login_phone, name="login"),

@@ -1,0 +1,40 @@
+"""Malformed requests across the API: each gets a clear 4xx (field errors, 404), never a 500."""
+
+import pytest
+
+from conftest import client_for
+
+BAD = [
+    ("post", "/api/v1/alerts", {"commune": 6128, "category": None, "description": ["x"]}),
+    ("post", "/api/v1/alerts", {"commune": "06128", "category": "vol", "description": "Vol", "latitude": "a", "longitude": "x"}),
+    ("post", "/api/v1/alerts", {"commune": "06128", "category": "vol", "description": "Un vol de vélo", "neighbourhood": "abc"}),
+    ("post", "/api/v1/alerts", {"commune": "06128", "category": "vol", "description": "Un vol de vélo", "occurred_at": 12}),
+    ("post", "/api/v1/alerts", "not json"),
+    ("get", "/api/v1/alerts?since=hier", None),
+    ("get", "/api/v1/alerts?status=zzz", None),
+    ("get", "/api/v1/alerts?page=999", None),
+    ("post", "/api/v1/communes/06128/broadcasts", {"title": "t", "body": "b", "neighbourhoods": ["a"], "channels": "push"}),
+    ("patch", "/api/v1/me", {"preferences": "all"}),
+    ("patch", "/api/v1/me", {"preferences": {"channels": "push"}}),
+    ("patch", "/api/v1/me", {"display_name": "x" * 500}),
+    ("post", "/api/v1/devices", {"fcm_token": "x" * 5000, "platform": "ios"}),
+    ("patch", "/api/v1/communes/06128/policy", {"escalation_minutes": "abc"}),
+    ("post", "/api/v1/communes/06128/memberships", {"address": "", "neighbourhood": "x"}),
+    ("get", "/api/v1/stats/communes/06128?from=2026-13-01", None),
+    ("get", "/api/v1/stats/export?format=pdf", None),
+    ("get", "/api/v1/stats/export?communes=,,,", None),
+    ("post", "/api/v1/alerts/999999/approve", None),
+    ("patch", "/api/v1/memberships/1", {"role": None}),
+    ("post", "/api/v1/auth/otp/verify", {"phone": ["a"], "code": {}}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "body"), BAD)
+def test_bad_input_is_a_clear_4xx_never_a_500(saint_paul, method: str, path: str, body: object) -> None:
+    client = client_for(saint_paul.mayor)
+    if body == "not json":
+        response = client.generic(method.upper(), path, "not json", content_type="application/json")
+    else:
+        response = getattr(client, method)(path, body, format="json")
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])

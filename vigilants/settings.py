@@ -164,7 +164,7 @@ SMS_BACKENDS = {
 }
 PUSH_BACKENDS = {
     "console": "notifications.transports.console.ConsolePushBackend",
-    "fcm": "notifications.transports.fcm_push.FcmPushBackend",
+    "fcm": "notifications.transports.fcm_fast.fcm_backend",  # FCM_TRANSPORT picks the path
 }
 SMS_BACKEND = SMS_BACKENDS.get(env.str("SMS_BACKEND", default="console"), env.str("SMS_BACKEND", default="console"))
 PUSH_BACKEND = PUSH_BACKENDS.get(
@@ -178,6 +178,8 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
+# fast: SDK credentials and encoding, our pooled keep-alive client (fcm_fast.py); sdk: firebase-admin send_each.
+FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="fast")
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)
 # A claimed delivery whose worker holds it longer than this is presumed dead (see notifications/sweeper.py).
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=120)

@@ -9,10 +9,22 @@ from firebase_admin import messaging
 from notifications.checks import check_providers
 from notifications.fakeprovider import write_service_account
 from notifications.transports import fcm_push
-from notifications.transports.base import Outcome, PushMessage, get_push_backend
+from notifications.transports.base import Outcome, PushMessage, get_push_backend, reset_backends
 
 PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
+
+
+@pytest.fixture(params=["fast", "sdk"], autouse=True)
+def fcm_path(request: pytest.FixtureRequest, settings) -> str:
+    """Every test against both paths: the lean one (FCM_TRANSPORT=fast) and firebase-admin's send_each (sdk)."""
+    if "fcm_settings" in request.fixturenames:
+        request.getfixturevalue("fcm_settings")
+        settings.FCM_TRANSPORT = request.param
+        # Both paths share the process's firebase app: each test starts without an access token.
+        fcm_push.messaging_service(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)._credential.token = None
+        reset_backends()
+    return request.param
 
 
 def push(token: str = "tok-1", **overrides: object) -> PushMessage:  # noqa: S107 (a fake token)

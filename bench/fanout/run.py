@@ -33,6 +33,10 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=13)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--fcm-transport", default="fast", choices=("fast", "sdk"),
+                        help="FCM_TRANSPORT of the workers and the bare run (fast: lean client; sdk: send_each)")
+    parser.add_argument("--bare-sdk", action="store_true",
+                        help="also time the bare transport through firebase-admin's send_each (FCM_TRANSPORT=sdk)")
     return parser.parse_args()
 
 
@@ -69,7 +73,8 @@ def main() -> None:
         for worker in workers:
             procs.stop(worker)
         bare = run_bare(args, env, workdir)
-        report(args, real, bare, peaks)
+        sdk = run_bare(args, {**env, "FCM_TRANSPORT": "sdk"}, workdir) if args.bare_sdk else None
+        report(args, real, bare, peaks, sdk)
     finally:
         for worker in workers:
             procs.stop(worker)
@@ -166,7 +171,7 @@ def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> di
             "cpu": sum(float(x[3]) for x in lines) + fake_cpu}  # fmt: skip
 
 
-def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, float]) -> None:
+def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, float], sdk: dict | None) -> None:
     push_n = sum(real["by_channel"]["push"].values())
     sms_n = sum(real["by_channel"]["sms"].values())
     t_push = real["times"].get("push", float("nan"))
@@ -177,9 +182,13 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
           f"+ the OAuth token requests of the push processes)")
     print(f"end to end (enqueue -> every push final): {t_push:.1f}s  = {push_n / t_push:.0f} push/s"
           f"  (target: 100,000 in <= 60 s)")  # fmt: skip
-    print(f"bare transport ({args.push_workers} push processes + 1 SMS process, same calls): every push after "
+    print(f"bare transport, FCM_TRANSPORT={args.fcm_transport} ({args.push_workers} push processes + 1 SMS process, "
+          f"same calls): every push after "
           f"{bare['seconds']:.1f}s = {bare['sent'] / bare['seconds']:.0f} push/s ({bare['sent']} sent); "
           f"every SMS after {bare['sms_seconds']:.1f}s ({bare['sms_sent']} sent)")  # fmt: skip
+    if sdk:
+        print(f"bare transport, FCM_TRANSPORT=sdk (send_each): every push after {sdk['seconds']:.1f}s = "
+              f"{sdk['sent'] / sdk['seconds']:.0f} push/s; CPU {sdk['cpu']:.1f}s")
     ratio = (push_n / t_push) / (bare["sent"] / bare["seconds"])
     print(f"fan-out throughput / bare transport: {ratio:.0%}  (target >= 80 %)")
     if real["sms_span"]:

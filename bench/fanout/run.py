@@ -101,7 +101,9 @@ def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, wo
     while len(app.control.ping(timeout=1.0)) < 3:
         pass
     before = procs.provider_count(fake_port)
-    cpu_before = sum(procs.tree_cpu(w.pid) for w in workers) + procs.cpu_seconds([FAKE_PID[0]])
+    names = ("push", "sms", "default")
+    each_before = {n: procs.tree_cpu(w.pid) for n, w in zip(names, workers, strict=True)}
+    each_before["fake"] = procs.cpu_seconds([FAKE_PID[0]])
     db_before = database_cpu(args.database)
     t0 = time.monotonic()
     with transaction.atomic():
@@ -126,9 +128,11 @@ def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, wo
     sms_span = 0.0
     if sms_first.exists():
         sms_span = (sms_first.last().sent_at - sms_first.first().sent_at).total_seconds()
-    cpu = sum(procs.tree_cpu(w.pid) for w in workers) + procs.cpu_seconds([FAKE_PID[0]]) - cpu_before
+    each = {n: procs.tree_cpu(w.pid) - each_before[n] for n, w in zip(names, workers, strict=True)}
+    each["fake"] = procs.cpu_seconds([FAKE_PID[0]]) - each_before["fake"]
+    cpu = sum(each.values())
     return {"times": times, "by_channel": by_channel, "cpu": cpu, "db_cpu": database_cpu(args.database) - db_before,
-            "requests": procs.provider_count(fake_port) - before, "sms_span": sms_span}  # fmt: skip
+            "requests": procs.provider_count(fake_port) - before, "sms_span": sms_span, "each": each}  # fmt: skip
 
 
 def database_cpu(database: str) -> float:
@@ -197,6 +201,7 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
     print(f"CPU seconds (processes + fake provider): fan-out {real['cpu']:.1f} + database {real['db_cpu']:.1f}"
           f" = {real['cpu'] + real['db_cpu']:.1f}; bare transport {bare['cpu']:.1f}"
           f"  -> bare / fan-out CPU = {bare['cpu'] / (real['cpu'] + real['db_cpu']):.0%}")
+    print("fan-out CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in real["each"].items()))
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
 
 

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers
 
 from notifications.transports.base import Outcome, SmsMessage, get_sms_backend
@@ -29,16 +30,26 @@ def _digest(phone: str, code: str) -> str:
 
 def _reserve_slot(phone: str) -> None:
     """At most OTP_MAX_PER_PHONE codes per number per window, counted atomically in the cache."""
+    try:
+        count = _count_in_cache(phone)
+    except RedisError:
+        # The cache is down: count the codes in the database instead (not atomic, but never a 500).
+        log.warning("sign-in code throttle: cache unavailable, counting in the database")
+        since = timezone.now() - timedelta(seconds=settings.OTP_PHONE_WINDOW_SECONDS)
+        count = OtpCode.objects.filter(phone=phone, created_at__gte=since).count() + 1
+    if count > settings.OTP_MAX_PER_PHONE:
+        raise exceptions.Throttled(wait=_retry_after(phone), detail=_("Trop de codes demandés pour ce numéro."))
+
+
+def _count_in_cache(phone: str) -> int:
     window = settings.OTP_PHONE_WINDOW_SECONDS
     key = "otp-phone:" + hashlib.sha256(phone.encode()).hexdigest()
     cache.add(key, 0, timeout=window)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=window)
-        count = 1
-    if count > settings.OTP_MAX_PER_PHONE:
-        raise exceptions.Throttled(wait=_retry_after(phone), detail=_("Trop de codes demandés pour ce numéro."))
+        return 1
 
 
 def _retry_after(phone: str) -> int:

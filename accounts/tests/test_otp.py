@@ -129,3 +129,12 @@ def test_a_user_can_end_another_session(anon: APIClient) -> None:
     lost_id = next(s["id"] for s in new.get("/api/v1/auth/sessions").json()["results"] if not s["current"])
     assert new.delete(f"/api/v1/auth/sessions/{lost_id}").status_code == 204
     assert APIClient(HTTP_AUTHORIZATION=f"Token {tokens[0]}").get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.django_db
+def test_with_the_cache_down_the_limit_still_holds_and_nothing_breaks(anon: APIClient) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    with mock.patch("accounts.otp.cache.add", side_effect=RedisConnectionError("down")):
+        statuses = [request_code(anon) for _ in range(5)]
+    assert statuses == [202, 202, 202, 429, 429]

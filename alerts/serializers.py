@@ -111,7 +111,7 @@ MODERATOR_FIELDS = ("reporter", "moderated_by", "moderated_at", "rejection_reaso
 class AlertSerializer(serializers.ModelSerializer):
     """One serializer, two audiences: moderators of the alert's commune see who reported and who moderated.
 
-    Context: `moderated_communes` (ids the viewer moderates) and `user`.
+    Context: `moderated_communes` (ids the viewer moderates) or `moderates_all` (staff), and `user`.
     """
 
     commune = serializers.CharField(source="commune.insee")
@@ -141,7 +141,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
     def to_representation(self, alert: Alert) -> dict[str, Any]:
         data = super().to_representation(alert)
-        if alert.commune_id in self.context.get("moderated_communes", ()):
+        if self.context.get("moderates_all") or alert.commune_id in self.context.get("moderated_communes", ()):
             return data
         for name in MODERATOR_FIELDS:
             if not (name == "rejection_reason" and data["mine"]):

@@ -191,10 +191,14 @@ def overdue_alerts() -> list[Alert]:
     """Pending alerts that waited longer than their commune allows, not yet escalated."""
     now = timezone.now()
     candidates = Alert.objects.filter(status=AlertStatus.PENDING, escalated_at__isnull=True).select_related("commune")
+    batch = list(candidates.order_by("created_at")[:500])
+    # One query for every commune's policy, not one per alert.
+    limits = dict(CommunePolicy.objects.filter(commune_id__in={a.commune_id for a in batch})
+                  .values_list("commune_id", "escalation_minutes"))  # fmt: skip
+    default = CommunePolicy._meta.get_field("escalation_minutes").default
     overdue = []
-    for alert in candidates.order_by("created_at")[:500]:
-        policy = CommunePolicy.objects.filter(commune=alert.commune).first()
-        minutes = policy.escalation_minutes if policy else CommunePolicy._meta.get_field("escalation_minutes").default
+    for alert in batch:
+        minutes = limits.get(alert.commune_id, default)
         if alert.created_at <= now - timedelta(minutes=minutes):
             overdue.append(alert)
     return overdue

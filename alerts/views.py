@@ -49,10 +49,10 @@ def visible_alerts(user: User) -> QuerySet[Alert]:
 
 
 def serializer_context(user: User) -> dict[str, Any]:
-    moderated = set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))
+    # Staff see every commune as a moderator: a flag, not the set of every commune that has an alert.
     if user.is_staff:
-        moderated = set(Alert.objects.values_list("commune_id", flat=True).distinct())
-    return {"user": user, "moderated_communes": moderated}
+        return {"user": user, "moderates_all": True}
+    return {"user": user, "moderated_communes": set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))}
 
 
 class AlertFilter(django_filters.FilterSet):

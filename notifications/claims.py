@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from .models import Delivery, DeliveryStatus
@@ -84,14 +84,21 @@ def mark_sent(token: uuid.UUID, ids: Sequence[int]) -> int:
     return _held(token, ids).update(status=DeliveryStatus.SENT, sent_at=now, **_released())
 
 
-def mark_sms_sent(token: uuid.UUID, delivery_id: int, provider_id: str, segments: int | None) -> int:
-    got = _held(token, [delivery_id]).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=provider_id[:64], segments=segments,
+def mark_sms_sent(token: uuid.UUID, sent: Sequence[tuple[int, str, int | None]]) -> int:
+    """Record accepted SMS (delivery id, Twilio SID, segments) in one UPDATE for the whole call."""
+    if not sent:
+        return 0
+    ids = [pk for pk, _, _ in sent]
+    sids = Case(*[When(pk=pk, then=Value(sid[:64])) for pk, sid, _ in sent], default=F("provider_id"))
+    parts = Case(*[When(pk=pk, then=Value(n)) for pk, _, n in sent], default=F("segments"),
+                 output_field=PositiveSmallIntegerField())  # fmt: skip
+    got = _held(token, ids).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=sids, segments=parts,
         provider_status="queued", **_released(),
     )  # fmt: skip
-    if not got:
-        # A status callback overtook us and already moved the row on: keep its status, add what we know.
-        Delivery.objects.filter(pk=delivery_id, segments__isnull=True).update(segments=segments)
+    if got < len(ids):
+        # A status callback overtook us and already moved some rows on: keep their status, add what we know.
+        Delivery.objects.filter(pk__in=ids, segments__isnull=True).update(segments=parts)
     return got
 
 

@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import CharField
@@ -224,19 +225,26 @@ def _send_sms_group(ids: list[int]) -> int:
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],
                 texts: dict[int, str], phones: dict[int, str]) -> int:  # fmt: skip
-    sent, transient, tallies = 0, [], {}
+    """One UPDATE per outcome (and error code) for the whole call, as for push."""
+    by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
+    tallies: dict[int, Tally] = {}
     for d in outgoing:
         result = results.get(d.key) or SendResult(key=d.key, outcome=Outcome.UNKNOWN, error_code="no_result")
-        segments = result.segments or composer.sms_segments(texts[d.pk])
-        if result.outcome == Outcome.SENT:
-            sent += claims.mark_sms_sent(token, d.pk, result.provider_id, segments)  # type: ignore[arg-type]
-        elif result.outcome == Outcome.TRANSIENT:
-            transient.append(d)
-            tallies[d.pk] = Tally({result.outcome}, result.error_code, result.retry_after)
-        else:
-            status = DeliveryStatus.UNKNOWN if result.outcome == Outcome.UNKNOWN else DeliveryStatus.FAILED
-            claims.mark_final(token, [d.pk], status, result.error_code)  # type: ignore[arg-type]
-            if result.deactivate_recipient:
-                SmsOptOut.objects.get_or_create(phone=phones[d.pk])
-    _retry(token, Channel.SMS, transient, tallies)
+        by_outcome[result.outcome].append(d)
+        tallies[d.pk] = Tally({result.outcome}, result.error_code, result.retry_after)
+    accepted = [(d.pk, results[d.key].provider_id, results[d.key].segments or _segments(texts[d.pk]))
+                for d in by_outcome[Outcome.SENT]]  # fmt: skip
+    sent = claims.mark_sms_sent(token, accepted)  # type: ignore[arg-type]
+    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
+        for code, group in _by_code(by_outcome[outcome], tallies).items():
+            claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
+    for d in by_outcome[Outcome.PERMANENT]:
+        if results[d.key].deactivate_recipient:
+            SmsOptOut.objects.get_or_create(phone=phones[d.pk])
+    _retry(token, Channel.SMS, by_outcome[Outcome.TRANSIENT], tallies)
     return sent
+
+
+@lru_cache(maxsize=256)
+def _segments(text: str) -> int:
+    return composer.sms_segments(text)

@@ -156,6 +156,19 @@ def test_it_sends_sms_in_one_gsm7_segment_and_records_it(saint_paul: Town, trans
     assert (row.status, row.segments, row.provider_id) == (DeliveryStatus.SENT, 1, f"SM{ids[0]}")
 
 
+def test_it_records_a_whole_sms_call_at_once_and_keeps_what_a_callback_wrote(saint_paul: Town) -> None:
+    texters = [member(saint_paul.commune, channels=["sms"]) for _ in range(3)]
+    msg = message(saint_paul.commune)
+    ids = [i for t in texters for i in planned_ids(msg, "sms", t)]
+    token, claimed = claims.claim(ids, "sms")
+    Delivery.objects.filter(pk=ids[1]).update(status=DeliveryStatus.DELIVERED, claim_token=None)  # callback first
+    got = claims.mark_sms_sent(token, [(ids[0], "SMa", 1), (ids[1], "SMb", 2), (ids[2], "SMc", 3)])
+    rows = {d.pk: (d.status, d.provider_id, d.segments) for d in Delivery.objects.filter(pk__in=ids)}
+    assert (got, len(claimed)) == (2, 3)
+    assert rows == {ids[0]: (DeliveryStatus.SENT, "SMa", 1), ids[1]: (DeliveryStatus.DELIVERED, "", 2),
+                    ids[2]: (DeliveryStatus.SENT, "SMc", 3)}  # fmt: skip
+
+
 def test_it_opts_a_number_out_when_twilio_says_21610(saint_paul: Town, transports) -> None:
     _, sms = transports
     texter = member(saint_paul.commune, channels=["sms"])

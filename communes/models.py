@@ -142,7 +142,11 @@ class Membership(models.Model):
         verbose_name_plural = _("adhésions")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "commune"], name="membership_user_commune_unique")]
-        indexes = [models.Index(fields=["commune", "status", "role"], name="membership_commune_status")]
+        indexes = [
+            models.Index(fields=["commune", "status", "role"], name="membership_commune_status"),
+            # Fan-out planning pages through a commune's approved members by id (notifications/planner.py).
+            models.Index(fields=["commune", "status", "id"], name="membership_commune_keyset"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.commune_id} ({self.role}, {self.status})"

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, F, PositiveSmallIntegerField, Q, Value, When
+from django.db.models import Case, F, PositiveSmallIntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Delivery, DeliveryStatus
+from .models import Channel, Delivery, DeliveryStatus
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 10.0
@@ -34,7 +34,33 @@ COUNTDOWN_MAX_SECONDS = 300.0
 
 
 def due() -> Q:
-    return Q(status=DeliveryStatus.PENDING) & (Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
+    """Pending and not held back: for scans of the few active rows (the sweeper, the health check)."""
+    return Q(status=DeliveryStatus.PENDING) & _not_held_back()
+
+
+def due_among(ids: Sequence[int], channel: str) -> QuerySet[Delivery]:
+    """The due deliveries of `channel` among `ids`, found through the primary key whatever the statistics.
+
+    Written `status = 'pending'`, PostgreSQL picks the partial index of active rows whenever its
+    statistics say few rows are pending, which is what they say right before a big fan-out: every
+    claim of 500 then scans all the fan-out's pending rows (40-80 ms a claim at 100,000, quadratic in
+    the fan-out; bench/fanout). "None of the other statuses" (and channels), from the enums so that a
+    new value is never taken by mistake, means the same and leaves the planner only the primary key.
+    """
+    return Delivery.objects.filter(pending(), _only("channel", channel, Channel.values), pk__in=list(ids))
+
+
+def pending() -> Q:
+    """due(), in the form no partial index can serve (see due_among)."""
+    return _only("status", DeliveryStatus.PENDING, DeliveryStatus.values) & _not_held_back()
+
+
+def _only(field: str, value: str, values: list[str]) -> Q:
+    return ~Q(**{f"{field}__in": [v for v in values if v != value]})
+
+
+def _not_held_back() -> Q:
+    return Q(not_before__isnull=True) | Q(not_before__lte=timezone.now())
 
 
 def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
@@ -44,7 +70,7 @@ def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
     """
     token = uuid.uuid4()
     lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    got = Delivery.objects.filter(due(), pk__in=list(ids), channel=channel).update(
+    got = due_among(ids, channel).update(
         status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
     )
     if not got:
@@ -58,7 +84,7 @@ def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID
     token = uuid.uuid4()
     lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
     ids = [d.pk for d in deliveries]
-    got = Delivery.objects.filter(due(), pk__in=ids, channel=channel).update(
+    got = due_among(ids, channel).update(
         status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
     )
     if got == len(ids):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Q
+from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -62,7 +62,7 @@ def plan_next_batch(message_id: int) -> int | None:
                 status=MessageStatus.PLANNED, planned_at=timezone.now(), lease_until=None
             )
             return None
-        rows = _deliveries(message, _recipients(members))
+        rows = _deliveries(message, _recipients(members, *_reachability(members)))
         inserted = insert_ignoring_conflicts(message.pk, rows)
         Message.objects.filter(pk=message.pk).update(plan_cursor=members[-1]["id"], lease_until=lease_end())
         if inserted is not None and len(inserted) == len(rows):
@@ -85,22 +85,29 @@ def _members(message: Message):  # -> QuerySet of dicts
         members = members.exclude(user_id=message.exclude_user_id)
     # The raw E.164 text: PhoneNumberField would parse and validate each number (most of planning's CPU).
     phone = Cast("user__phone", output_field=CharField())
-    # Who has an active device and which numbers opted out, in the same query (no id or phone lists sent).
-    has_device = Exists(Device.objects.filter(user_id=OuterRef("user_id"), active=True))
-    opted_out = Exists(SmsOptOut.objects.filter(phone=OuterRef("phone")))
-    return (members.order_by("id").annotate(phone=phone).annotate(has_device=has_device, opted_out=opted_out)
-            .values("id", "user_id", "phone", "user__preferences", "has_device", "opted_out"))  # fmt: skip
+    return members.order_by("id").annotate(phone=phone).values("id", "user_id", "phone", "user__preferences")
 
 
-def _recipients(members: list[dict]) -> list[Recipient]:
-    return [_recipient(m) for m in members]
+def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
+    """Who among the batch has an active device, and which of its numbers opted out of SMS.
+
+    Two lookups by the batch's ids and numbers, not EXISTS in the members query: there PostgreSQL
+    hashes every active device of every commune once per batch (it plans for the whole commune, not
+    the batch): 40 ms a batch at 100,000 devices, and growing with the whole installation.
+    """
+    user_ids = [m["user_id"] for m in members]
+    with_device = set(Device.objects.filter(user_id__in=user_ids, active=True).values_list("user_id", flat=True))
+    phones = [m["phone"] for m in members if m["phone"]]
+    opted_out = set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    return with_device, opted_out
 
 
-def _recipient(member: dict) -> Recipient:
-    return Recipient(
-        user_id=member["user_id"], phone=member["phone"] or "", preferences=member["user__preferences"] or {},
-        has_device=bool(member["has_device"]), opted_out=bool(member["opted_out"]),
-    )  # fmt: skip
+def _recipients(members: list[dict], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
+    return [
+        Recipient(user_id=m["user_id"], phone=m["phone"] or "", preferences=m["user__preferences"] or {},
+                  has_device=m["user_id"] in with_device, opted_out=(m["phone"] or "") in opted_out)
+        for m in members
+    ]  # fmt: skip
 
 
 Row = tuple[int, str, datetime | None, datetime | None]  # user_id, channel, not_before, dispatched_at

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # database (100 per call: 58.5 s for 100,000 pushes, 1,850/s at best; see bench/fanout).
 PUSH_CALL = 500
 SMS_CALL = 20
+_FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
 @dataclass
@@ -41,8 +42,7 @@ class Tally:
 
 def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one claim and provider call per ≤PUSH_CALL; returns how many went."""
-    due = list(Delivery.objects.filter(claims.due(), pk__in=list(delivery_ids), channel=Channel.PUSH)
-               .only("id", "message_id", "user_id", "channel", "attempts").order_by("id"))  # fmt: skip
+    due = list(claims.due_among(delivery_ids, Channel.PUSH).only(*_FIELDS).order_by("id"))
     if not due:
         return 0  # already handled (a second run of the same task, a re-published batch)
     messages = _messages(due)
@@ -180,7 +180,7 @@ def _fall_back_to_sms(deliveries: list[Delivery], messages: dict[int, Message]) 
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
-            Delivery.objects.filter(claims.due(), channel=Channel.SMS, message_id__in={r.message_id for r in rows},
+            Delivery.objects.filter(claims.pending(), channel=Channel.SMS, message_id__in={r.message_id for r in rows},
                                     user_id__in=[r.user_id for r in rows], dispatched_at__isnull=True)
             .values_list("pk", flat=True)
         )  # fmt: skip
@@ -193,7 +193,7 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
     """Send SMS deliveries a few at a time, each group under the global rate; returns how many went."""
     sent = 0
     for group in chunks(list(delivery_ids), ratelimit.largest_burst()):
-        due = list(Delivery.objects.filter(claims.due(), pk__in=group, channel=Channel.SMS).values_list("pk", flat=True))
+        due = list(claims.due_among(group, Channel.SMS).values_list("pk", flat=True))
         if not due:
             continue  # already handled by another task: spend no rate on it
         if not ratelimit.acquire(len(due)):
@@ -204,8 +204,7 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
 
 
 def _send_sms_group(ids: list[int]) -> int:
-    due = list(Delivery.objects.filter(claims.due(), pk__in=ids).only("id", "message_id", "user_id", "channel",
-                                                                      "attempts").order_by("id"))  # fmt: skip
+    due = list(claims.due_among(ids, Channel.SMS).only(*_FIELDS).order_by("id"))
     messages = _messages(due)
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
     rows = Delivery.objects.filter(pk__in=ids).annotate(phone=Cast("user__phone", CharField()))

@@ -117,7 +117,9 @@ def run_fanout(args: argparse.Namespace, env: dict[str, str], fake_port: int, wo
         if Message.objects.get(pk=message.pk).status != "planned":
             continue
         for channel in ("push", "sms"):
-            still_open = Delivery.objects.filter(message=message, channel=channel, status__in=active).exists()
+            # Only this message has open deliveries in the bench database: no message filter, so that the
+            # small partial index of active rows answers, not a scan of the message's 110,000 rows.
+            still_open = Delivery.objects.filter(status__in=active, channel=channel).exists()
             if channel not in times and not still_open:
                 times[channel] = time.monotonic() - t0
     by_channel = {
@@ -172,7 +174,8 @@ def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> di
     begin = min(float(x[0]) for x in lines)
     return {"seconds": max(float(x[1]) for x in push_lines) - begin, "sent": sum(int(x[2]) for x in push_lines),
             "sms_seconds": float(sms_line[1]) - begin, "sms_sent": int(sms_line[2]),
-            "cpu": sum(float(x[3]) for x in lines) + fake_cpu}  # fmt: skip
+            "cpu": sum(float(x[3]) for x in lines) + fake_cpu,
+            "each": {"push": sum(float(x[3]) for x in push_lines), "sms": float(sms_line[3]), "fake": fake_cpu}}  # fmt: skip
 
 
 def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, float], sdk: dict | None) -> None:
@@ -202,6 +205,7 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
           f" = {real['cpu'] + real['db_cpu']:.1f}; bare transport {bare['cpu']:.1f}"
           f"  -> bare / fan-out CPU = {bare['cpu'] / (real['cpu'] + real['db_cpu']):.0%}")
     print("fan-out CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in real["each"].items()))
+    print("bare CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in bare["each"].items()))
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
 
 

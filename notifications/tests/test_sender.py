@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from conftest import Town
 from notifications import claims, gsm, planner, sender
-from notifications.models import Delivery, DeliveryStatus, Device, SmsOptOut
+from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
 from notifications.transports.base import Outcome, SendResult
 
 from .helpers import member, message
@@ -201,3 +201,22 @@ def test_it_marks_a_batch_unknown_when_the_transport_raises(saint_paul: Town, tr
     ids = planned_ids(message(saint_paul.commune), "push")
     sender.send_push(ids)
     assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_claims_go_through_the_primary_key_when_statistics_say_nothing_is_pending(saint_paul: Town) -> None:
+    # The state right before a big fan-out: statistics taken when every delivery was final, then
+    # thousands of new pending rows. A claim must not scan them all through the partial index.
+    user = member(saint_paul.commune)
+    messages = Message.objects.bulk_create(
+        Message(commune=saint_paul.commune, kind="alert", title="t", body="b", channels=["push"]) for _ in range(4000)
+    )
+    Delivery.objects.bulk_create(Delivery(message=m, user=user, channel="push", status="sent") for m in messages)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE notifications_delivery")
+    Delivery.objects.update(status=DeliveryStatus.PENDING)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[1000:1500])
+    plan = claims.due_among(ids, "push").explain()
+    assert "delivery_active" not in plan and "notifications_delivery_pkey" in plan, plan
+    assert len(claims.claim(ids, "push")[1]) == 500

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, F, PositiveSmallIntegerField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .models import Channel, Delivery, DeliveryStatus
@@ -110,21 +111,35 @@ def mark_sent(token: uuid.UUID, ids: Sequence[int]) -> int:
     return _held(token, ids).update(status=DeliveryStatus.SENT, sent_at=now, **_released())
 
 
-def mark_sms_sent(token: uuid.UUID, sent: Sequence[tuple[int, str, int | None]]) -> int:
-    """Record accepted SMS (delivery id, Twilio SID, segments) in one UPDATE for the whole call."""
+def mark_sms_sent(token: uuid.UUID, sent: Sequence[tuple[int, str, int]]) -> int:
+    """Record accepted SMS (delivery id, Twilio SID, segments) in one UPDATE for the whole call.
+
+    Raw SQL (UPDATE … FROM VALUES, PostgreSQL and SQLite ≥ 3.33): the ORM's CASE WHEN per row cost
+    0.8 ms of worker CPU per SMS, more than the SDK call itself.
+    """
     if not sent:
         return 0
-    ids = [pk for pk, _, _ in sent]
-    sids = Case(*[When(pk=pk, then=Value(sid[:64])) for pk, sid, _ in sent], default=F("provider_id"))
-    parts = Case(*[When(pk=pk, then=Value(n)) for pk, _, n in sent], default=F("segments"),
-                 output_field=PositiveSmallIntegerField())  # fmt: skip
-    got = _held(token, ids).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), provider_id=sids, segments=parts,
-        provider_status="queued", **_released(),
-    )  # fmt: skip
-    if got < len(ids):
-        # A status callback overtook us and already moved some rows on: keep their status, add what we know.
-        Delivery.objects.filter(pk__in=ids, segments__isnull=True).update(segments=parts)
+    table, values, params = Delivery._meta.db_table, ", ".join(["(%s, %s, %s)"] * len(sent)), []
+    for pk, sid, segments in sent:
+        params += [pk, sid[:64], segments]
+    field = Delivery._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sent_at = %s, provider_id = v.column2, "  # noqa: S608 - no user input
+            f"segments = CAST(v.column3 AS integer), provider_status = 'queued', claim_token = NULL, "
+            f"lease_until = NULL FROM (VALUES {values}) AS v "
+            f"WHERE {table}.id = v.column1 AND {table}.claim_token = %s AND {table}.status = %s",
+            [DeliveryStatus.SENT, field("sent_at").get_db_prep_value(timezone.now(), connection), *params,
+             field("claim_token").get_db_prep_value(token, connection), DeliveryStatus.SENDING],
+        )  # fmt: skip
+        got = cursor.rowcount
+        if got < len(sent):
+            # A status callback overtook us and already moved some rows on: keep their status, add what we know.
+            cursor.execute(
+                f"UPDATE {table} SET segments = CAST(v.column3 AS integer) "  # noqa: S608 - no user input
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1 AND {table}.segments IS NULL",
+                params,
+            )
     return got
 
 

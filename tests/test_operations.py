@@ -79,3 +79,26 @@ def test_paths_answer_with_and_without_a_trailing_slash() -> None:
     from django.urls import resolve
 
     assert resolve("/api/v1/communes").url_name == resolve("/api/v1/communes/").url_name == "commune-list"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_keep_healthy_database_connections_and_drop_old_ones() -> None:
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from vigilants.celery import reuse_healthy_connections
+
+    def task(eager: bool) -> SimpleNamespace:
+        return SimpleNamespace(request=SimpleNamespace(is_eager=eager))
+
+    connection.ensure_connection()
+    connection.close_at, kept = None, connection.connection  # CONN_MAX_AGE=None: persistent
+    reuse_healthy_connections(sender=task(eager=False))
+    assert connection.connection is kept  # a worker's next task reuses it (CELERY_DB_REUSE_MAX)
+    connection.close_at = 0  # older than CONN_MAX_AGE
+    reuse_healthy_connections(sender=task(eager=True))
+    assert connection.connection is kept  # never under an in-process task: it runs in the caller's transaction
+    reuse_healthy_connections(sender=task(eager=False))
+    assert connection.connection is None

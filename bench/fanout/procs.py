@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def bench_env(args: object, fake_url: str, service_account: Path) -> dict[str, str]:
     return {
-        **os.environ, "DEBUG": "true", "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING",
+        **os.environ, "DEBUG": "false", "SECRET_KEY": "bench-only-secret-key", "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
         "SMS_BACKEND": "twilio", "PUSH_BACKEND": "fcm",

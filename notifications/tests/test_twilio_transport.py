@@ -190,3 +190,14 @@ def test_it_accepts_a_messaging_service_instead_of_a_sender(twilio_settings):
     twilio_settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
 
     assert check_providers() == []
+
+
+def test_it_goes_through_the_proxy_the_environment_names(twilio_settings, fake_provider, monkeypatch):
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+
+    result = TwilioSmsBackend().send(SmsMessage("d-1", "+33612345678", "Alerte"))
+
+    assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "network")
+    assert fake_provider.requests == []

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import requests
 from django.utils import timezone
-from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, ProxyError
 
 from .base import Outcome
 
@@ -22,6 +22,8 @@ def network_outcome(error: BaseException) -> Outcome:
         return Outcome.TRANSIENT
     if isinstance(error, requests.ConnectionError):
         reason = getattr(error.args[0], "reason", None) if error.args else None
+        if isinstance(reason, ProxyError):  # the proxy itself: did we reach it?
+            reason = reason.original_error
         # NewConnectionError and NameResolutionError are ConnectTimeoutErrors in urllib3 2.
         return Outcome.TRANSIENT if isinstance(reason, ConnectTimeoutError) else Outcome.UNKNOWN
     if isinstance(error, requests.Timeout | requests.exceptions.ChunkedEncodingError):

@@ -40,6 +40,10 @@ class RoutedHttpClient(TwilioHttpClient):
     def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__(pool_connections=True, timeout=timeout)
         self.base_url = base_url.rstrip("/")
+        # The environment's proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE…), read once:
+        # requests otherwise scans the whole environment on every call (0.7 ms of CPU per SMS).
+        found = self.session.merge_environment_settings(self.base_url + "/", {}, None, None, None)
+        self.proxy, self.session.verify, self.session.trust_env = found["proxies"], found["verify"], False
         self.last_response: Response | None = None  # for Retry-After: the SDK's exceptions drop headers
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:

@@ -153,6 +153,15 @@ def test_it_keeps_the_batch_when_the_token_endpoint_is_down(fcm_settings, fake_p
     assert fake_provider.pushes() == []
 
 
+def test_it_keeps_the_batch_when_the_credentials_file_is_unusable(fcm_settings, fake_provider, tmp_path):
+    fcm_settings.FIREBASE_CREDENTIALS = str(tmp_path / "missing.json")
+
+    results = send(push("tok-1", key="d-1"))
+
+    assert [(r.outcome, r.error_code) for r in results] == [(Outcome.TRANSIENT, "credentials")]
+    assert fake_provider.pushes() == []
+
+
 def test_it_reports_a_refused_connection_as_transient(fcm_settings, fake_provider, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -47,6 +47,12 @@ class FcmPushBackend:
         self._lock = threading.Lock()
 
     def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]:
+        try:
+            self._messaging()
+        except (OSError, ValueError) as error:  # FIREBASE_CREDENTIALS missing or unreadable: nothing left
+            logger.error("FIREBASE_CREDENTIALS unusable (%s): pushes kept for later", type(error).__name__)
+            return [SendResult(m.key, Outcome.TRANSIENT, error_code="credentials",
+                               retry_after=DEFAULT_RETRY_AFTER["auth"]) for m in messages]  # fmt: skip
         results: list[SendResult] = []
         for start in range(0, len(messages), BATCH_SIZE):
             results.extend(self._send_chunk(messages[start:start + BATCH_SIZE]))

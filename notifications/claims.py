@@ -48,7 +48,7 @@ def due_among(ids: Sequence[int], channel: str) -> QuerySet[Delivery]:
     the fan-out; bench/fanout). "None of the other statuses" (and channels), from the enums so that a
     new value is never taken by mistake, means the same and leaves the planner only the primary key.
     """
-    return Delivery.objects.filter(pending(), _only("channel", channel, Channel.values), pk__in=list(ids))
+    return Delivery.objects.filter(pending(), _only("channel", channel, Channel.values), pk__any=ids)
 
 
 def pending() -> Q:
@@ -99,7 +99,9 @@ def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID
 
 
 def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
-    return Delivery.objects.filter(pk__in=list(ids), claim_token=token, status=DeliveryStatus.SENDING)
+    # Not `status = 'sending'`, for the reason given in due_among.
+    sending = _only("status", DeliveryStatus.SENDING, DeliveryStatus.values)
+    return Delivery.objects.filter(sending, pk__any=ids, claim_token=token)
 
 
 def _released() -> dict:
@@ -107,6 +109,8 @@ def _released() -> dict:
 
 
 def mark_sent(token: uuid.UUID, ids: Sequence[int]) -> int:
+    if not ids:
+        return 0
     now = timezone.now()
     return _held(token, ids).update(status=DeliveryStatus.SENT, sent_at=now, **_released())
 

@@ -5,7 +5,7 @@ from django.utils.translation import override
 
 from .gsm import fit_one_segment, segments
 from .models import Message, MessageKind
-from .transports.base import PushMessage, SmsMessage
+from .transports.base import SmsMessage
 
 PUSH_BODY_MAX = 1000  # FCM's payload limit is 4 KB; an alert body never needs more
 # An alert SMS arriving hours late does more harm than good: the carrier drops it after this.
@@ -40,8 +40,8 @@ def push_data(message: Message) -> dict[str, str]:
     return data
 
 
-def push_for(message: Message, key: str, token: str) -> PushMessage:
-    return PushMessage(
-        key=key, token=token, title=message.title, body=message.body[:PUSH_BODY_MAX], data=push_data(message),
-        collapse_key=message.collapse_key, urgent=message.urgent,
-    )  # fmt: skip
+def push_fields(message: Message) -> dict:
+    """Everything in a push but its key and device token."""
+    return {"title": message.title, "body": message.body[:PUSH_BODY_MAX], "data": push_data(message),
+            "collapse_key": message.collapse_key, "urgent": message.urgent}  # fmt: skip
+

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from . import claims, composer, ratelimit
 from .dispatch import SEND_BATCH, chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut
-from .transports.base import Outcome, SendResult, get_push_backend, get_sms_backend
+from .transports.base import Outcome, PushMessage, SendResult, get_push_backend, get_sms_backend
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +46,26 @@ def send_push(delivery_ids: Sequence[int]) -> int:
     if not due:
         return 0  # already handled (a second run of the same task, a re-published batch)
     messages = _messages(due)
+    shapes = {pk: composer.push_fields(m) for pk, m in messages.items()}  # what every copy shares
     devices = _active_devices([d.user_id for d in due])
-    no_device = [d.pk for d in due if not devices.get(d.user_id)]
-    token, _ = claims.claim(no_device, Channel.PUSH)
-    claims.mark_final(token, no_device, DeliveryStatus.FAILED, "no_device")
-    sent, failed, backend = 0, [d for d in due if d.pk in set(no_device)], get_push_backend()
+    sent, failed, backend = 0, _fail_without_device([d for d in due if not devices.get(d.user_id)]), get_push_backend()
     for group in chunks([d for d in due if devices.get(d.user_id)], PUSH_CALL):
         token, claimed = claims.claim_known(group, Channel.PUSH)
-        pushes = [composer.push_for(messages[d.message_id], f"{d.pk}:{device_pk}", fcm)
+        pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
                   for d in claimed for device_pk, fcm in devices[d.user_id]]  # fmt: skip
         results = _call(backend.send_batch, pushes, SEND_BATCH)
-        sent += _record_push(token, claimed, results)
-        failed += _push_failed(claimed, results)
+        went, lost = _record_push(token, claimed, results)
+        sent, failed = sent + went, failed + lost
     _fall_back_to_sms(failed, messages)
     return sent
+
+
+def _fail_without_device(deliveries: list[Delivery]) -> list[Delivery]:
+    if not deliveries:
+        return []
+    token, claimed = claims.claim_known(deliveries, Channel.PUSH)
+    claims.mark_final(token, [d.pk for d in claimed], DeliveryStatus.FAILED, "no_device")
+    return claimed
 
 
 def _messages(deliveries: Sequence[Delivery]) -> dict[int, Message]:
@@ -69,7 +75,7 @@ def _messages(deliveries: Sequence[Delivery]) -> dict[int, Message]:
 
 def _active_devices(user_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for pk, user_id, token in Device.objects.filter(user_id__in=user_ids, active=True).values_list(
+    for pk, user_id, token in Device.objects.filter(user_id__any=user_ids, active=True).values_list(
         "pk", "user_id", "fcm_token"
     ):
         found[user_id].append((pk, token))
@@ -109,7 +115,8 @@ def _verdict(tally: Tally) -> Outcome:
     return Outcome.PERMANENT if tally.outcomes else Outcome.UNKNOWN
 
 
-def _record_push(token: object, claimed: list[Delivery], results: dict[str, SendResult]) -> int:
+def _record_push(token: object, claimed: list[Delivery], results: dict[str, SendResult]) -> tuple[int, list[Delivery]]:
+    """Record a provider call's outcomes; returns how many went and the deliveries that failed for good."""
     tallies = _tallies(results)
     by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
     for d in claimed:
@@ -121,7 +128,7 @@ def _record_push(token: object, claimed: list[Delivery], results: dict[str, Send
         for code, group in _by_code(by_outcome[outcome], tallies).items():
             claims.mark_final(token, [d.pk for d in group], status, code)
     _retry(token, Channel.PUSH, by_outcome[Outcome.TRANSIENT], tallies)
-    return sent
+    return sent, by_outcome[Outcome.PERMANENT]
 
 
 def _by_code(deliveries: list[Delivery], tallies: dict[int, Tally]) -> dict[str, list[Delivery]]:
@@ -150,11 +157,6 @@ def _deactivate_devices(results: dict[str, SendResult]) -> None:
     for reason, device_ids in dead.items():
         Device.objects.filter(pk__in=device_ids, active=True).update(active=False, deactivated_reason=reason[:60])
         log.info("notifications: %s push devices deactivated (%s)", len(device_ids), reason)
-
-
-def _push_failed(claimed: list[Delivery], results: dict[str, SendResult]) -> list[Delivery]:
-    tallies = _tallies(results)
-    return [d for d in claimed if d.pk in tallies and _verdict(tallies[d.pk]) == Outcome.PERMANENT]
 
 
 def _fall_back_to_sms(deliveries: list[Delivery], messages: dict[int, Message]) -> None:
@@ -207,7 +209,7 @@ def _send_sms_group(ids: list[int]) -> int:
     due = list(claims.due_among(ids, Channel.SMS).only(*_FIELDS).order_by("id"))
     messages = _messages(due)
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
-    rows = Delivery.objects.filter(pk__in=ids).annotate(phone=Cast("user__phone", CharField()))
+    rows = Delivery.objects.filter(pk__any=ids).annotate(phone=Cast("user__phone", CharField()))
     phones = dict(rows.values_list("pk", "phone").exclude(phone=""))
     opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
     sent, backend = 0, get_sms_backend()

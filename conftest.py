@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuthToken, User
 from communes.models import Commune, GendarmeArea, Role
+from notifications import ratelimit
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 from vigilants.celery import app as celery_app
 
@@ -18,6 +19,8 @@ def _isolated(request: pytest.FixtureRequest, settings: Any) -> None:
     """Each test starts with an empty cache (throttles) and, unless integration, in-process tasks."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast staff fixtures
     cache.clear()
+    # A window filled under a test's travelled clock would hold later tests' SMS back for minutes.
+    ratelimit.reset()
     celery_app.conf.task_always_eager = request.node.get_closest_marker("integration") is None
 
 

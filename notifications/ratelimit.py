@@ -20,6 +20,11 @@ def _limiter(url: str) -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage_from_string(url or "memory://"))
 
 
+def reset() -> None:
+    """Forget the in-process window (each test starts with none; Redis's is flushed with the cache)."""
+    _limiter.cache_clear()
+
+
 def _item() -> RateLimitItemPerSecond:
     return RateLimitItemPerSecond(settings.SMS_MAX_PER_SECOND)
 

@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 run: venv
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py import_communes
-	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv browser

@@ -1,5 +1,6 @@
 """Demo data for `make run`: Saint-Paul-de-Vence enrolled with a mayor, a referent and residents."""
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -45,10 +46,12 @@ class Command(BaseCommand):
 
     def print_logins(self, commune: Commune) -> None:
         out = self.stdout.write
+        # Where `make run` serves (its HOST and PORT), so that the printed links work.
+        base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
         out(self.style.SUCCESS(f"\nDémo prête : {commune.name} ({commune.insee}) est inscrite."))
-        out("Serveur : http://127.0.0.1:8000/  —  API : http://127.0.0.1:8000/api/v1/docs/")
+        out(f"Serveur : {base}/  —  API : {base}/api/v1/docs/")
         out("Connexion par code SMS (le code s'affiche dans cette console) :")
-        out('  curl -X POST http://127.0.0.1:8000/api/v1/auth/otp/request -H "Content-Type: application/json" '
+        out(f'  curl -X POST {base}/api/v1/auth/otp/request -H "Content-Type: application/json" '
             "-d '{\"phone\": \"+33600000001\"}'")  # fmt: skip
         for phone, name, role, _ in DEMO_PEOPLE:
             out(f"  {phone}  {name} ({role})")

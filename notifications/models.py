@@ -1,6 +1,9 @@
 """Push devices, SMS opt-outs, outbox jobs and one delivery row per (message, recipient, channel)."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +46,12 @@ class SmsOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"opt-out #{self.pk}"
+
+
+def opted_out_numbers(user_ids: Sequence[int]) -> set[str]:
+    """Which of these members' numbers answered STOP (their numbers by subquery, not as parameters)."""
+    phones = get_user_model().objects.filter(pk__any=list(user_ids)).values("phone")
+    return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
 class ConsoleMessage(models.Model):

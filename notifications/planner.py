@@ -16,11 +16,10 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.models import User
 from communes.models import Membership, MembershipStatus
 
 from .dispatch import publish_or_release
-from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, SmsOptOut
+from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Recipient, channels_for, not_before
 
 log = logging.getLogger(__name__)
@@ -98,11 +97,7 @@ def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
     """
     user_ids = [m["user_id"] for m in members]
     with_device = set(Device.objects.filter(user_id__any=user_ids, active=True).values_list("user_id", flat=True))
-    # The numbers by a subquery on the same ids: 2,000 numbers sent as parameters would each be parsed.
-    phones = User.objects.filter(pk__any=user_ids).values("phone")
-    opted_out = set(SmsOptOut.objects.filter(phone__in=phones).annotate(raw=Cast("phone", CharField()))
-                    .values_list("raw", flat=True))  # fmt: skip
-    return with_device, opted_out
+    return with_device, opted_out_numbers(user_ids)
 
 
 def _recipients(members: list[dict], with_device: set[int], opted_out: set[str]) -> list[Recipient]:

@@ -9,7 +9,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import CharField
@@ -17,7 +16,7 @@ from django.db.models.functions import Cast
 
 from . import claims, composer, ratelimit
 from .dispatch import SEND_BATCH, chunks, publish_or_release
-from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut
+from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
 from .transports.base import Outcome, PushMessage, SendResult, get_push_backend, get_sms_backend
 
 log = logging.getLogger(__name__)
@@ -124,11 +123,16 @@ def _record_push(token: object, claimed: list[Delivery], results: dict[str, Send
             by_outcome[_verdict(tallies[d.pk])].append(d)
     _deactivate_devices(results)
     sent = claims.mark_sent(token, [d.pk for d in by_outcome[Outcome.SENT]])
-    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
-        for code, group in _by_code(by_outcome[outcome], tallies).items():
-            claims.mark_final(token, [d.pk for d in group], status, code)
+    _mark_failures(token, by_outcome, tallies)
     _retry(token, Channel.PUSH, by_outcome[Outcome.TRANSIENT], tallies)
     return sent, by_outcome[Outcome.PERMANENT]
+
+
+def _mark_failures(token: object, by_outcome: dict[Outcome, list[Delivery]], tallies: dict[int, Tally]) -> None:
+    """Maybe-sent ones become unknown (never resent), refused ones failed: one UPDATE per error code."""
+    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
+        for code, group in _by_code(by_outcome[outcome], tallies).items():
+            claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
 
 
 def _by_code(deliveries: list[Delivery], tallies: dict[int, Tally]) -> dict[str, list[Delivery]]:
@@ -195,23 +199,23 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
     """Send SMS deliveries a few at a time, each group under the global rate; returns how many went."""
     sent = 0
     for group in chunks(list(delivery_ids), ratelimit.largest_burst()):
-        due = list(claims.due_among(group, Channel.SMS).values_list("pk", flat=True))
+        phone = Cast("user__phone", CharField())
+        due = list(claims.due_among(group, Channel.SMS).annotate(phone=phone).only(*_FIELDS).order_by("id"))
         if not due:
             continue  # already handled by another task: spend no rate on it
         if not ratelimit.acquire(len(due)):
             log.warning("notifications: SMS rate not granted in time; %s deliveries left pending", len(due))
             continue
-        sent += _send_sms_group(due)
+        sent += _send_sms_group(due)  # rows another worker took meanwhile are skipped by the claim
     return sent
 
 
-def _send_sms_group(ids: list[int]) -> int:
-    due = list(claims.due_among(ids, Channel.SMS).only(*_FIELDS).order_by("id"))
+def _send_sms_group(due: list[Delivery]) -> int:
     messages = _messages(due)
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
-    rows = Delivery.objects.filter(pk__any=ids).annotate(phone=Cast("user__phone", CharField()))
-    phones = dict(rows.values_list("pk", "phone").exclude(phone=""))
-    opted_out = set(SmsOptOut.objects.filter(phone__in=phones.values()).values_list("phone", flat=True))
+    parts = {pk: composer.sms_segments(text) for pk, text in texts.items()}
+    phones = {d.pk: d.phone for d in due if d.phone}  # type: ignore[attr-defined]
+    opted_out = opted_out_numbers([d.user_id for d in due])
     sent, backend = 0, get_sms_backend()
     for group in chunks(due, SMS_CALL):
         token, claimed = claims.claim_known(group, Channel.SMS)
@@ -220,12 +224,12 @@ def _send_sms_group(ids: list[int]) -> int:
         outgoing = [d for d in claimed if d.pk not in blocked]
         sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
         results = _call(backend.send_batch, sms, SMS_CALL)
-        sent += _record_sms(token, outgoing, results, {d.pk: texts[d.message_id] for d in outgoing}, phones)
+        sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
     return sent
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],
-                texts: dict[int, str], phones: dict[int, str]) -> int:  # fmt: skip
+                parts: dict[int, int], phones: dict[int, str]) -> int:  # fmt: skip
     """One UPDATE per outcome (and error code) for the whole call, as for push."""
     by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
     tallies: dict[int, Tally] = {}
@@ -233,19 +237,12 @@ def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, Send
         result = results.get(d.key) or SendResult(key=d.key, outcome=Outcome.UNKNOWN, error_code="no_result")
         by_outcome[result.outcome].append(d)
         tallies[d.pk] = Tally({result.outcome}, result.error_code, result.retry_after)
-    accepted = [(d.pk, results[d.key].provider_id, results[d.key].segments or _segments(texts[d.pk]))
+    accepted = [(d.pk, results[d.key].provider_id, results[d.key].segments or parts[d.pk])
                 for d in by_outcome[Outcome.SENT]]  # fmt: skip
     sent = claims.mark_sms_sent(token, accepted)  # type: ignore[arg-type]
-    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
-        for code, group in _by_code(by_outcome[outcome], tallies).items():
-            claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
+    _mark_failures(token, by_outcome, tallies)
     for d in by_outcome[Outcome.PERMANENT]:
         if results[d.key].deactivate_recipient:
             SmsOptOut.objects.get_or_create(phone=phones[d.pk])
     _retry(token, Channel.SMS, by_outcome[Outcome.TRANSIENT], tallies)
     return sent
-
-
-@lru_cache(maxsize=256)
-def _segments(text: str) -> int:
-    return composer.sms_segments(text)

@@ -220,3 +220,13 @@ def test_claims_go_through_the_primary_key_when_statistics_say_nothing_is_pendin
     plan = claims.due_among(ids, "push").explain()
     assert "delivery_active" not in plan and "notifications_delivery_pkey" in plan, plan
     assert len(claims.claim(ids, "push")[1]) == 500
+
+
+def test_send_tasks_leave_deliveries_of_the_other_channel_alone(saint_paul: Town, transports) -> None:
+    push, sms = transports
+    texter = member(saint_paul.commune, channels=["push", "sms"])
+    msg = message(saint_paul.commune)
+    push_ids, sms_ids = planned_ids(msg, "push", texter), planned_ids(msg, "sms", texter)
+    assert (sender.send_sms(push_ids), sender.send_push(sms_ids)) == (0, 0)
+    assert (push.sent, sms.sent) == ([], [])
+    assert set(Delivery.objects.filter(pk__in=push_ids + sms_ids).values_list("status", flat=True)) == {"pending"}

@@ -159,7 +159,9 @@ ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
 class Delivery(models.Model):
     """One (message, recipient, channel). No phone number or token here: looked up at send time."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    # No index of its own: the unique (message, user, channel) serves every lookup by message, and each
+    # index of this table is written three times per delivery (planned, claimed, sent).
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=4, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -173,7 +175,7 @@ class Delivery(models.Model):
     provider_status = models.CharField(max_length=12, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # purged through the message's date (indexed)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

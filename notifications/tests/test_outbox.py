@@ -177,14 +177,16 @@ def test_it_finds_the_message_of_a_source(saint_paul: Town) -> None:
 
 
 def test_it_purges_deliveries_and_console_messages_after_the_retention(saint_paul: Town) -> None:
-    msg = message(saint_paul.commune)
+    msg, fresh = message(saint_paul.commune), message(saint_paul.commune)
+    Message.objects.filter(pk=msg.pk).update(created_at=timezone.now() - timedelta(days=92))
     old = Delivery.objects.create(message=msg, user=saint_paul.mayor, channel="sms", status="sent")
     Delivery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
-    recent = Delivery.objects.create(message=msg, user=saint_paul.resident, channel="sms", status="sent")
+    late = Delivery.objects.create(message=msg, user=saint_paul.resident, channel="sms", status="sent")  # a fallback
+    recent = Delivery.objects.create(message=fresh, user=saint_paul.resident, channel="sms", status="sent")
     ConsoleMessage.objects.create(channel="sms", recipient="+33600000000", body="x")
     ConsoleMessage.objects.update(created_at=timezone.now() - timedelta(days=91))
     assert tasks.purge_old_deliveries() == 2
-    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert sorted(Delivery.objects.values_list("pk", flat=True)) == [late.pk, recent.pk]
 
 
 def test_it_leaves_sends_the_broker_refused_to_the_next_sweep(

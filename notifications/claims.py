@@ -18,10 +18,12 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from .models import Channel, Delivery, DeliveryStatus
@@ -64,20 +66,41 @@ def _not_held_back() -> Q:
     return Q(not_before__isnull=True) | Q(not_before__lte=timezone.now())
 
 
-def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
+class Claimed(NamedTuple):
+    """What a send needs of a claimed delivery, straight from the claim's RETURNING (no model instance)."""
+
+    pk: int
+    message_id: int
+    user_id: int
+    attempts: int
+
+    @property
+    def key(self) -> str:
+        return str(self.pk)
+
+
+def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Claimed]]:
     """Atomically take the due, pending deliveries among `ids`, right before sending them.
 
-    Returns the claim's token and the deliveries it got (possibly fewer than asked, or none).
+    On PostgreSQL one statement (UPDATE … RETURNING): reading the rows and claiming them after cost a
+    second pass over the same 500 rows per provider call. SQLite (the embedded default, one process) reads
+    them back by token: its shared-cache test database refuses a second writer while a RETURNING is read.
+    Returns the claim's token and the deliveries it got (possibly fewer than asked, or none), in id order.
     """
     token = uuid.uuid4()
-    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    got = due_among(ids, channel).update(
-        status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
-    )
-    if not got:
+    if not ids:
         return token, []
-    claimed = _held(token, ids).only("id", "message_id", "user_id", "channel", "attempts").order_by("id")
-    return token, list(claimed)
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    values = {"status": DeliveryStatus.SENDING, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
+    if connection.vendor != "postgresql":
+        due_among(ids, channel).update(**values)
+        return token, [Claimed(*row) for row in _held(token, ids).order_by("id").values_list(*Claimed._fields)]
+    query = due_among(ids, channel).query.chain(UpdateQuery)
+    query.add_update_values(values)
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING id, message_id, user_id, attempts", params)
+        return token, sorted(Claimed(*row) for row in cursor.fetchall())
 
 
 def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
@@ -161,7 +184,7 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
 
 
 def mark_retry(
-    token: uuid.UUID, deliveries: Sequence[Delivery], retry_after: float | None, error_code: str
+    token: uuid.UUID, deliveries: Sequence["Delivery | Claimed"], retry_after: float | None, error_code: str
 ) -> tuple[list[int], float]:
     """Give transient failures back as pending with a backoff; those out of attempts fail.
 

@@ -15,6 +15,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 
 from . import claims, composer, ratelimit
+from .claims import Claimed
 from .dispatch import SEND_BATCH, chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
 from .transports.base import Outcome, PushMessage, SendResult, get_push_backend, get_sms_backend
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # database (100 per call: 58.5 s for 100,000 pushes, 1,850/s at best; see bench/fanout).
 PUSH_CALL = 500
 SMS_CALL = 20
+Row = Delivery | Claimed  # a claimed delivery: read as a model (SMS) or returned by the claim (push)
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -41,34 +43,33 @@ class Tally:
 
 def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one claim and provider call per ≤PUSH_CALL; returns how many went."""
-    due = list(claims.due_among(delivery_ids, Channel.PUSH).only(*_FIELDS).order_by("id"))
-    if not due:
-        return 0  # already handled (a second run of the same task, a re-published batch)
-    messages = _messages(due)
-    shapes = {pk: composer.push_fields(m) for pk, m in messages.items()}  # what every copy shares
-    devices = _active_devices([d.user_id for d in due])
-    sent, failed, backend = 0, _fail_without_device([d for d in due if not devices.get(d.user_id)]), get_push_backend()
-    for group in chunks([d for d in due if devices.get(d.user_id)], PUSH_CALL):
-        token, claimed = claims.claim_known(group, Channel.PUSH)
-        pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
-                  for d in claimed for device_pk, fcm in devices[d.user_id]]  # fmt: skip
-        results = _call(backend.send_batch, pushes, SEND_BATCH)
-        went, lost = _record_push(token, claimed, results)
-        sent, failed = sent + went, failed + lost
+    sent, failed, messages = 0, [], {}
+    for group in chunks(list(delivery_ids), PUSH_CALL):
+        token, claimed = claims.claim(group, Channel.PUSH)
+        if claimed:  # else already handled (a second run of the same task, a re-published batch)
+            went, lost = _push_group(token, claimed, messages)
+            sent, failed = sent + went, failed + lost
     _fall_back_to_sms(failed, messages)
     return sent
 
 
-def _fail_without_device(deliveries: list[Delivery]) -> list[Delivery]:
-    if not deliveries:
-        return []
-    token, claimed = claims.claim_known(deliveries, Channel.PUSH)
-    claims.mark_final(token, [d.pk for d in claimed], DeliveryStatus.FAILED, "no_device")
-    return claimed
+def _push_group(token: object, claimed: list[Claimed], messages: dict[int, Message]) -> tuple[int, list[Claimed]]:
+    """One provider call for claimed deliveries; returns how many went and those that failed for good."""
+    messages.update(_messages({d.message_id for d in claimed} - messages.keys()))
+    shapes = {pk: composer.push_fields(messages[pk]) for pk in {d.message_id for d in claimed}}  # shared by copies
+    devices = _active_devices([d.user_id for d in claimed])
+    without = [d for d in claimed if not devices.get(d.user_id)]
+    claims.mark_final(token, [d.pk for d in without], DeliveryStatus.FAILED, "no_device")  # type: ignore[arg-type]
+    reachable = [d for d in claimed if devices.get(d.user_id)]
+    pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
+              for d in reachable for device_pk, fcm in devices[d.user_id]]  # fmt: skip
+    went, refused = _record_push(token, reachable, _call(get_push_backend().send_batch, pushes, SEND_BATCH))
+    return went, without + refused
 
 
-def _messages(deliveries: Sequence[Delivery]) -> dict[int, Message]:
-    ids = {d.message_id for d in deliveries}
+def _messages(ids: set[int]) -> dict[int, Message]:
+    if not ids:
+        return {}
     return {m.pk: m for m in Message.objects.filter(pk__in=ids).select_related("commune", "replaces")}
 
 
@@ -114,10 +115,10 @@ def _verdict(tally: Tally) -> Outcome:
     return Outcome.PERMANENT if tally.outcomes else Outcome.UNKNOWN
 
 
-def _record_push(token: object, claimed: list[Delivery], results: dict[str, SendResult]) -> tuple[int, list[Delivery]]:
+def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
     """Record a provider call's outcomes; returns how many went and the deliveries that failed for good."""
     tallies = _tallies(results)
-    by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
+    by_outcome: dict[Outcome, list[Row]] = defaultdict(list)
     for d in claimed:
         if d.pk in tallies:
             by_outcome[_verdict(tallies[d.pk])].append(d)
@@ -128,21 +129,21 @@ def _record_push(token: object, claimed: list[Delivery], results: dict[str, Send
     return sent, by_outcome[Outcome.PERMANENT]
 
 
-def _mark_failures(token: object, by_outcome: dict[Outcome, list[Delivery]], tallies: dict[int, Tally]) -> None:
+def _mark_failures(token: object, by_outcome: dict[Outcome, list[Row]], tallies: dict[int, Tally]) -> None:
     """Maybe-sent ones become unknown (never resent), refused ones failed: one UPDATE per error code."""
     for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
         for code, group in _by_code(by_outcome[outcome], tallies).items():
             claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
 
 
-def _by_code(deliveries: list[Delivery], tallies: dict[int, Tally]) -> dict[str, list[Delivery]]:
-    groups: dict[str, list[Delivery]] = defaultdict(list)
+def _by_code(deliveries: list[Row], tallies: dict[int, Tally]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
     for d in deliveries:
         groups[tallies[d.pk].error_code].append(d)
     return groups
 
 
-def _retry(token: object, channel: str, deliveries: list[Delivery], tallies: dict[int, Tally]) -> None:
+def _retry(token: object, channel: str, deliveries: list[Row], tallies: dict[int, Tally]) -> None:
     if not deliveries:
         return
     retry_after = max((tallies[d.pk].retry_after or 0 for d in deliveries), default=0) or None
@@ -163,7 +164,7 @@ def _deactivate_devices(results: dict[str, SendResult]) -> None:
         log.info("notifications: %s push devices deactivated (%s)", len(device_ids), reason)
 
 
-def _fall_back_to_sms(deliveries: list[Delivery], messages: dict[int, Message]) -> None:
+def _fall_back_to_sms(deliveries: list[Row], messages: dict[int, Message]) -> None:
     """Members whose push failed for good and who have no active device left get the SMS instead.
 
     They chose push (or they would have an SMS row already): with no working phone app, an SMS is the
@@ -211,7 +212,7 @@ def send_sms(delivery_ids: Sequence[int]) -> int:
 
 
 def _send_sms_group(due: list[Delivery]) -> int:
-    messages = _messages(due)
+    messages = _messages({d.message_id for d in due})
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
     parts = {pk: composer.sms_segments(text) for pk, text in texts.items()}
     phones = {d.pk: d.phone for d in due if d.phone}  # type: ignore[attr-defined]

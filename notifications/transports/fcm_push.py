@@ -106,12 +106,12 @@ class FcmPushBackend:
 
 def messaging_service(credentials_path: str, base_url: str) -> Any:
     """The SDK's messaging service for a named app, created once per process and configuration."""
-    name = "vigilants-" + hashlib.sha256(f"{credentials_path}|{base_url}".encode()).hexdigest()[:12]
+    timeout = getattr(settings, "FCM_TIMEOUT_SECONDS", 10.0)
+    name = "vigilants-" + hashlib.sha256(f"{credentials_path}|{base_url}|{timeout}".encode()).hexdigest()[:12]
     with _apps_lock:
         try:
             app = firebase_admin.get_app(name)
         except ValueError:
-            timeout = getattr(settings, "FCM_TIMEOUT_SECONDS", 10.0)
             app = firebase_admin.initialize_app(credentials.Certificate(credentials_path),
                                                 {"httpTimeout": timeout}, name=name)
         service = messaging._get_messaging_service(app)

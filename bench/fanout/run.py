@@ -258,6 +258,14 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
           f"  -> bare / fan-out CPU = {bare['cpu'] / (real['cpu'] + real['db_cpu']):.0%}")
     print("fan-out CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in real["each"].items()))
     print("bare CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in bare["each"].items()))
+    # The fake provider does the same work in every phase (the same requests): its CPU per request shows how
+    # fast the machine was during each, which on a shared host moves by tens of percent from minute to minute.
+    per_request = [r["each"]["fake"] / (push_n + sms_n) * 1e6 for r in (bare["runs"][0], real, bare["runs"][1])]
+    print("machine speed, as the fake provider's CPU per request (same work in each phase): bare before "
+          "{:.0f} µs, fan-out {:.0f} µs, bare after {:.0f} µs".format(*per_request))
+    slower = per_request[1] / ((per_request[0] + per_request[2]) / 2)
+    print(f"fan-out / bare at equal machine speed (the ratio times {slower:.2f}, how much slower the machine ran "
+          f"during the fan-out than during the bare runs): {ratio * slower:.0%}; a reading, not the target's figure")
     print(f"host CPU stolen by other guests (/proc/stat steal): fan-out {real['steal']:.1f}s, bare "
           + " and ".join(f"{r['steal']:.1f}s" for r in bare["runs"]))
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))

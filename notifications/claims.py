@@ -6,7 +6,7 @@ re-publishing — only one UPDATE matches a row, so only one worker ever sends i
 the WHERE clause on a row another transaction just updated (READ COMMITTED), SQLite serialises writers:
 the same code is safe on both without SELECT … FOR UPDATE SKIP LOCKED.
 
-A claim covers one provider call (≤100 pushes, a few SMS) and is taken right before it, so that a
+A claim covers one provider call (≤500 pushes, ≤20 SMS) and is taken right before it, so that a
 worker's death leaves as little as possible in doubt: rows still `sending` when their lease runs out
 may have left, and the sweeper marks them unknown, never resends them; rows not yet claimed are simply
 still pending. Every later write is conditional on (token, status=sending) too: a late worker never

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from . import claims, composer, ratelimit
 from .claims import Claimed
@@ -175,7 +176,7 @@ def _fall_back_to_sms(deliveries: list[Row], messages: dict[int, Message]) -> No
     if not candidates:
         return
     still_reachable = set(
-        Device.objects.filter(user_id__in=[d.user_id for d in candidates], active=True).values_list("user_id", flat=True)
+        Device.objects.filter(user_id__any=[d.user_id for d in candidates], active=True).values_list("user_id", flat=True)
     )
     rows = [
         Delivery(message_id=d.message_id, user_id=d.user_id, channel=Channel.SMS)
@@ -188,10 +189,10 @@ def _fall_back_to_sms(deliveries: list[Row], messages: dict[int, Message]) -> No
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         ids = list(
             Delivery.objects.filter(claims.pending(), channel=Channel.SMS, message_id__in={r.message_id for r in rows},
-                                    user_id__in=[r.user_id for r in rows], dispatched_at__isnull=True)
+                                    user_id__any=[r.user_id for r in rows], dispatched_at__isnull=True)
             .values_list("pk", flat=True)
         )  # fmt: skip
-        Delivery.objects.filter(pk__in=ids).update(dispatched_at=claims.timezone.now())
+        Delivery.objects.filter(pk__any=ids).update(dispatched_at=timezone.now())
         transaction.on_commit(lambda: publish_or_release(Channel.SMS, ids))
     log.info("notifications: %s members fall back to SMS (no working device)", len(ids))
 

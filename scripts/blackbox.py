@@ -72,7 +72,8 @@ def run(api: str, fake: str, mayor_phone: str) -> dict[str, Any]:
         status, membership = client.call("POST", "/api/v1/communes/06128/memberships", {"address": f"{i} rue Grande"})
         assert status == 201, (status, membership)
         assert mayor.call("POST", f"/api/v1/memberships/{membership['id']}/approve")[0] == 200
-        client.call("POST", "/api/v1/devices", {"fcm_token": f"token-{i}", "platform": "android"})
+        status, device = client.call("POST", "/api/v1/devices", {"fcm_token": f"token-{i}", "platform": "android"})
+        assert status in (200, 201), (status, device)
         residents.append(client)
     status, alert = residents[0].call("POST", "/api/v1/alerts", {"commune": "06128", "category": "cambriolage",
                                                                   "description": "Volets forcés rue Grande"})  # fmt: skip

@@ -78,7 +78,7 @@ def test_a_phone_app_signs_up_reports_and_everyone_is_told_once(service: tuple[s
     report = result["report"]
     # Recipients: the mayor and two residents (the reporter is not told); two have a device.
     assert report["recipients"] == 3
-    assert report["push"]["sent"] == 2 and report["pending"] == 0
+    assert report["push"]["sent"] == 2 and report["pending"] == 0, report
     tokens = sorted(p["json"]["message"]["token"] for p in result["pushes"])
     assert tokens == ["token-1", "token-2"]
     # The mayor has no device: SMS instead, once, and Twilio's signed callback says delivered.

@@ -79,6 +79,9 @@ class Claimed(NamedTuple):
         return str(self.pk)
 
 
+Claimable = Delivery | Claimed  # a claimed delivery: read as a model (SMS) or returned by the claim (push)
+
+
 def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Claimed]]:
     """Atomically take the due, pending deliveries among `ids`, right before sending them.
 
@@ -90,13 +93,12 @@ def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Claimed]]:
     token = uuid.uuid4()
     if not ids:
         return token, []
-    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    values = {"status": DeliveryStatus.SENDING, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
     if connection.vendor != "postgresql":
-        due_among(ids, channel).update(**values)
+        due_among(ids, channel).update(**_claiming(token))
         return token, [Claimed(*row) for row in _held(token, ids).order_by("id").values_list(*Claimed._fields)]
+    # Django has no UPDATE … RETURNING: its own compiler writes the UPDATE (the same WHERE as due_among).
     query = due_among(ids, channel).query.chain(UpdateQuery)
-    query.add_update_values(values)
+    query.add_update_values(_claiming(token))
     sql, params = query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING id, message_id, user_id, attempts", params)
@@ -106,11 +108,8 @@ def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Claimed]]:
 def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
     """claim() for rows the caller has just read: when it gets them all, it skips reading them back."""
     token = uuid.uuid4()
-    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
     ids = [d.pk for d in deliveries]
-    got = due_among(ids, channel).update(
-        status=DeliveryStatus.SENDING, claim_token=token, lease_until=lease, attempts=F("attempts") + 1
-    )
+    got = due_among(ids, channel).update(**_claiming(token))
     if got == len(ids):
         for d in deliveries:
             d.attempts += 1  # what the UPDATE wrote: nobody else held them in between
@@ -119,6 +118,12 @@ def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID
         return token, []
     claimed = _held(token, ids).only("id", "message_id", "user_id", "channel", "attempts").order_by("id")
     return token, list(claimed)
+
+
+def _claiming(token: uuid.UUID) -> dict:
+    """What a claim writes: sending, under this token, for one lease, one attempt more."""
+    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    return {"status": DeliveryStatus.SENDING, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
 
 
 def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
@@ -184,7 +189,7 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
 
 
 def mark_retry(
-    token: uuid.UUID, deliveries: Sequence["Delivery | Claimed"], retry_after: float | None, error_code: str
+    token: uuid.UUID, deliveries: Sequence[Claimable], retry_after: float | None, error_code: str
 ) -> tuple[list[int], float]:
     """Give transient failures back as pending with a backoff; those out of attempts fail.
 

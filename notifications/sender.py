@@ -16,7 +16,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import claims, composer, ratelimit
-from .claims import Claimed
+from .claims import Claimable, Claimed
 from .dispatch import SEND_BATCH, chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
 from .transports.base import Outcome, PushMessage, SendResult, get_push_backend, get_sms_backend
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 # database (100 per call: 58.5 s for 100,000 pushes, 1,850/s at best; see bench/fanout).
 PUSH_CALL = 500
 SMS_CALL = 20
-Row = Delivery | Claimed  # a claimed delivery: read as a model (SMS) or returned by the claim (push)
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -59,9 +58,10 @@ def _push_group(token: object, claimed: list[Claimed], messages: dict[int, Messa
     messages.update(_messages({d.message_id for d in claimed} - messages.keys()))
     shapes = {pk: composer.push_fields(messages[pk]) for pk in {d.message_id for d in claimed}}  # shared by copies
     devices = _active_devices([d.user_id for d in claimed])
-    without = [d for d in claimed if not devices.get(d.user_id)]
+    reachable, without = [], []
+    for d in claimed:
+        (reachable if devices.get(d.user_id) else without).append(d)
     claims.mark_final(token, [d.pk for d in without], DeliveryStatus.FAILED, "no_device")  # type: ignore[arg-type]
-    reachable = [d for d in claimed if devices.get(d.user_id)]
     pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
               for d in reachable for device_pk, fcm in devices[d.user_id]]  # fmt: skip
     went, refused = _record_push(token, reachable, _call(get_push_backend().send_batch, pushes, SEND_BATCH))
@@ -119,7 +119,7 @@ def _verdict(tally: Tally) -> Outcome:
 def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
     """Record a provider call's outcomes; returns how many went and the deliveries that failed for good."""
     tallies = _tallies(results)
-    by_outcome: dict[Outcome, list[Row]] = defaultdict(list)
+    by_outcome: dict[Outcome, list[Claimable]] = defaultdict(list)
     for d in claimed:
         if d.pk in tallies:
             by_outcome[_verdict(tallies[d.pk])].append(d)
@@ -130,21 +130,21 @@ def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendR
     return sent, by_outcome[Outcome.PERMANENT]
 
 
-def _mark_failures(token: object, by_outcome: dict[Outcome, list[Row]], tallies: dict[int, Tally]) -> None:
+def _mark_failures(token: object, by_outcome: dict[Outcome, list[Claimable]], tallies: dict[int, Tally]) -> None:
     """Maybe-sent ones become unknown (never resent), refused ones failed: one UPDATE per error code."""
     for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
         for code, group in _by_code(by_outcome[outcome], tallies).items():
             claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
 
 
-def _by_code(deliveries: list[Row], tallies: dict[int, Tally]) -> dict[str, list[Row]]:
-    groups: dict[str, list[Row]] = defaultdict(list)
+def _by_code(deliveries: list[Claimable], tallies: dict[int, Tally]) -> dict[str, list[Claimable]]:
+    groups: dict[str, list[Claimable]] = defaultdict(list)
     for d in deliveries:
         groups[tallies[d.pk].error_code].append(d)
     return groups
 
 
-def _retry(token: object, channel: str, deliveries: list[Row], tallies: dict[int, Tally]) -> None:
+def _retry(token: object, channel: str, deliveries: list[Claimable], tallies: dict[int, Tally]) -> None:
     if not deliveries:
         return
     retry_after = max((tallies[d.pk].retry_after or 0 for d in deliveries), default=0) or None
@@ -165,7 +165,7 @@ def _deactivate_devices(results: dict[str, SendResult]) -> None:
         log.info("notifications: %s push devices deactivated (%s)", len(device_ids), reason)
 
 
-def _fall_back_to_sms(deliveries: list[Row], messages: dict[int, Message]) -> None:
+def _fall_back_to_sms(deliveries: list[Claimable], messages: dict[int, Message]) -> None:
     """Members whose push failed for good and who have no active device left get the SMS instead.
 
     They chose push (or they would have an SMS row already): with no working phone app, an SMS is the

@@ -1,50 +1,167 @@
-"""The global SMS rate: SMS_MAX_PER_SECOND for every worker on every machine together.
+"""The global SMS rate: at most SMS_MAX_PER_SECOND requests reach the provider in any one second, from
+every worker on every machine together.
 
-A moving window in Redis (the `limits` library) when REDIS_URL is set; in-process otherwise (the
-embedded default runs everything in one process anyway).
+Counting grants is not enough: the SMS of one grant leave one after another during the call that follows,
+so a call sent slowly followed by one sent quickly puts more than the limit into one second as the
+provider sees it. So each provider call *holds* its share of the window from the moment it is granted
+until one second after the call has ended. Whatever second the provider looks at, every request it
+received in that second was still held at the second's end, and what is held never exceeds the limit.
+
+A worker killed inside a call cannot end its hold: the hold lapses HOLD_LEASE_SECONDS after its grant
+(a call of SMS_CALL messages takes well under that unless the provider hangs).
+
+With REDIS_URL: a sorted set of holds scored by when they stop counting, their sizes in a hash, one Lua
+script per grant and per end, the time read from Redis itself (one clock for every machine). Without it
+(the embedded default: one process) the same in memory.
 """
 
+import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
+from typing import Protocol
 
+import redis
 from django.conf import settings
-from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
-_KEY = "vigilants-sms"
+HOLD_LEASE_SECONDS = 30.0
+_KEYS = ("vigilants-sms:holds", "vigilants-sms:sizes")
+
+# KEYS: holds (zset: id -> when it stops counting), sizes (hash: id -> SMS). ARGV: id, count, limit, lease.
+# Returns {1} when granted, else {0, seconds until the first hold stops counting}.
+_GRANT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #dead > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  redis.call('HDEL', KEYS[2], unpack(dead))
+end
+local used = 0
+for _, n in ipairs(redis.call('HVALS', KEYS[2])) do used = used + tonumber(n) end
+local count, lease = tonumber(ARGV[2]), tonumber(ARGV[4])
+if used + count > tonumber(ARGV[3]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tostring(tonumber(first[2] or now) - now)}
+end
+redis.call('ZADD', KEYS[1], string.format('%.6f', now + lease + 1), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], count)
+for _, key in ipairs(KEYS) do redis.call('EXPIRE', key, math.ceil(lease) + 2) end
+return {1}
+"""
+
+# ARGV: id, count, ended (1: the call is over, the hold counts one more second). count 0 drops the hold.
+_SETTLE = """
+if tonumber(ARGV[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 0
+end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+if ARGV[3] == '1' then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%.6f', tonumber(t[1]) + tonumber(t[2]) / 1000000 + 1), ARGV[1])
+end
+return 1
+"""
+
+
+class _Window(Protocol):
+    def grant(self, hold: str, count: int, limit: int) -> float | None:
+        """None when granted, else how long until the first hold stops counting."""
+
+    def settle(self, hold: str, count: int, ended: bool) -> None: ...
+
+
+class _RedisWindow:
+    def __init__(self, url: str) -> None:
+        client = redis.Redis.from_url(url)
+        self._grant, self._settle = client.register_script(_GRANT), client.register_script(_SETTLE)
+
+    def grant(self, hold: str, count: int, limit: int) -> float | None:
+        answer = self._grant(keys=_KEYS, args=[hold, count, limit, HOLD_LEASE_SECONDS])
+        return None if answer[0] == 1 else float(answer[1])
+
+    def settle(self, hold: str, count: int, ended: bool) -> None:
+        self._settle(keys=_KEYS, args=[hold, count, "1" if ended else "0"])
+
+
+class _LocalWindow:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holds: dict[str, tuple[float, int]] = {}  # id -> (when it stops counting, SMS)
+
+    def grant(self, hold: str, count: int, limit: int) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            self._holds = {key: value for key, value in self._holds.items() if value[0] > now}
+            if sum(size for _, size in self._holds.values()) + count > limit:
+                return min(until for until, _ in self._holds.values()) - now
+            self._holds[hold] = (now + HOLD_LEASE_SECONDS + 1, count)
+        return None
+
+    def settle(self, hold: str, count: int, ended: bool) -> None:
+        with self._lock:
+            if hold not in self._holds or not count:
+                self._holds.pop(hold, None)
+                return
+            self._holds[hold] = (time.monotonic() + 1 if ended else self._holds[hold][0], count)
 
 
 @cache
-def _limiter(url: str) -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(storage_from_string(url or "memory://"))
+def _window(url: str) -> _Window:
+    return _RedisWindow(url) if url else _LocalWindow()
 
 
 def reset() -> None:
     """Forget the in-process window (each test starts with none; Redis's is flushed with the cache)."""
-    _limiter.cache_clear()
-
-
-def _item() -> RateLimitItemPerSecond:
-    return RateLimitItemPerSecond(settings.SMS_MAX_PER_SECOND)
+    _window.cache_clear()
 
 
 def largest_burst() -> int:
-    """How many SMS one acquire() may ask for (a moving window never grants more than its limit)."""
+    """How many SMS one call may hold: never more than the whole second's allowance."""
     return max(1, settings.SMS_MAX_PER_SECOND)
 
 
-def try_acquire(count: int) -> bool:
-    return _limiter(settings.REDIS_URL).hit(_item(), _KEY, cost=count)
+@dataclass
+class Hold:
+    """A granted share of the window, for one provider call."""
+
+    id: str
+    count: int
+
+    def shrink(self, count: int) -> None:
+        """Fewer SMS will go than were asked for (taken by another worker, opted out): give the rest back."""
+        if count < self.count:
+            self.count = count
+            _window(settings.REDIS_URL).settle(self.id, count, ended=False)
+
+    def end(self) -> None:
+        _window(settings.REDIS_URL).settle(self.id, self.count, ended=True)
 
 
-def acquire(count: int, timeout: float = 120.0) -> bool:
-    """Wait until `count` SMS may go (True), or give up after `timeout` seconds (False)."""
-    count = min(count, largest_burst())
-    deadline = time.monotonic() + timeout
-    while not try_acquire(count):
+def acquire(count: int, timeout: float = 120.0) -> Hold | None:
+    """Wait until `count` SMS (at most largest_burst()) may go; None after `timeout` seconds."""
+    hold = Hold(uuid.uuid4().hex, min(count, largest_burst()))
+    window, deadline = _window(settings.REDIS_URL), time.monotonic() + timeout
+    while (wait := window.grant(hold.id, hold.count, settings.SMS_MAX_PER_SECOND)) is not None:
         if time.monotonic() >= deadline:
-            return False
-        stats = _limiter(settings.REDIS_URL).get_window_stats(_item(), _KEY)
-        time.sleep(min(max(stats.reset_time - time.time(), 0.01), 0.25))
-    return True
+            return None
+        # Holds of calls still running say "in HOLD_LEASE_SECONDS": look again soon, they end sooner.
+        time.sleep(min(max(wait, 0.005), 0.1))
+    return hold
+
+
+@contextmanager
+def held(count: int, timeout: float = 120.0) -> Iterator[Hold | None]:
+    """acquire(), ended (counting one more second) when the block is left, however it is left."""
+    hold = acquire(count, timeout)
+    try:
+        yield hold
+    finally:
+        if hold is not None:
+            hold.end()

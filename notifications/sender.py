@@ -1,7 +1,8 @@
 """Sending claimed deliveries through the configured transports, in batches, and recording outcomes.
 
 push: one task per ≤500 deliveries, one provider call per ≤500 device messages.
-sms: the global rate (ratelimit.py) is taken before each small claim, so a slow SMS queue holds no claims.
+sms: each call of ≤SMS_CALL holds its share of the global rate (ratelimit.py) from before its claim, so a
+slow SMS queue holds no claims, until a second after it ends, so the provider never sees more than the rate.
 Each claim is taken right before its provider call (see claims.py).
 """
 
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 # size): one claim UPDATE and one result UPDATE per 500, so the transport's pool rarely waits on the
 # database (100 per call: 58.5 s for 100,000 pushes, 1,850/s at best; see bench/fanout).
 PUSH_CALL = 500
-SMS_CALL = 20
+SMS_CALL = 20  # each call holds its share of the SMS rate until a second after it ends (ratelimit.py)
+SMS_READ = 200  # SMS rows read per query
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -198,36 +200,42 @@ def _fall_back_to_sms(deliveries: list[Claimable], messages: dict[int, Message])
 
 
 def send_sms(delivery_ids: Sequence[int]) -> int:
-    """Send SMS deliveries a few at a time, each group under the global rate; returns how many went."""
+    """Send SMS deliveries a call at a time, each call holding its share of the global rate; returns how many went."""
     sent = 0
-    for group in chunks(list(delivery_ids), ratelimit.largest_burst()):
+    for group in chunks(list(delivery_ids), SMS_READ):
         phone = Cast("user__phone", CharField())
         due = list(claims.due_among(group, Channel.SMS).annotate(phone=phone).only(*_FIELDS).order_by("id"))
-        if not due:
-            continue  # already handled by another task: spend no rate on it
-        if not ratelimit.acquire(len(due)):
-            log.warning("notifications: SMS rate not granted in time; %s deliveries left pending", len(due))
-            continue
-        sent += _send_sms_group(due)  # rows another worker took meanwhile are skipped by the claim
+        if due:  # else already handled by another task: spend no rate on it
+            went, stalled = _send_sms_group(due)
+            sent += went
+            if stalled:
+                break
     return sent
 
 
-def _send_sms_group(due: list[Delivery]) -> int:
+def _send_sms_group(due: list[Delivery]) -> tuple[int, bool]:
+    """Send rows just read as due; returns how many went and whether the rate stalled (the rest stay pending)."""
     messages = _messages({d.message_id for d in due})
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
     parts = {pk: composer.sms_segments(text) for pk, text in texts.items()}
     phones = {d.pk: d.phone for d in due if d.phone}  # type: ignore[attr-defined]
     opted_out = opted_out_numbers([d.user_id for d in due])
     sent, backend = 0, get_sms_backend()
-    for group in chunks(due, SMS_CALL):
-        token, claimed = claims.claim_known(group, Channel.SMS)
-        blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
-        claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
-        outgoing = [d for d in claimed if d.pk not in blocked]
-        sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-        results = _call(backend.send_batch, sms, SMS_CALL)
+    for group in chunks(due, min(SMS_CALL, ratelimit.largest_burst())):
+        # Held before the claim, so that a queue waiting for the rate holds no claims.
+        with ratelimit.held(len(group)) as hold:
+            if hold is None:
+                log.warning("notifications: SMS rate not granted in time; deliveries left pending for the sweeper")
+                return sent, True
+            token, claimed = claims.claim_known(group, Channel.SMS)  # rows another worker took are skipped
+            blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
+            claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
+            outgoing = [d for d in claimed if d.pk not in blocked]
+            hold.shrink(len(outgoing))
+            sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
+            results = _call(backend.send_batch, sms, SMS_CALL)
         sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
-    return sent
+    return sent, False
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],

@@ -47,6 +47,14 @@ def provider_count(port: int) -> int:
         return int(json.load(answer)["count"])
 
 
+def provider_sms_rate(port: int) -> dict[str, int]:
+    """SMS requests the fake received, and the most it received within any one second (its own clock)."""
+    import json
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sms_rate", timeout=10) as answer:
+        return json.load(answer)
+
+
 def start_worker(env: dict[str, str], queues: str, concurrency: int, name: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "vigilants", "worker", "-Q", queues, "-c", str(concurrency),

@@ -3,10 +3,12 @@
 In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
 token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.reset()` forgets.
-From outside: `python -m notifications.fakeprovider --port 8765`, `GET /_requests`, `POST /_reset`,
+From outside: `python -m notifications.fakeprovider --port 8765`, `GET /_requests`, `GET /_sms_rate` (the
+most SMS requests received within any one second), `POST /_reset`,
 `POST /_control`. Failure injection: see faults.py.
 """
 
+import bisect
 import json
 import threading
 import time
@@ -54,6 +56,7 @@ class FakeProvider:
         self.callback_delay = 0.05  # between acceptance and "sent", and between "sent" and the final status
         self.token_lifetime = 3600
         self.count = 0  # every provider request, recorded or not
+        self.sms_arrivals: list[float] = []  # when each Messages.json request arrived, recorded or not
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
@@ -114,6 +117,10 @@ class FakeProvider:
         self.configure(**payload)
 
     # --- what tests look at ---------------------------------------------------------------
+    def sms_rate(self) -> dict[str, int]:
+        """How many SMS requests arrived, and the most that arrived within any one second."""
+        return {"count": len(self.sms_arrivals), "most_in_one_second": most_in_one_second(self.sms_arrivals)}
+
     @property
     def callbacks(self) -> list[Callback]:
         return self._callbacks.sent if self._callbacks is not None else []
@@ -172,6 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, [asdict(r) for r in list(self.server.provider.requests)])
         elif path == "/_callbacks":
             self._reply(200, [asdict(c) for c in list(self.server.provider.callbacks)])
+        elif path == "/_sms_rate":
+            self._reply(200, self.server.provider.sms_rate())
         elif path in ("/", "/_health"):
             self._reply(200, {"ok": True, "count": self.server.provider.count})
         else:
@@ -189,6 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._control(provider, path, body)
             return
         provider.count += 1
+        if path.endswith("/Messages.json"):
+            provider.sms_arrivals.append(time.time())
         if provider.record:
             provider.requests.append(RecordedRequest(
                 "POST", path, dict(urllib.parse.parse_qsl(query)), {k.lower(): v for k, v in self.headers.items()}, form, body))
@@ -242,3 +253,9 @@ def _json_or_none(raw: bytes) -> Any:
         return json.loads(raw) if raw else None
     except ValueError:
         return None
+
+
+def most_in_one_second(times: list[float]) -> int:
+    """The largest number of `times` within any window of one second (sliding, not only whole seconds)."""
+    times = sorted(times)
+    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)

@@ -78,6 +78,18 @@ def test_it_records_requests_and_serves_them_as_json(fake_provider):
     assert request["headers"]["authorization"] == BASIC
 
 
+def test_it_tells_the_most_sms_received_within_any_second(fake_provider):
+    fake_provider.record = False  # as in the benchmark: counted all the same
+    try:
+        for _ in range(3):
+            sms(fake_provider)
+    finally:
+        fake_provider.record = True
+    fake_provider.sms_arrivals.append(fake_provider.sms_arrivals[-1] + 1.5)  # one more, later
+
+    assert call(fake_provider, "GET", "/_sms_rate")[2] == {"count": 4, "most_in_one_second": 3}
+
+
 def test_it_forgets_on_reset(fake_provider):
     sms(fake_provider)
     fake_provider.fail(500, count=5)

@@ -2,17 +2,22 @@
 
 import base64
 import socket
+import threading
+import time
 import urllib.parse
 
 import pytest
 from twilio.request_validator import RequestValidator
 
+from notifications import planner, sender
 from notifications.checks import check_providers
 from notifications.fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
+from notifications.models import Delivery
 from notifications.transports.base import Outcome, SmsMessage, get_sms_backend
 from notifications.transports.twilio_sms import TwilioSmsBackend
 
 from .conftest import PUBLIC_BASE_URL, TWILIO_FROM
+from .helpers import member, message
 
 MESSAGES_PATH = f"/2010-04-01/Accounts/{FAKE_ACCOUNT_SID}/Messages.json"
 
@@ -201,3 +206,22 @@ def test_it_goes_through_the_proxy_the_environment_names(twilio_settings, fake_p
 
     assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "network")
     assert fake_provider.requests == []
+
+
+@pytest.mark.django_db
+def test_the_provider_never_gets_more_sms_in_a_second_than_the_rate(twilio_settings, fake_provider, saint_paul):
+    """Seen from the provider, in any second (not only whole ones): a call sent slowly (here the first,
+    while the provider is slow) followed by a quick one must not add up to more than the rate."""
+    twilio_settings.SMS_MAX_PER_SECOND = 10
+    for _ in range(30):
+        member(saint_paul.commune, channels=["sms"], device=False)
+    msg = message(saint_paul.commune, urgent=True)
+    planner.plan(msg.pk)
+    ids = list(Delivery.objects.filter(message=msg, channel="sms").order_by("pk").values_list("pk", flat=True))
+    fake_provider.configure(latency=0.09)  # the first call of 10 takes about 0.9 s
+    threading.Timer(0.8, lambda: fake_provider.configure(latency=0.0)).start()
+    started = time.time()
+    assert len(ids) >= 30  # and the town's own members without a device
+    assert sender.send_sms(ids) == len(ids)
+    assert fake_provider.sms_rate() == {"count": len(ids), "most_in_one_second": 10}
+    assert time.time() - started < len(ids) / 10 + 3  # held back, not starved

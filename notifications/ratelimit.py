@@ -10,6 +10,9 @@ received in that second was still held at the second's end, and what is held nev
 A worker killed inside a call cannot end its hold: the hold lapses HOLD_LEASE_SECONDS after its grant
 (a call of SMS_CALL messages takes well under that unless the provider hangs).
 
+Not the `limits` library (which this module used before): its moving window counts each grant at the
+moment it is given and cannot keep counting it until the call has ended.
+
 With REDIS_URL: a sorted set of holds scored by when they stop counting, their sizes in a hash, one Lua
 script per grant and per end, the time read from Redis itself (one clock for every machine). Without it
 (the embedded default: one process) the same in memory.

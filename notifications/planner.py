@@ -7,16 +7,18 @@ resuming after a crash from `plan_cursor`, never makes a second row. Each batch 
 and publishes its send tasks after commit, so sending starts while later batches are still planned.
 """
 
+import json
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from communes.models import Membership, MembershipStatus
+from vigilants.lookups import int_array
 
 from .dispatch import publish_or_release
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
@@ -84,8 +86,9 @@ def _members(message: Message):  # -> QuerySet of dicts
     if message.exclude_user_id:
         members = members.exclude(user_id=message.exclude_user_id)
     # The raw E.164 text: PhoneNumberField would parse and validate each number (most of planning's CPU).
-    phone = Cast("user__phone", output_field=CharField())
-    return members.order_by("id").annotate(phone=phone).values("id", "user_id", "phone", "user__preferences")
+    # Preferences as text too: most members share a few, decoded once each (_recipients).
+    phone, preferences = Cast("user__phone", output_field=CharField()), Cast("user__preferences", TextField())
+    return members.order_by("id").annotate(phone=phone, prefs=preferences).values("id", "user_id", "phone", "prefs")
 
 
 def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
@@ -101,8 +104,12 @@ def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
 
 
 def _recipients(members: list[dict], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
+    decoded: dict[str | None, dict] = {}  # shared, read-only: channels_for and not_before only read them
+    for m in members:
+        if m["prefs"] not in decoded:
+            decoded[m["prefs"]] = json.loads(m["prefs"] or "null") or {}
     return [
-        Recipient(user_id=m["user_id"], phone=m["phone"] or "", preferences=m["user__preferences"] or {},
+        Recipient(user_id=m["user_id"], phone=m["phone"] or "", preferences=decoded[m["prefs"]],
                   has_device=m["user_id"] in with_device, opted_out=(m["phone"] or "") in opted_out)
         for m in members
     ]  # fmt: skip
@@ -151,7 +158,8 @@ def insert_ignoring_conflicts(message_id: int, rows: list[Row]) -> list[tuple[in
                 f"SELECT %s, u, c, nb, CASE WHEN nb IS NULL THEN %s::timestamptz END, %s, {constants} "
                 f"FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS r(u, c, nb) "
                 f"{conflict} RETURNING id, channel, not_before",
-                [message_id, now, now, users, channels, held if any(held) else None],
+                # Arrays as text: channels are the enum's own values, users ints (psycopg's list dumping is Python).
+                [message_id, now, now, int_array(users), "{" + ",".join(channels) + "}", held if any(held) else None],
             )  # fmt: skip
             return cursor.fetchall()
         values = "(" + ", ".join(["%s"] * len(_COLUMNS)) + f", {constants})"

@@ -18,13 +18,15 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, QuerySet
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
+
+from vigilants.lookups import int_array
 
 from .models import Channel, Delivery, DeliveryStatus
 
@@ -82,27 +84,46 @@ class Claimed(NamedTuple):
 Claimable = Delivery | Claimed  # a claimed delivery: read as a model (SMS) or returned by the claim (push)
 
 
-def claim(ids: Sequence[int], channel: str) -> tuple[uuid.UUID, list[Claimed]]:
+def claim(ids: Sequence[int], channel: str, token: uuid.UUID | None = None) -> tuple[uuid.UUID, list[Claimed]]:
     """Atomically take the due, pending deliveries among `ids`, right before sending them.
 
-    On PostgreSQL one statement (UPDATE … RETURNING): reading the rows and claiming them after cost a
-    second pass over the same 500 rows per provider call. SQLite (the embedded default, one process) reads
+    On PostgreSQL one statement (UPDATE … RETURNING, claim_statement): reading the rows and claiming them
+    after cost a second pass over the same rows. SQLite (the embedded default, one process) reads
     them back by token: its shared-cache test database refuses a second writer while a RETURNING is read.
-    Returns the claim's token and the deliveries it got (possibly fewer than asked, or none), in id order.
+    Returns the claim's token (`token` when given: the parts of one provider call share one) and the
+    deliveries it got (possibly fewer than asked, or none), in id order.
     """
-    token = uuid.uuid4()
+    token = token or uuid.uuid4()
     if not ids:
         return token, []
     if connection.vendor != "postgresql":
         due_among(ids, channel).update(**_claiming(token))
         return token, [Claimed(*row) for row in _held(token, ids).order_by("id").values_list(*Claimed._fields)]
-    # Django has no UPDATE … RETURNING: its own compiler writes the UPDATE (the same WHERE as due_among).
-    query = due_among(ids, channel).query.chain(UpdateQuery)
-    query.add_update_values(_claiming(token))
-    sql, params = query.get_compiler(connection=connection).as_sql()
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING id, message_id, user_id, attempts", params)
+        cursor.execute(*claim_statement(ids, channel, token))
         return token, sorted(Claimed(*row) for row in cursor.fetchall())
+
+
+def claim_statement(ids: Sequence[int], channel: str, token: uuid.UUID) -> tuple[str, list]:
+    """claim()'s UPDATE … RETURNING on PostgreSQL: due_among()'s conditions (the same statuses and channels
+    spelt "none of the others", for the same reason), written once: a call of 500 takes eight claims, and
+    the ORM spent more CPU building each than PostgreSQL did running it."""
+    writes = _claiming(token)
+    return _claim_sql(channel), [writes["status"], token, writes["lease_until"], int_array(ids), timezone.now()]
+
+
+@cache
+def _claim_sql(channel: str) -> str:
+    def others(value: str, values: list[str]) -> str:
+        return ", ".join(f"'{v}'" for v in values if v != value)  # our enums' own values, never input
+
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    return (
+        f"UPDATE {table} SET status = %s, claim_token = %s, lease_until = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id = ANY(%s::bigint[]) AND status NOT IN ({others(DeliveryStatus.PENDING, DeliveryStatus.values)}) "
+        f"AND channel NOT IN ({others(channel, Channel.values)}) AND (not_before IS NULL OR not_before <= %s) "
+        f"RETURNING id, message_id, user_id, attempts"
+    )
 
 
 def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
@@ -123,7 +144,7 @@ def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID
 def _claiming(token: uuid.UUID) -> dict:
     """What a claim writes: sending, under this token, for one lease, one attempt more."""
     lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    return {"status": DeliveryStatus.SENDING, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
+    return {"status": DeliveryStatus.SENDING.value, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
 
 
 def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]

@@ -9,7 +9,8 @@ from firebase_admin import messaging
 from notifications.checks import check_providers
 from notifications.fakeprovider import write_service_account
 from notifications.transports import fcm_push
-from notifications.transports.base import Outcome, PushMessage, get_push_backend, reset_backends
+from notifications.transports.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
+from notifications.transports.fcm_fast import AHEAD
 
 PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
@@ -35,7 +36,8 @@ def push(token: str = "tok-1", **overrides: object) -> PushMessage:  # noqa: S10
 
 
 def send(*messages: PushMessage) -> list:
-    return get_push_backend().send_batch(messages)
+    """Through send_stream, as the sender calls it, one message per chunk: every chunk boundary is crossed."""
+    return send_stream(get_push_backend(), ([m] for m in messages))
 
 
 def test_it_sends_http_v1_json_with_a_token_from_the_token_endpoint(fcm_settings, fake_provider):
@@ -80,7 +82,7 @@ def test_it_splits_batches_of_more_than_500(fcm_settings, fake_provider):
     # send_each opens up to 500 connections at once: on a slow 2-core machine some answers take more than
     # the fixture's 0.5 s (a read timeout: unknown, never resent), which is not what this test is about.
     fcm_settings.FCM_TIMEOUT_SECONDS = 10
-    results = send(*[push(f"tok-{i}", key=f"d-{i}") for i in range(501)])
+    results = get_push_backend().send_batch([push(f"tok-{i}", key=f"d-{i}") for i in range(501)])
 
     assert len(results) == 501
     assert [r for r in results if r.outcome != Outcome.SENT] == []
@@ -213,3 +215,22 @@ def test_it_reports_missing_or_unreadable_credentials_at_start_up(fcm_settings, 
 
 def test_it_accepts_a_service_account_file(fcm_settings):
     assert check_providers() == []
+
+
+def test_it_takes_the_next_chunk_only_when_the_requests_before_it_are_almost_done(fcm_settings, fake_provider, fcm_path):
+    """Taking a chunk claims its deliveries: what a killed worker leaves claimed but unsent stays small."""
+    fake_provider.configure(latency=0.02)
+    size, waiting_at_each_take = 64, []
+
+    def chunks():
+        for n in range(5):
+            waiting_at_each_take.append(n * size - len(fake_provider.pushes()))  # handed over, not yet at the fake
+            yield [push(f"tok-{n}-{i}", key=f"d-{n}-{i}") for i in range(size)]
+
+    results = send_stream(get_push_backend(), chunks())
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 5 * size
+    if fcm_path == "fast":  # the SDK path (send_each) takes every chunk first, then makes one call
+        assert max(waiting_at_each_take) <= AHEAD
+    else:
+        assert waiting_at_each_take == [n * size for n in range(5)]

@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsO
 from notifications.transports.base import Outcome, SendResult
 
 from .helpers import member, message
-from .recording import transports_fixture  # noqa: F401 - fixture
+from .recording import RecordingPush, transports_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("transports")
 
@@ -222,6 +223,11 @@ def test_claims_go_through_the_primary_key_when_statistics_say_nothing_is_pendin
     ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[1000:1500])
     plan = claims.due_among(ids, "push").explain()
     assert "delivery_active" not in plan and "notifications_delivery_pkey" in plan, plan
+    with connection.cursor() as cursor:  # and the claim itself, written by hand for PostgreSQL
+        sql, params = claims.claim_statement(ids, "push", uuid.uuid4())
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "delivery_active" not in plan and "notifications_delivery_pkey" in plan, plan
     assert len(claims.claim(ids, "push")[1]) == 500
 
 
@@ -259,3 +265,29 @@ def test_send_tasks_leave_deliveries_of_the_other_channel_alone(saint_paul: Town
     assert (sender.send_sms(push_ids), sender.send_push(sms_ids)) == (0, 0)
     assert (push.sent, sms.sent) == ([], [])
     assert set(Delivery.objects.filter(pk__in=push_ids + sms_ids).values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_call_claims_its_deliveries_a_part_at_a_time_as_the_transport_takes_them(
+    saint_paul: Town, transports, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker killed during a call leaves `sending` (never resent) only what the transport had taken."""
+    monkeypatch.setattr(sender, "PUSH_CLAIM", 2)
+    for _ in range(5):
+        member(saint_paul.commune)
+    ids = planned_ids(message(saint_paul.commune), "push")
+    sending_at_each_take = []
+
+    class Streaming(RecordingPush):
+        def send_stream(self, chunks):
+            results = []
+            for chunk in chunks:
+                sending_at_each_take.append(Delivery.objects.filter(pk__in=ids, status="sending").count())
+                results += self.send_batch(chunk)
+            return results
+
+    streaming = Streaming()
+    monkeypatch.setattr(sender, "get_push_backend", lambda: streaming)
+    assert sender.send_push(ids) == len(ids) == 5
+    assert sending_at_each_take == [2, 4, 5]
+    assert len(streaming.sent) == 5
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}

@@ -4,7 +4,7 @@ Only modules in this package import `twilio` or `firebase_admin`. The rest of th
 `SmsMessage` / `PushMessage` values, calls `send_batch`, and gets one `SendResult` per message, in order.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -58,6 +58,20 @@ class SmsBackend(Protocol):
 
 class PushBackend(Protocol):
     def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]: ...
+
+
+def send_stream(backend: PushBackend, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
+    """One call for messages handed over a chunk at a time, with one result per message, in order.
+
+    A backend with its own `send_stream` takes the next chunk only when it is about to run out of work
+    (taking a chunk is what claims its deliveries: a worker killed during the call then leaves few claimed
+    messages that never left). Any other backend gets every chunk first, then one `send_batch`.
+    """
+    own = getattr(backend, "send_stream", None)
+    if own is not None:
+        return own(chunks)
+    messages = [message for chunk in chunks for message in chunk]
+    return backend.send_batch(messages) if messages else []
 
 
 @cache

@@ -24,8 +24,8 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import google.auth.exceptions
@@ -40,6 +40,7 @@ from .fcm_push import DEFAULT_RETRY_AFTER, RETRY, FcmPushBackend, build_message,
 logger = logging.getLogger(__name__)
 
 POOL_SIZE = 32  # requests in flight per process (threads and keep-alive connections)
+AHEAD = 2 * POOL_SIZE  # send_stream takes the next chunk when fewer requests than this are left
 _TOKEN_MARK = "\x00vigilants-token\x00"  # noqa: S105 - a placeholder, not a secret
 
 
@@ -131,6 +132,43 @@ class FastFcmPushBackend(FcmPushBackend):
             return self._post(service, http, headers, messages[index].key, bodies[index])
 
         return dict(zip(bodies, pool.map(post, bodies), strict=True))
+
+    def send_stream(self, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
+        """send_batch() for messages handed over a chunk at a time (transports.base.send_stream): the next
+        chunk is taken when fewer than AHEAD requests are left to finish, so that at any moment at most one
+        chunk and AHEAD requests are waiting or in flight."""
+        try:
+            service = self._messaging()
+        except (OSError, ValueError):  # FIREBASE_CREDENTIALS unusable: as send_batch, all kept for later
+            return self.send_batch([message for chunk in chunks for message in chunk])
+        try:
+            self._ensure_token(service)
+        except google.auth.exceptions.GoogleAuthError:  # as _post_all: nothing has left
+            return self._send_chunk([message for chunk in chunks for message in chunk])
+        http, pool = self._client(service)
+        headers = {**self._headers, "Authorization": f"Bearer {service._credential.token}"}
+        answers: list[SendResult | Future[SendResult]] = []
+        posted: list[Future[SendResult]] = []
+        chunks = iter(chunks)
+        while True:
+            # Room first (taking the chunk is what claims it): the pool runs requests in the order given, so
+            # once the AHEAD-th last is done, every request before it has started and fewer than AHEAD are
+            # left, enough to keep the pool busy while the next chunk is claimed (a database commit). One
+            # future waited on per chunk: waiting for the first of all to finish costs O(pool) each time.
+            if len(posted) >= AHEAD:
+                wait([posted[-AHEAD]])
+            if (chunk := next(chunks, None)) is None:
+                break
+            for message in chunk:
+                try:
+                    body = self._body(message)
+                except (ValueError, TypeError) as error:  # ours, not FCM's: as in _send_chunk
+                    logger.error("push %s not encodable: %s", message.key, error)
+                    answers.append(SendResult(message.key, Outcome.PERMANENT, error_code="not_encodable"))
+                    continue
+                answers.append(future := pool.submit(self._post, service, http, headers, message.key, body))
+                posted.append(future)
+        return [answer if isinstance(answer, SendResult) else answer.result() for answer in answers]
 
     def _post(self, service: Any, http: urllib3.HTTPConnectionPool, headers: dict[str, str], key: str,
               body: bytes) -> SendResult:  # fmt: skip

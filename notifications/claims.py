@@ -106,8 +106,8 @@ def claim(ids: Sequence[int], channel: str, token: uuid.UUID | None = None) -> t
 
 def claim_statement(ids: Sequence[int], channel: str, token: uuid.UUID) -> tuple[str, list]:
     """claim()'s UPDATE … RETURNING on PostgreSQL: due_among()'s conditions (the same statuses and channels
-    spelt "none of the others", for the same reason), written once: a call of 500 takes eight claims, and
-    the ORM spent more CPU building each than PostgreSQL did running it."""
+    spelt "none of the others", for the same reason), written once: a push call takes a claim per part,
+    and the ORM spent more CPU building each than PostgreSQL did running it."""
     writes = _claiming(token)
     return _claim_sql(channel), [writes["status"], token, writes["lease_until"], int_array(ids), timezone.now()]
 

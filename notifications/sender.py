@@ -17,7 +17,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from vigilants.lookups import int_array
+from vigilants.lookups import among
 
 from . import claims, composer, ratelimit
 from .claims import Claimable, Claimed
@@ -63,7 +63,7 @@ def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[
 
     The deliveries are claimed PUSH_CLAIM at a time, as the transport takes them (transports.base.
     send_stream), all under one token: a worker killed during the call leaves `sending`, and so never
-    resent, the requests in flight and one chunk at most, not the whole call. Rows already handled (a second
+    resent, the requests in flight or queued and one claim, not the whole call. Rows already handled (a second
     run of the same task, a re-published batch) are simply not claimed.
     """
     token, devices = uuid.uuid4(), _devices_by_delivery(ids)
@@ -97,26 +97,25 @@ def _devices_by_delivery(ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
     delivery, device = (connection.ops.quote_name(m._meta.db_table) for m in (Delivery, Device))
-    any_id, params = ("= ANY(%s::bigint[])", [int_array(ids)]) if connection.vendor == "postgresql" else (
-        f"IN ({', '.join(['%s'] * len(ids))})", list(ids))
+    in_call, params = among("d.id", ids, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT d.id, v.id, v.fcm_token FROM {delivery} d JOIN {device} v ON v.user_id = d.user_id "  # noqa: S608
-            f"WHERE d.id {any_id} AND v.active", params,
+            f"WHERE {in_call} AND v.active", params,
         )  # fmt: skip
         for pk, device_pk, token in cursor.fetchall():
             found[pk].append((device_pk, token))
     return found
 
 
-def _call_stream(chunks: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
-    """_call() for a stream of chunks: what the transport returned, or unknown for all it was handed."""
+def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
+    """_call() for messages handed over in parts: what the transport returned, or unknown for all it took."""
     handed: list[PushMessage] = []
 
     def handing() -> Iterator[list[PushMessage]]:
-        for chunk in chunks:
-            handed.extend(chunk)
-            yield chunk
+        for part in parts:
+            handed.extend(part)
+            yield part
 
     try:
         return {r.key: r for r in send_stream(get_push_backend(), handing())}

@@ -7,7 +7,7 @@ list element by element in Python, a third of the lookup's client CPU at 500 ids
 IN list.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -29,10 +29,15 @@ class AnyOf(Lookup):
         if not self.rhs:
             raise EmptyResultSet  # as id__in=[]: the query is not even sent
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, int_array(self.rhs)]
-        placeholders = ", ".join(["%s"] * len(self.rhs))
-        return f"{lhs} IN ({placeholders})", [*lhs_params, *self.rhs]
+        sql, params = among(lhs, self.rhs, connection.vendor)
+        return sql, [*lhs_params, *params]
+
+
+def among(column: str, ids: Sequence[int], vendor: str) -> tuple[str, list[Any]]:
+    """`column = ANY(array)` on PostgreSQL, `column IN (…)` elsewhere, for ids that are ints (also raw SQL)."""
+    if vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [int_array(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def int_array(values: Iterable[int]) -> str:

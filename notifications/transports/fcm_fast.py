@@ -149,7 +149,7 @@ class FastFcmPushBackend(FcmPushBackend):
         headers = {**self._headers, "Authorization": f"Bearer {service._credential.token}"}
         answers: list[SendResult | Future[SendResult]] = []
         posted: list[Future[SendResult]] = []
-        chunks = iter(chunks)
+        remaining = iter(chunks)
         while True:
             # Room first (taking the chunk is what claims it): the pool runs requests in the order given, so
             # once the AHEAD-th last is done, every request before it has started and fewer than AHEAD are
@@ -157,7 +157,7 @@ class FastFcmPushBackend(FcmPushBackend):
             # future waited on per chunk: waiting for the first of all to finish costs O(pool) each time.
             if len(posted) >= AHEAD:
                 wait([posted[-AHEAD]])
-            if (chunk := next(chunks, None)) is None:
+            if (chunk := next(remaining, None)) is None:
                 break
             for message in chunk:
                 try:

@@ -31,6 +31,9 @@ import redis
 from django.conf import settings
 
 HOLD_LEASE_SECONDS = 30.0
+# How long a send task waits for its share before leaving its SMS pending for the sweeper: a task blocked
+# much longer would only hold a worker (and its broker message) while the window is full anyway.
+ACQUIRE_TIMEOUT_SECONDS = 120.0
 _KEYS = ("vigilants-sms:holds", "vigilants-sms:sizes")
 
 # KEYS: holds (zset: id -> when it stops counting), sizes (hash: id -> SMS). ARGV: id, count, limit, lease.
@@ -147,10 +150,12 @@ class Hold:
         _window(settings.REDIS_URL).settle(self.id, self.count, ended=True)
 
 
-def acquire(count: int, timeout: float = 120.0) -> Hold | None:
-    """Wait until `count` SMS (at most largest_burst()) may go; None after `timeout` seconds."""
+def acquire(count: int, timeout: float | None = None) -> Hold | None:
+    """Wait until `count` SMS (at most largest_burst()) may go; None after `timeout` (default
+    ACQUIRE_TIMEOUT_SECONDS) seconds."""
     hold = Hold(uuid.uuid4().hex, min(count, largest_burst()))
-    window, deadline = _window(settings.REDIS_URL), time.monotonic() + timeout
+    patience = ACQUIRE_TIMEOUT_SECONDS if timeout is None else timeout
+    window, deadline = _window(settings.REDIS_URL), time.monotonic() + patience
     while (wait := window.grant(hold.id, hold.count, settings.SMS_MAX_PER_SECOND)) is not None:
         if time.monotonic() >= deadline:
             return None
@@ -160,7 +165,7 @@ def acquire(count: int, timeout: float = 120.0) -> Hold | None:
 
 
 @contextmanager
-def held(count: int, timeout: float = 120.0) -> Iterator[Hold | None]:
+def held(count: int, timeout: float | None = None) -> Iterator[Hold | None]:
     """acquire(), ended (counting one more second) when the block is left, however it is left."""
     hold = acquire(count, timeout)
     try:

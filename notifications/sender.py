@@ -109,7 +109,7 @@ def _devices_by_delivery(ids: list[int]) -> dict[int, list[tuple[int, str]]]:
 
 
 def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
-    """_call() for messages handed over in parts: what the transport returned, or unknown for all it took."""
+    """_call() for messages handed over in parts (transports.base.send_stream)."""
     handed: list[PushMessage] = []
 
     def handing() -> Iterator[list[PushMessage]]:
@@ -119,9 +119,8 @@ def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
 
     try:
         return {r.key: r for r in send_stream(get_push_backend(), handing())}
-    except Exception as exc:
-        log.exception("notifications: transport raised %s during a call of %s", type(exc).__name__, len(handed))
-        return {m.key: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="transport_error") for m in handed}
+    except Exception as exc:  # noqa: BLE001 - logged with its traceback by _unknown
+        return _unknown(handed, exc)
 
 
 def _messages(ids: set[int]) -> dict[int, Message]:
@@ -130,18 +129,21 @@ def _messages(ids: set[int]) -> dict[int, Message]:
     return {m.pk: m for m in Message.objects.filter(pk__in=ids).select_related("commune", "replaces")}
 
 
-def _call(send: object, items: list, size: int) -> dict[str, SendResult]:
-    """The transport's results by key; a transport that raises leaves its batch's outcome unknown."""
-    results: dict[str, SendResult] = {}
-    for start in range(0, len(items), size):
-        batch = items[start : start + size]
-        try:
-            got = send(batch)  # type: ignore[operator]
-        except Exception as exc:
-            log.exception("notifications: transport raised %s on a batch of %s", type(exc).__name__, len(batch))
-            got = [SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="transport_error") for m in batch]
-        results.update({r.key: r for r in got})
-    return results
+def _call(send: object, messages: list) -> dict[str, SendResult]:
+    """One provider call's results by key."""
+    if not messages:
+        return {}
+    try:
+        return {r.key: r for r in send(messages)}  # type: ignore[operator]
+    except Exception as exc:  # noqa: BLE001 - logged with its traceback by _unknown
+        return _unknown(messages, exc)
+
+
+def _unknown(messages: list, exc: Exception) -> dict[str, SendResult]:
+    """A transport that raised: what it was given may or may not have left (never resent). Called inside the
+    `except` block, so that the log carries the traceback."""
+    log.exception("notifications: transport raised %s during a call of %s", type(exc).__name__, len(messages))
+    return {m.key: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="transport_error") for m in messages}
 
 
 def _tallies(results: dict[str, SendResult]) -> dict[int, Tally]:
@@ -278,7 +280,7 @@ def _send_sms_group(due: list[Delivery]) -> tuple[int, bool]:
             outgoing = [d for d in claimed if d.pk not in blocked]
             hold.shrink(len(outgoing))
             sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-            results = _call(backend.send_batch, sms, SMS_CALL)
+            results = _call(backend.send_batch, sms)
         sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
     return sent, False
 

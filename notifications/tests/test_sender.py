@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import Town
-from notifications import claims, gsm, planner, sender
+from notifications import claims, gsm, planner, ratelimit, sender
 from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
 from notifications.transports.base import Outcome, SendResult
 
@@ -291,3 +291,24 @@ def test_a_call_claims_its_deliveries_a_part_at_a_time_as_the_transport_takes_th
     assert sending_at_each_take == [2, 4, 5]
     assert len(streaming.sent) == 5
     assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_sms_left_pending_when_the_rate_is_not_granted_go_on_the_next_run(
+    saint_paul: Town, transports, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, sms = transports
+    settings.SMS_MAX_PER_SECOND = 2
+    monkeypatch.setattr(ratelimit, "ACQUIRE_TIMEOUT_SECONDS", 0.2)
+    texters = [member(saint_paul.commune, channels=["sms"], device=False) for _ in range(3)]
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    ids = list(Delivery.objects.filter(message=msg, channel="sms", user__in=texters).values_list("pk", flat=True))
+    other_worker = ratelimit.acquire(2)  # the whole second's share, held by a call elsewhere
+    assert sender.send_sms(ids) == 0
+    assert sms.sent == []
+    rows = Delivery.objects.filter(pk__in=ids)
+    assert set(rows.values_list("status", "attempts")) == {(DeliveryStatus.PENDING, 0)}  # nothing claimed
+    other_worker.end()
+    monkeypatch.setattr(ratelimit, "ACQUIRE_TIMEOUT_SECONDS", 5)
+    assert sender.send_sms(ids) == 3  # the sweeper's re-publication runs the task again
+    assert sorted(m.to for m in sms.sent) == sorted(str(u.phone) for u in texters)

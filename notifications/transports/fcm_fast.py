@@ -35,7 +35,7 @@ from django.conf import settings
 from firebase_admin import messaging
 
 from .base import Outcome, PushMessage, SendResult
-from .fcm_push import DEFAULT_RETRY_AFTER, RETRY, FcmPushBackend, build_message, classify
+from .fcm_push import RETRY, FcmPushBackend, build_message, classify, kept_for_later
 
 logger = logging.getLogger(__name__)
 
@@ -104,34 +104,8 @@ class FastFcmPushBackend(FcmPushBackend):
 
     # --- sending --------------------------------------------------------------------------
     def _send_chunk(self, messages: Sequence[PushMessage]) -> list[SendResult]:
-        service = self._messaging()
-        bodies: dict[int, bytes] = {}
-        results: dict[int, SendResult] = {}
-        for index, message in enumerate(messages):
-            try:
-                bodies[index] = self._body(message)
-            except (ValueError, TypeError) as error:  # e.g. data values that are not strings: ours, not FCM's
-                logger.error("push %s not encodable: %s", message.key, error)
-                results[index] = SendResult(message.key, Outcome.PERMANENT, error_code="not_encodable")
-        if bodies:
-            results.update(self._post_all(service, messages, bodies))
-        return [results[index] for index in range(len(messages))]
-
-    def _post_all(self, service: Any, messages: Sequence[PushMessage],
-                  bodies: dict[int, bytes]) -> dict[int, SendResult]:  # fmt: skip
-        try:
-            self._ensure_token(service)
-        except google.auth.exceptions.GoogleAuthError as error:
-            logger.error("FCM access token unavailable (%s): batch kept for later", type(error).__name__)
-            return {i: SendResult(messages[i].key, Outcome.TRANSIENT, error_code="auth",
-                                  retry_after=DEFAULT_RETRY_AFTER["auth"]) for i in bodies}  # fmt: skip
-        http, pool = self._client(service)
-        headers = {**self._headers, "Authorization": f"Bearer {service._credential.token}"}
-
-        def post(index: int) -> SendResult:
-            return self._post(service, http, headers, messages[index].key, bodies[index])
-
-        return dict(zip(bodies, pool.map(post, bodies), strict=True))
+        """send_batch()'s calls of ≤500: one chunk through send_stream."""
+        return self.send_stream([messages])
 
     def send_stream(self, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
         """send_batch() for messages handed over a chunk at a time (transports.base.send_stream): the next
@@ -139,12 +113,11 @@ class FastFcmPushBackend(FcmPushBackend):
         chunk and AHEAD requests are waiting or in flight."""
         try:
             service = self._messaging()
-        except (OSError, ValueError):  # FIREBASE_CREDENTIALS unusable: as send_batch, all kept for later
-            return self.send_batch([message for chunk in chunks for message in chunk])
-        try:
             self._ensure_token(service)
-        except google.auth.exceptions.GoogleAuthError:  # as _post_all: nothing has left
-            return self._send_chunk([message for chunk in chunks for message in chunk])
+        except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as error:  # nothing has left
+            code = "auth" if isinstance(error, google.auth.exceptions.GoogleAuthError) else "credentials"
+            logger.error("FCM %s unusable (%s): pushes kept for later", code, type(error).__name__)
+            return [kept_for_later(m.key, code) for chunk in chunks for m in chunk]
         http, pool = self._client(service)
         headers = {**self._headers, "Authorization": f"Bearer {service._credential.token}"}
         answers: list[SendResult | Future[SendResult]] = []
@@ -162,7 +135,7 @@ class FastFcmPushBackend(FcmPushBackend):
             for message in chunk:
                 try:
                     body = self._body(message)
-                except (ValueError, TypeError) as error:  # ours, not FCM's: as in _send_chunk
+                except (ValueError, TypeError) as error:  # e.g. data values that are not strings: ours, not FCM's
                     logger.error("push %s not encodable: %s", message.key, error)
                     answers.append(SendResult(message.key, Outcome.PERMANENT, error_code="not_encodable"))
                     continue

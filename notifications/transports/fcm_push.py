@@ -51,8 +51,7 @@ class FcmPushBackend:
             self._messaging()
         except (OSError, ValueError) as error:  # FIREBASE_CREDENTIALS missing or unreadable: nothing left
             logger.error("FIREBASE_CREDENTIALS unusable (%s): pushes kept for later", type(error).__name__)
-            return [SendResult(m.key, Outcome.TRANSIENT, error_code="credentials",
-                               retry_after=DEFAULT_RETRY_AFTER["auth"]) for m in messages]  # fmt: skip
+            return [kept_for_later(m.key, "credentials") for m in messages]
         results: list[SendResult] = []
         for start in range(0, len(messages), BATCH_SIZE):
             results.extend(self._send_chunk(messages[start:start + BATCH_SIZE]))
@@ -79,8 +78,7 @@ class FcmPushBackend:
             self._ensure_token(service)
         except google.auth.exceptions.GoogleAuthError as error:
             logger.error("FCM access token unavailable (%s): batch kept for later", type(error).__name__)
-            return {i: SendResult(k, Outcome.TRANSIENT, error_code="auth", retry_after=DEFAULT_RETRY_AFTER["auth"])
-                    for i, k in keys.items()}
+            return {i: kept_for_later(k, "auth") for i, k in keys.items()}
         try:
             batch = service.send_each(list(encoded.values()))
         except exceptions.FirebaseError as error:
@@ -163,6 +161,11 @@ def build_message(message: PushMessage) -> messaging.Message:
     return fcm_message
 
 
+def kept_for_later(key: str, code: str) -> SendResult:
+    """A push that never left because our side could not authenticate (credentials, token): retried later."""
+    return SendResult(key, Outcome.TRANSIENT, error_code=code, retry_after=DEFAULT_RETRY_AFTER["auth"])
+
+
 def _result(key: str, response: messaging.SendResponse) -> SendResult:
     if response.success:
         return SendResult(key, Outcome.SENT, provider_id=response.message_id or "")
@@ -191,7 +194,7 @@ def classify(key: str, error: exceptions.FirebaseError) -> SendResult:
                   | exceptions.PermissionDeniedError):
         # Our APNs certificate or service account, not the device: keep the message for later.
         logger.error("FCM refused our credentials (%s)", code)
-        return SendResult(key, Outcome.TRANSIENT, error_code=code, retry_after=DEFAULT_RETRY_AFTER["auth"])
+        return kept_for_later(key, code)
     return SendResult(key, Outcome.PERMANENT, error_code=code)
 
 

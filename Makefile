@@ -43,7 +43,7 @@ beat: venv
 
 # The loopback stand-in for Twilio and FCM (their wire formats), for a closed network.
 fakeprovider: venv
-	$(PY) -m notifications.fakeprovider --port 8765
+	$(PY) -m fakeprovider --port 8765
 
 # Benchmarks (PostgreSQL and Redis on 127.0.0.1): they print their figures.
 bench-fanout: venv

@@ -26,14 +26,14 @@ django.setup()
 
 from firebase_admin import messaging  # noqa: E402
 
-from notifications.fakeprovider import write_service_account  # noqa: E402
+from fakeprovider import write_service_account  # noqa: E402
 from notifications.transports import fcm_push  # noqa: E402
 from notifications.transports.base import PushMessage  # noqa: E402
 
 
 def start_fake(latency: float) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "notifications.fakeprovider", "--port", "0", "--no-record", "--no-callbacks",
+        [sys.executable, "-m", "fakeprovider", "--port", "0", "--no-record", "--no-callbacks",
          "--latency", str(latency)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )

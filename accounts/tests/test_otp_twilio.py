@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import OtpCode
-from notifications.fakeprovider import FakeProvider
+from fakeprovider import FakeProvider
 from notifications.tests.conftest import fake_provider, fake_provider_server, twilio_settings  # noqa: F401 - fixtures
 
 

@@ -25,7 +25,7 @@ def bench_env(args: object, fake_url: str, service_account: Path) -> dict[str, s
 
 def start_fake(port: int, service_account: Path) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "notifications.fakeprovider", "--port", str(port), "--service-account",
+        [sys.executable, "-m", "fakeprovider", "--port", str(port), "--service-account",
          str(service_account), "--no-record", "--no-callbacks"],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip

@@ -6,8 +6,8 @@ import socket
 import pytest
 from firebase_admin import messaging
 
+from fakeprovider import write_service_account
 from notifications.checks import check_providers
-from notifications.fakeprovider import write_service_account
 from notifications.transports import fcm_push
 from notifications.transports.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
 from notifications.transports.fcm_fast import AHEAD

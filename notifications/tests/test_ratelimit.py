@@ -7,8 +7,8 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 
+from fakeprovider.server import most_in_one_second
 from notifications import ratelimit
-from notifications.fakeprovider.server import most_in_one_second
 
 
 @pytest.fixture

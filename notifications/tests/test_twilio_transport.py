@@ -9,9 +9,9 @@ import urllib.parse
 import pytest
 from twilio.request_validator import RequestValidator
 
+from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from notifications import planner, sender
 from notifications.checks import check_providers
-from notifications.fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from notifications.models import Delivery
 from notifications.transports.base import Outcome, SmsMessage, get_sms_backend
 from notifications.transports.twilio_sms import TwilioSmsBackend

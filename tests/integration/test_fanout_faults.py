@@ -26,8 +26,8 @@ from django.db import transaction
 
 from accounts.models import User
 from communes.models import Membership
+from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
 from notifications import sender, sweeper
-from notifications.fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
 from notifications.models import Delivery, DeliveryStatus, Device, Message
 from notifications.services import message_enqueue, message_report
 from notifications.transports.fcm_fast import AHEAD, POOL_SIZE

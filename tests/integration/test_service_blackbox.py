@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from accounts.models import User
 from communes.services import commune_enroll
-from notifications.fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
+from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
 from notifications.models import SmsOptOut
 from scripts.blackbox import run
 from tests.factories import CommuneFactory

@@ -3,7 +3,7 @@
 In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
 token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.reset()` forgets.
-From outside: `python -m notifications.fakeprovider --port 8765`, `GET /_requests`, `GET /_sms_rate` (the
+From outside: `python -m fakeprovider --port 8765`, `GET /_requests`, `GET /_sms_rate` (the
 most SMS requests received within any one second), `POST /_reset`,
 `POST /_control`. Failure injection: see faults.py.
 """

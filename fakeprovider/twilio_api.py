@@ -7,9 +7,8 @@ import secrets
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
-from notifications.gsm import segments
-
 from .faults import Fault, sms_behaviour
+from .gsm import segments
 
 if TYPE_CHECKING:
     from .server import FakeProvider

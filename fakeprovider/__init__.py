@@ -1,4 +1,8 @@
-"""A fake Twilio + FCM + Google OAuth2 server on loopback, for tests, the bench and black-box runs."""
+"""A fake Twilio + FCM + Google OAuth2 server on loopback, for tests, the bench and black-box runs.
+
+Test tooling, not part of the service: it speaks the providers' wire formats and imports nothing of the
+service it checks. `python -m fakeprovider --port 8765`.
+"""
 
 from .credentials import write_service_account
 from .faults import SMS_CODES, TOKEN_PREFIXES, sms_behaviour, token_behaviour

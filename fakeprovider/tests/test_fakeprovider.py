@@ -10,7 +10,7 @@ import urllib.parse
 
 import pytest
 
-from notifications.fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, sms_behaviour, token_behaviour
+from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, sms_behaviour, token_behaviour
 
 MESSAGES = f"/2010-04-01/Accounts/{FAKE_ACCOUNT_SID}/Messages.json"
 BASIC = "Basic " + base64.b64encode(f"{FAKE_ACCOUNT_SID}:{FAKE_AUTH_TOKEN}".encode()).decode()
@@ -194,7 +194,7 @@ def test_it_documents_its_token_convention():
 
 def test_it_runs_from_the_command_line(tmp_path):
     process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-        [sys.executable, "-m", "notifications.fakeprovider", "--port", "0", "--service-account",
+        [sys.executable, "-m", "fakeprovider", "--port", "0", "--service-account",
          str(tmp_path / "sa.json")], stdout=subprocess.PIPE, text=True,
     )
     try:

@@ -1,4 +1,4 @@
-"""python -m notifications.fakeprovider --port 8765 [--service-account PATH] [--no-record]"""
+"""python -m fakeprovider --port 8765 [--service-account PATH] [--no-record]"""
 
 import argparse
 import sys
@@ -8,7 +8,7 @@ from .server import FakeProvider
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m notifications.fakeprovider", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m fakeprovider", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--account-sid", help="Twilio account SID to accept (default: the fake's)")

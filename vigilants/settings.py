@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -125,11 +126,14 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# The broker is Redis by default; CELERY_BROKER_URL may name another (RabbitMQ: amqp://…, whose quorum
+# queues survive a broker restart). Redis (REDIS_URL) stays the cache and the SMS rate's window.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://localhost/"
+BROKER_IS_REDIS = CELERY_BROKER_URL.startswith(("redis://", "rediss://", "unix://"))
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Without a broker the embedded default runs every task in-process, at once.
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL.startswith("memory://")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -147,20 +151,31 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # Must exceed the longest task, or Redis hands an unfinished task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker whose broker went away keeps trying to come back, however long the outage (default: 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Declared, so that a plain `celery -A vigilants worker` consumes every queue the project routes to;
+# `-Q push` (or sms, default) still gives a queue machines of its own.
+NOTIFICATION_QUEUES = ("default", "push", "sms")
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-otps": {"task": "accounts.tasks.purge_expired_otps", "schedule": 3600.0},
     "escalate-pending-alerts": {"task": "alerts.tasks.escalate_pending_alerts", "schedule": 60.0},
     "anonymise-old-reports": {"task": "alerts.tasks.anonymise_old_reports", "schedule": 86400.0},
     "purge-rejected-memberships": {"task": "communes.tasks.purge_rejected_memberships", "schedule": 86400.0},
-    "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 30.0},
+    # Every 10 s: a dead worker's claims and lost tasks are found well within the minute an alert has.
+    "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 10.0},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
 }
 # Push and SMS on their own queues: a slow SMS provider never delays push. Planning stays on default.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_push": {"queue": "push"},
     "notifications.tasks.send_sms": {"queue": "sms"},
+    "notifications.tasks.check_sms": {"queue": "sms"},
 }
+# On RabbitMQ, quorum queues: replicated and durable, they keep what was published through a broker restart.
+_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"} if CELERY_BROKER_URL.startswith(("amqp", "pyamqp")) else None
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name, queue_arguments=_QUEUE_ARGUMENTS)
+                      for name in NOTIFICATION_QUEUES]  # fmt: skip
 
 # --- Providers ------------------------------------------------------------------------------
 SMS_BACKENDS = {
@@ -187,7 +202,7 @@ FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.c
 FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="fast")
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)
 # A claimed delivery whose worker holds it longer than this is presumed dead (see notifications/sweeper.py).
-NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=120)
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=30)
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=90)
 
 # --- Sign-in --------------------------------------------------------------------------------

@@ -7,11 +7,13 @@ the WHERE clause on a row another transaction just updated (READ COMMITTED), SQL
 the same code is safe on both without SELECT … FOR UPDATE SKIP LOCKED.
 
 A claim covers one provider call (≤500 pushes, ≤20 SMS) and is taken right before it, so that a
-worker's death leaves as little as possible in doubt: rows still `sending` when their lease runs out
-may have left, and the sweeper marks them unknown, never resends them; rows not yet claimed are simply
-still pending. Every later write is conditional on (token, status=sending) too: a late worker never
-overwrites what a status callback or the sweeper recorded. (Each claim is also one row rewrite fewer
-than a claim-then-send two-step, which matters at 100,000 rows.)
+worker's death leaves as little as possible in doubt. Rows still `sending` when their lease runs out
+belonged to a worker that died (or lost its database) inside a provider call, and are decided, not
+abandoned: a push is sent again (every copy of a message carries the same notification tag, so a second
+copy replaces the first on the phone instead of showing twice); an SMS is looked up in Twilio's own
+record first (checking, see notifications/reconcile.py) and resent only if Twilio never took it. Every
+later write is conditional on (token, status=sending) too: a late worker never overwrites what a status
+callback or the sweeper recorded.
 """
 
 import random
@@ -30,9 +32,15 @@ from vigilants.lookups import int_array
 
 from .models import Channel, Delivery, DeliveryStatus
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE_SECONDS = 10.0
-BACKOFF_MAX_SECONDS = 1800.0
+BACKOFF_BASE_SECONDS = 5.0
+# Short, whatever the number of attempts: once a provider is back after an outage of any length, every
+# waiting delivery goes within this (plus the sweep) — an alert has a minute, not half an hour.
+BACKOFF_MAX_SECONDS = 30.0
+# A delivery still not sent this long after it was planned is given up (failed, "expired"): an alert
+# hours late does more harm than good, and SMS carriers drop it after the same time (composer.py).
+GIVE_UP_SECONDS = 4 * 3600
+# An SMS whose fate is unknown (Twilio's answer lost) is looked up in Twilio's record after this long.
+CHECK_AFTER_SECONDS = 5.0
 # Retries sooner than this ride on a Celery countdown; later ones are published by the sweeper (an ETA
 # beyond Redis's visibility timeout would be delivered twice).
 COUNTDOWN_MAX_SECONDS = 300.0
@@ -203,7 +211,8 @@ def mark_final(token: uuid.UUID, ids: Sequence[int], status: str, error_code: st
 
 
 def backoff_seconds(attempts: int, retry_after: float | None) -> float:
-    """Exponential (10 s, 20 s, 40 s…) with jitter so retries spread; never sooner than the provider asked."""
+    """Exponential (5 s, 10 s, 20 s, then 30 s) with jitter so retries spread; never sooner than the provider
+    asked."""
     delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
     delay *= 1 + random.random() / 5
     return max(delay, retry_after or 0.0)
@@ -212,19 +221,17 @@ def backoff_seconds(attempts: int, retry_after: float | None) -> float:
 def mark_retry(
     token: uuid.UUID, deliveries: Sequence[Claimable], retry_after: float | None, error_code: str
 ) -> tuple[list[int], float]:
-    """Give transient failures back as pending with a backoff; those out of attempts fail.
+    """Give transient failures back as pending with a backoff; those planned too long ago fail (expired).
 
     Returns the ids to retry and their delay (the caller publishes them, or leaves them to the sweeper).
     """
-    spent = [d.pk for d in deliveries if d.attempts >= MAX_ATTEMPTS]
-    mark_final(token, spent, DeliveryStatus.FAILED, error_code or "too_many_attempts")
-    retry = [d for d in deliveries if d.attempts < MAX_ATTEMPTS]
-    if not retry:
+    if not deliveries:
         return [], 0.0
-    delay = max(backoff_seconds(d.attempts, retry_after) for d in retry)
+    ids = [d.pk for d in deliveries]
+    _give_up_expired(token, ids)
+    delay = max(backoff_seconds(d.attempts, retry_after) for d in deliveries)
     when = timezone.now() + timedelta(seconds=delay)
     dispatched = when if delay <= COUNTDOWN_MAX_SECONDS else None
-    ids = [d.pk for d in retry]
     _held(token, ids).update(
         status=DeliveryStatus.PENDING, not_before=when, dispatched_at=dispatched, error_code=error_code[:40],
         **_released(),
@@ -232,9 +239,31 @@ def mark_retry(
     return (ids if dispatched else []), delay
 
 
-def expire_stale_claims(now: datetime) -> int:
-    """Claims whose worker died inside a provider call: the request may have left, so they are never
-    resent blindly but marked unknown (an SMS is still reconciled by Twilio's status callback)."""
-    return Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now).update(
-        status=DeliveryStatus.UNKNOWN, error_code="lease_expired", finished_at=now, **_released()
+def _give_up_expired(token: uuid.UUID, ids: Sequence[int]) -> int:
+    too_old = timezone.now() - timedelta(seconds=GIVE_UP_SECONDS)
+    return _held(token, ids).filter(created_at__lt=too_old).update(
+        status=DeliveryStatus.FAILED, error_code="expired", finished_at=timezone.now(), **_released()
     )
+
+
+def mark_checking(token: uuid.UUID, ids: Sequence[int], error_code: str) -> int:
+    """SMS that may have left: Twilio's record decides (reconcile.py), once it has had time to write it."""
+    if not ids:
+        return 0
+    when = timezone.now() + timedelta(seconds=CHECK_AFTER_SECONDS)
+    return _held(token, ids).update(status=DeliveryStatus.CHECKING, not_before=when, dispatched_at=None,
+                                    error_code=error_code[:40], **_released())  # fmt: skip
+
+
+def expire_stale_claims(now: datetime) -> dict[str, int]:
+    """Claims whose worker died (or lost its database) inside a provider call, decided rather than abandoned:
+    pushes go back to pending and are sent again (their tag replaces a copy already shown), SMS are checked
+    against Twilio's record (an SMS has no tag: a second one would be read twice)."""
+    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
+    pushes = stale.filter(channel=Channel.PUSH).update(
+        status=DeliveryStatus.PENDING, not_before=None, dispatched_at=None, error_code="lease_expired", **_released()
+    )
+    texts = stale.filter(channel=Channel.SMS).update(
+        status=DeliveryStatus.CHECKING, not_before=now, dispatched_at=None, error_code="lease_expired", **_released()
+    )
+    return {"pushes_resumed": pushes, "sms_to_check": texts}

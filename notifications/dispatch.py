@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
+CHECK_BATCH = 50  # SMS looked up in the provider's record per task: one list request each
 # Fail fast when the broker is down: the sweeper is the retry.
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
@@ -32,6 +33,16 @@ def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | 
     published = 0
     for batch in chunks(delivery_ids, SEND_BATCH):
         published += _publish(task, [batch], countdown, what=f"{channel} x{len(batch)}")
+    return published
+
+
+def publish_checks(delivery_ids: Sequence[int]) -> int:
+    """Publish tasks that ask the SMS provider whether these may-have-left SMS left (reconcile.py)."""
+    from .tasks import check_sms
+
+    published = 0
+    for batch in chunks(delivery_ids, CHECK_BATCH):
+        published += _publish(check_sms, [batch], None, what=f"check x{len(batch)}")
     return published
 
 

@@ -146,14 +146,17 @@ class Message(models.Model):
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("en attente")
     SENDING = "sending", _("en cours d'envoi")  # claimed for a provider call: the request may have left
+    # An SMS that may have left (its worker died, or Twilio's answer was lost): Twilio's own record decides
+    # whether it is resent (notifications/reconcile.py). A push is simply resent: its tag replaces it on the phone.
+    CHECKING = "checking", _("vérification auprès du fournisseur")
     SENT = "sent", _("accepté par le fournisseur")
     DELIVERED = "delivered", _("remis")
     FAILED = "failed", _("échec")
-    UNKNOWN = "unknown", _("inconnu")  # may or may not have gone: never resent blindly
+    UNKNOWN = "unknown", _("inconnu")  # may or may not have gone and nobody can tell: never resent blindly
     CANCELLED = "cancelled", _("annulé")
 
 
-ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.CHECKING]
 
 
 class Delivery(models.Model):
@@ -189,7 +192,7 @@ class Delivery(models.Model):
             # Small: only rows still to send or in flight (sweeper, health check).
             models.Index(
                 fields=["status", "not_before"],
-                condition=models.Q(status__in=["pending", "sending"]),
+                condition=models.Q(status__in=["pending", "sending", "checking"]),
                 name="delivery_active",
             ),
             # No (message, status) index: the unique (message, user, channel) serves per-message reads,

@@ -7,11 +7,13 @@ Each claim is taken right before its provider call (see claims.py).
 """
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
@@ -23,7 +25,15 @@ from . import claims, composer, ratelimit
 from .claims import Claimable, Claimed
 from .dispatch import chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
-from .transports.base import Outcome, PushMessage, SendResult, get_push_backend, get_sms_backend, send_stream
+from .transports.base import (
+    Outcome,
+    PushMessage,
+    SendResult,
+    call_deadline,
+    get_push_backend,
+    get_sms_backend,
+    send_stream,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,8 @@ PUSH_CALL = 500
 PUSH_CLAIM = 250
 SMS_CALL = 20  # each call holds its share of the SMS rate until a second after it ends (ratelimit.py)
 SMS_READ = 200  # SMS rows read per query
+STILL_RUNNING_SECONDS = 10.0  # how often a long SMS task says its rows are still in hand
+LEASE_MARGIN_SECONDS = 3.0  # clocks of two machines, scheduling: a request's end is never this close to its lease's
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -140,8 +152,8 @@ def _call(send: object, messages: list) -> dict[str, SendResult]:
 
 
 def _unknown(messages: list, exc: Exception) -> dict[str, SendResult]:
-    """A transport that raised: what it was given may or may not have left (never resent). Called inside the
-    `except` block, so that the log carries the traceback."""
+    """A transport that raised: what it was given may or may not have left (a push is resent under its tag,
+    an SMS checked with Twilio). Called inside the `except` block, so that the log carries the traceback."""
     log.exception("notifications: transport raised %s during a call of %s", type(exc).__name__, len(messages))
     return {m.key: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="transport_error") for m in messages}
 
@@ -158,11 +170,13 @@ def _tallies(results: dict[str, SendResult]) -> dict[int, Tally]:
 
 
 def _verdict(tally: Tally) -> Outcome:
-    # One phone that got it is enough; then "maybe got it" beats retrying (no double notification).
-    for outcome in (Outcome.SENT, Outcome.UNKNOWN, Outcome.TRANSIENT):
-        if outcome in tally.outcomes:
-            return outcome
-    return Outcome.PERMANENT if tally.outcomes else Outcome.UNKNOWN
+    # One phone that got it is enough. A push that may have left is sent again: it carries the message's
+    # notification tag, so on a phone that did show it the second copy replaces the first.
+    if Outcome.SENT in tally.outcomes:
+        return Outcome.SENT
+    if tally.outcomes & {Outcome.UNKNOWN, Outcome.TRANSIENT} or not tally.outcomes:
+        return Outcome.TRANSIENT
+    return Outcome.PERMANENT
 
 
 def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
@@ -174,16 +188,15 @@ def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendR
             by_outcome[_verdict(tallies[d.pk])].append(d)
     _deactivate_devices(results)
     sent = claims.mark_sent(token, [d.pk for d in by_outcome[Outcome.SENT]])
-    _mark_failures(token, by_outcome, tallies)
+    _mark_refused(token, by_outcome[Outcome.PERMANENT], tallies)
     _retry(token, Channel.PUSH, by_outcome[Outcome.TRANSIENT], tallies)
     return sent, by_outcome[Outcome.PERMANENT]
 
 
-def _mark_failures(token: object, by_outcome: dict[Outcome, list[Claimable]], tallies: dict[int, Tally]) -> None:
-    """Maybe-sent ones become unknown (never resent), refused ones failed: one UPDATE per error code."""
-    for outcome, status in ((Outcome.UNKNOWN, DeliveryStatus.UNKNOWN), (Outcome.PERMANENT, DeliveryStatus.FAILED)):
-        for code, group in _by_code(by_outcome[outcome], tallies).items():
-            claims.mark_final(token, [d.pk for d in group], status, code)  # type: ignore[arg-type]
+def _mark_refused(token: object, refused: list[Claimable], tallies: dict[int, Tally]) -> None:
+    """Refused for good: failed, one UPDATE per error code."""
+    for code, group in _by_code(refused, tallies).items():
+        claims.mark_final(token, [d.pk for d in group], DeliveryStatus.FAILED, code)  # type: ignore[arg-type]
 
 
 def _by_code(deliveries: list[Claimable], tallies: dict[int, Tally]) -> dict[str, list[Claimable]]:
@@ -248,19 +261,36 @@ def _fall_back_to_sms(deliveries: list[Claimable], messages: dict[int, Message])
 
 def send_sms(delivery_ids: Sequence[int]) -> int:
     """Send SMS deliveries a call at a time, each call holding its share of the global rate; returns how many went."""
-    sent = 0
-    for group in chunks(list(delivery_ids), SMS_READ):
+    sent, ids = 0, list(delivery_ids)
+    still = StillRunning(ids)
+    for group in chunks(ids, SMS_READ):
         phone = Cast("user__phone", CharField())
         due = list(claims.due_among(group, Channel.SMS).annotate(phone=phone).only(*_FIELDS).order_by("id"))
         if due:  # else already handled by another task: spend no rate on it
-            went, stalled = _send_sms_group(due)
+            went, stalled = _send_sms_group(due, still)
             sent += went
             if stalled:
                 break
     return sent
 
 
-def _send_sms_group(due: list[Delivery]) -> tuple[int, bool]:
+class StillRunning:
+    """A task slowed by the SMS rate is not a lost one: every STILL_RUNNING_SECONDS its rows not yet sent say
+    it is still at work, so that the sweeper does not publish them again while they wait their turn."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids, self.last = ids, time.monotonic()
+
+    def beat(self) -> None:
+        if time.monotonic() - self.last < STILL_RUNNING_SECONDS:
+            return
+        self.last = time.monotonic()
+        Delivery.objects.filter(claims.pending(), pk__any=self.ids, dispatched_at__isnull=False).update(
+            dispatched_at=timezone.now()
+        )
+
+
+def _send_sms_group(due: list[Delivery], still: StillRunning) -> tuple[int, bool]:
     """Send rows just read as due; returns how many went and whether the rate stalled (the rest stay pending)."""
     messages = _messages({d.message_id for d in due})
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
@@ -269,6 +299,7 @@ def _send_sms_group(due: list[Delivery]) -> tuple[int, bool]:
     opted_out = opted_out_numbers([d.user_id for d in due])
     sent, backend = 0, get_sms_backend()
     for group in chunks(due, min(SMS_CALL, ratelimit.largest_burst())):
+        still.beat()
         # Held before the claim, so that a queue waiting for the rate holds no claims.
         with ratelimit.held(len(group)) as hold:
             if hold is None:
@@ -280,9 +311,18 @@ def _send_sms_group(due: list[Delivery]) -> tuple[int, bool]:
             outgoing = [d for d in claimed if d.pk not in blocked]
             hold.shrink(len(outgoing))
             sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-            results = _call(backend.send_batch, sms)
+            with call_deadline(sms_start_deadline()):
+                results = _call(backend.send_batch, sms)
         sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
     return sent, False
+
+
+def sms_start_deadline() -> float:
+    """No SMS of a call starts later than this (monotonic), so that every request of a claim has ended, answered
+    or timed out, before its lease does: a lease that ran out then means Twilio's record is final, and the
+    check (reconcile.py) can trust it. The first SMS of a call always goes."""
+    request_max = 2 * float(settings.TWILIO_TIMEOUT_SECONDS)  # connect, then read
+    return time.monotonic() + max(settings.NOTIFICATIONS_LEASE_SECONDS - request_max - LEASE_MARGIN_SECONDS, 0.0)
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],
@@ -297,7 +337,9 @@ def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, Send
     accepted = [(d.pk, results[d.key].provider_id, results[d.key].segments or parts[d.pk])
                 for d in by_outcome[Outcome.SENT]]  # fmt: skip
     sent = claims.mark_sms_sent(token, accepted)  # type: ignore[arg-type]
-    _mark_failures(token, by_outcome, tallies)
+    _mark_refused(token, by_outcome[Outcome.PERMANENT], tallies)  # type: ignore[arg-type]
+    # May have left: Twilio's record decides whether it is sent again (reconcile.py).
+    claims.mark_checking(token, [d.pk for d in by_outcome[Outcome.UNKNOWN]], "unknown")  # type: ignore[arg-type]
     for d in by_outcome[Outcome.PERMANENT]:
         if results[d.key].deactivate_recipient:
             SmsOptOut.objects.get_or_create(phone=phones[d.pk])

@@ -41,7 +41,19 @@ class RecordingPush(Recording):
 
 
 class RecordingSms(Recording):
-    pass
+    """`found` stands for the provider's record of what it took (find_sent): key -> SID, or an exception."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, str] = {}
+        self.lookups: list[tuple[str, str, object]] = []
+        self.lookup_error: Exception | None = None
+
+    def find_sent(self, message: SmsMessage, since: object) -> str | None:
+        self.lookups.append((message.to, message.body, since))
+        if self.lookup_error is not None:
+            raise self.lookup_error
+        return self.found.get(message.key)
 
 
 @pytest.fixture(name="transports")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -86,17 +87,32 @@ def test_it_plans_again_when_the_planner_died(saint_paul: Town, transports, djan
     assert len(push.sent) == 1
 
 
-def test_it_marks_sends_of_dead_workers_unknown_and_never_resends_them(saint_paul: Town, transports) -> None:
+def test_it_sends_the_pushes_of_a_dead_worker_again_once_their_lease_ran_out(saint_paul: Town, transports) -> None:
     push, _ = transports
     member(saint_paul.commune)
     msg = message(saint_paul.commune)
     planner.plan(msg.pk)
     ids = list(Delivery.objects.filter(message=msg, channel="push").values_list("pk", flat=True))
     claims.claim(ids, "push")  # the worker dies during the provider call
-    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        assert sweeper.sweep()["claims_unknown"] == 1
-    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
-    assert push.calls == []
+    assert sweeper.sweep()["pushes_resumed"] == 0  # its lease still runs: it may be alive
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS + 1)):
+        assert sweeper.sweep()["pushes_resumed"] == 1
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+    assert len(push.sent) == 1 and push.sent[0].collapse_key  # the tag a copy already shown would share
+
+
+def test_it_checks_the_sms_of_a_dead_worker_with_the_provider_before_any_resend(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    texter = member(saint_paul.commune, channels=["sms"], device=False)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    ids = list(Delivery.objects.filter(message=msg, user=texter, channel="sms").values_list("pk", flat=True))
+    claims.claim(ids, "sms")
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS + 1)):
+        report = sweeper.sweep()
+    assert (report["sms_to_check"], report["checks"]) == (1, 1)
+    assert sms.calls == []  # checked, never blindly resent
 
 
 def test_it_sends_what_a_dead_worker_had_not_claimed_yet(

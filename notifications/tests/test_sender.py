@@ -16,7 +16,7 @@ from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsO
 from notifications.transports.base import Outcome, SendResult
 
 from .helpers import member, message
-from .recording import RecordingPush, transports_fixture  # noqa: F401 - fixture
+from .recording import RecordingPush, accept, transports_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.usefixtures("transports")
 
@@ -100,23 +100,32 @@ def test_it_retries_transient_failures_with_backoff(saint_paul: Town, transports
     assert len(push.calls) == 1
 
 
-def test_it_gives_up_after_too_many_attempts(saint_paul: Town, transports) -> None:
+def test_it_keeps_trying_through_a_long_outage_and_gives_up_only_when_the_alert_is_stale(
+    saint_paul: Town, transports
+) -> None:
     push, _ = transports
     member(saint_paul.commune)
     push.script = lambda m: SendResult(key=m.key, outcome=Outcome.TRANSIENT, error_code="500")
     ids = planned_ids(message(saint_paul.commune), "push")
-    for attempt in range(claims.MAX_ATTEMPTS):
-        with time_machine.travel(timezone.now() + timedelta(hours=attempt + 1), tick=False):
+    start = timezone.now()
+    for minute in range(1, 21):  # twenty minutes of outage, a try a minute: never given up
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
             sender.send_push(ids)
     row = Delivery.objects.get(pk=ids[0])
-    assert (row.status, row.attempts) == (DeliveryStatus.FAILED, claims.MAX_ATTEMPTS)
-    assert len(push.calls) == claims.MAX_ATTEMPTS
+    assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 20)
+    assert row.not_before <= start + timedelta(minutes=20, seconds=claims.BACKOFF_MAX_SECONDS * 1.2)
+    with time_machine.travel(start + timedelta(seconds=claims.GIVE_UP_SECONDS + 60), tick=False):
+        sender.send_push(ids)
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.error_code) == (DeliveryStatus.FAILED, "expired")
+    assert len(push.calls) == 21
 
 
-def test_it_grows_the_backoff_exponentially() -> None:
-    delays = [claims.backoff_seconds(n, None) for n in (1, 2, 3, 4)]
+def test_it_grows_the_backoff_exponentially_up_to_half_a_minute() -> None:
+    delays = [claims.backoff_seconds(n, None) for n in (1, 2, 3)]
     assert all(b > a for a, b in itertools.pairwise(delays))
-    assert 10 <= delays[0] <= 12
+    assert 5 <= delays[0] <= 6
+    assert all(claims.backoff_seconds(n, None) <= 36 for n in (5, 10, 50))  # 30 s, and jitter
     assert claims.backoff_seconds(1, 300) == 300
 
 
@@ -135,15 +144,32 @@ def test_it_deactivates_unregistered_devices_and_falls_back_to_sms(saint_paul: T
     assert [m.to for m in sms.sent] == [str(user.phone)]
 
 
-def test_it_never_resends_an_unknown_outcome(saint_paul: Town, transports) -> None:
+def test_it_resends_a_push_whose_outcome_is_unknown_under_the_same_tag(saint_paul: Town, transports) -> None:
     push, _ = transports
     member(saint_paul.commune)
-    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="timeout")
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="network")
     ids = planned_ids(message(saint_paul.commune), "push")
     sender.send_push(ids)
-    sender.send_push(ids)
-    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
-    assert len(push.calls) == 1
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.error_code) == (DeliveryStatus.PENDING, "network")
+    push.script = accept
+    with time_machine.travel(row.not_before + timedelta(seconds=1)):
+        sender.send_push(ids)
+    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.SENT
+    first, second = push.sent
+    assert first.collapse_key == second.collapse_key != ""  # the second copy replaces the first on the phone
+
+
+def test_it_has_twilio_decide_an_sms_whose_outcome_is_unknown(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    texter = member(saint_paul.commune, channels=["sms"])
+    sms.script = lambda m: SendResult(key=m.key, outcome=Outcome.UNKNOWN, error_code="network")
+    ids = planned_ids(message(saint_paul.commune), "sms", texter)
+    sender.send_sms(ids)
+    sender.send_sms(ids)
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.error_code) == (DeliveryStatus.CHECKING, "unknown")
+    assert len(sms.calls) == 1  # never blindly resent
 
 
 def test_it_sends_sms_in_one_gsm7_segment_and_records_it(saint_paul: Town, transports) -> None:
@@ -194,7 +220,7 @@ def test_it_cancels_sms_to_a_number_that_opted_out_after_planning(saint_paul: To
     assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.CANCELLED
 
 
-def test_it_marks_a_batch_unknown_when_the_transport_raises(saint_paul: Town, transports) -> None:
+def test_it_sends_a_push_again_when_the_transport_raised(saint_paul: Town, transports) -> None:
     push, _ = transports
     member(saint_paul.commune)
 
@@ -204,7 +230,8 @@ def test_it_marks_a_batch_unknown_when_the_transport_raises(saint_paul: Town, tr
     push.script = boom
     ids = planned_ids(message(saint_paul.commune), "push")
     sender.send_push(ids)
-    assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.UNKNOWN
+    row = Delivery.objects.get(pk=ids[0])
+    assert (row.status, row.error_code) == (DeliveryStatus.PENDING, "transport_error")
 
 
 @pytest.mark.postgres

@@ -4,7 +4,10 @@ Only modules in this package import `twilio` or `firebase_admin`. The rest of th
 `SmsMessage` / `PushMessage` values, calls `send_batch`, and gets one `SendResult` per message, in order.
 """
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -52,6 +55,10 @@ class SendResult:
     segments: int | None = None
 
 
+class LookupUnavailable(Exception):
+    """The provider could not be asked what it sent (find_sent): decide later, never guess."""
+
+
 class SmsBackend(Protocol):
     def send_batch(self, messages: Sequence[SmsMessage]) -> list[SendResult]: ...
 
@@ -72,6 +79,30 @@ def send_stream(backend: PushBackend, chunks: Iterable[Sequence[PushMessage]]) -
         return own(chunks)
     messages = [message for chunk in chunks for message in chunk]
     return backend.send_batch(messages) if messages else []
+
+
+# When (time.monotonic()) the current provider call must stop starting requests: those not started are given
+# back as TRANSIENT "deadline" (never left, sent again at once). Set by the sender around an SMS call.
+_deadline: ContextVar[float | None] = ContextVar("provider_call_deadline", default=None)
+
+
+@contextmanager
+def call_deadline(deadline: float | None) -> Iterator[None]:
+    reset = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(reset)
+
+
+def past_deadline() -> bool:
+    deadline = _deadline.get()
+    return deadline is not None and time.monotonic() > deadline
+
+
+def not_started(key: str) -> SendResult:
+    """A message its call's deadline kept from leaving: nothing reached the provider, so it goes again soon."""
+    return SendResult(key, Outcome.TRANSIENT, error_code="deadline", retry_after=0.0)
 
 
 @cache

@@ -11,6 +11,7 @@ Outcomes of a whole-batch failure:
 import hashlib
 import json
 import logging
+import re
 import threading
 import warnings
 from collections.abc import Sequence
@@ -37,6 +38,9 @@ DEFAULT_RETRY_AFTER = {"quota": 10.0, "server": 5.0, "auth": 60.0}
 # one quick retry when FCM answers 500/503 (it did not take the message), never after a read error.
 RETRY = Retry(total=2, connect=1, read=0, status=1, status_forcelist=(500, 503), backoff_factor=0.2,
               allowed_methods=None, raise_on_status=False, respect_retry_after_header=False)
+
+APNS_COLLAPSE_MAX = 64  # bytes, Apple's limit for apns-collapse-id (our tags are ASCII)
+WEB_PUSH_TOPIC_MAX = 32
 
 _apps_lock = threading.Lock()
 
@@ -140,11 +144,16 @@ def point_at(service: Any, base_url: str) -> None:
 
 
 def build_message(message: PushMessage) -> messaging.Message:
-    """The FCM message: a newer push for the same alert replaces the older one on the phone."""
-    collapse = message.collapse_key or None
+    """The FCM message. Every copy of a message carries the same tag on every platform, so that a copy sent
+    again (its first send's outcome unknown, a worker killed in the call) replaces the one already shown
+    instead of showing twice, and an update of an alert replaces the alert. Android's `collapse_key` only
+    collapses messages still queued for an offline phone; a shown notification is replaced by its `tag`."""
+    tag = message.collapse_key or None
     apns_headers = {"apns-priority": "10" if message.urgent else "5"}
-    if collapse:
-        apns_headers["apns-collapse-id"] = collapse
+    webpush_headers = {"Urgency": "high" if message.urgent else "normal"}
+    if tag:
+        apns_headers["apns-collapse-id"] = tag[:APNS_COLLAPSE_MAX]
+        webpush_headers["Topic"] = web_push_topic(tag)
     with warnings.catch_warnings():
         # firebase-admin 7.7 deprecates `token` for Firebase installation ids; the app registers FCM
         # tokens, which the v1 API still takes.
@@ -153,12 +162,18 @@ def build_message(message: PushMessage) -> messaging.Message:
             token=message.token,
             notification=messaging.Notification(title=message.title, body=message.body),
             data=dict(message.data),
-            android=messaging.AndroidConfig(collapse_key=collapse, priority="high" if message.urgent else "normal"),
+            android=messaging.AndroidConfig(collapse_key=tag, priority="high" if message.urgent else "normal",
+                                            notification=messaging.AndroidNotification(tag=tag)),
             apns=messaging.APNSConfig(headers=apns_headers),
-            webpush=messaging.WebpushConfig(headers={"Urgency": "high" if message.urgent else "normal"}),
+            webpush=messaging.WebpushConfig(headers=webpush_headers),
         )
     messaging._MessagingService.encode_message(fcm_message)  # raises ValueError now, not mid-batch
     return fcm_message
+
+
+def web_push_topic(tag: str) -> str:
+    """Web Push's Topic header: at most 32 characters of the URL-safe base64 alphabet (RFC 8030)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", tag)[:WEB_PUSH_TOPIC_MAX]
 
 
 def kept_for_later(key: str, code: str) -> SendResult:

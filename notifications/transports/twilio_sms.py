@@ -4,6 +4,7 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -13,7 +14,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from .base import Outcome, SendResult, SmsMessage
+from .base import LookupUnavailable, Outcome, SendResult, SmsMessage, not_started, past_deadline
 from .errors import network_outcome, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,12 @@ PERMANENT_CODES = {
 DEACTIVATING_CODES = {21610}
 RATE_LIMIT_CODES = {20429, 429}
 DEFAULT_RETRY_AFTER = {"rate_limited": 1.0, "server_error": 5.0, "network": 5.0, "auth": 60.0}
+
+
+# Twilio's records are looked up from a little before the message was written (clocks differ), at most this many.
+LOOKUP_SLACK = timedelta(minutes=2)
+LOOKUP_PAGE = 50
+LOOKUP_LIMIT = 200
 
 
 class RoutedHttpClient(TwilioHttpClient):
@@ -60,7 +67,11 @@ class TwilioSmsBackend:
         self._local = threading.local()
 
     def send_batch(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
-        return [self.send(message) for message in messages]
+        """One request per SMS, in turn; none starts after the call's deadline (base.call_deadline), but the first."""
+        results = []
+        for index, message in enumerate(messages):
+            results.append(not_started(message.key) if index and past_deadline() else self.send(message))
+        return results
 
     def send(self, message: SmsMessage) -> SendResult:
         client = self._client()
@@ -74,6 +85,22 @@ class TwilioSmsBackend:
             retry = DEFAULT_RETRY_AFTER["network"] if outcome == Outcome.TRANSIENT else None
             return SendResult(message.key, outcome, error_code="network", retry_after=retry)
         return SendResult(message.key, Outcome.SENT, provider_id=sent.sid or "", segments=_int(sent.num_segments))
+
+    def find_sent(self, message: SmsMessage, since: datetime) -> str | None:
+        """The SID of an SMS Twilio took with this recipient and text since `since`, or None when it has none:
+        Twilio keeps a record of every message, which is how an SMS whose answer was lost is decided without
+        sending it twice (no idempotency key exists). Raises when Twilio cannot be asked (checked later)."""
+        client = self._client()
+        try:
+            found = client.messages.list(to=message.to, date_sent_after=since - LOOKUP_SLACK, page_size=LOOKUP_PAGE,
+                                         limit=LOOKUP_LIMIT)  # fmt: skip
+        except (TwilioException, requests.RequestException) as error:
+            raise LookupUnavailable(type(error).__name__) from error
+        for record in found:
+            created = record.date_created or record.date_sent
+            if (record.body or "").strip() == message.body.strip() and (created is None or created >= since - LOOKUP_SLACK):
+                return record.sid or ""
+        return None
 
     def _client(self) -> Client:
         client = getattr(self._local, "client", None)

@@ -1,0 +1,170 @@
+"""What a dead worker, a lost answer, a lost queue or a lost database connection leave behind is decided and
+sent on: pushes again under their tag, SMS after asking the provider, lost tasks published again."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import OperationalError
+from django.utils import timezone
+
+from conftest import Town
+from notifications import broker, claims, planner, reconcile, sender, sweeper, tasks
+from notifications.models import Delivery, DeliveryStatus
+from notifications.transports.base import LookupUnavailable, Outcome, SendResult, call_deadline, past_deadline
+from notifications.transports.fcm_push import web_push_topic
+
+from .helpers import member, message
+from .recording import transports_fixture  # noqa: F401 - fixture
+
+LEASE = timedelta(seconds=30)
+
+
+def sms_row(town: Town) -> Delivery:
+    texter = member(town.commune, channels=["sms"], device=False)
+    msg = message(town.commune)
+    planner.plan(msg.pk)
+    return Delivery.objects.get(message=msg, user=texter, channel="sms")
+
+
+def checking(row: Delivery) -> None:
+    Delivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.CHECKING, not_before=timezone.now())
+
+
+def test_an_sms_twilio_has_is_recorded_as_sent_and_not_sent_again(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    checking(row)
+    sms.found[row.key] = "SM0123"
+    assert reconcile.check_sms([row.pk]) == {"found": 1}
+    row.refresh_from_db()
+    assert (row.status, row.provider_id) == (DeliveryStatus.SENT, "SM0123")
+    assert sms.calls == []
+    (to, body, since) = sms.lookups[0]
+    assert to == str(row.user.phone) and "Cambriolage" in body and since == row.message.created_at
+
+
+def test_an_sms_twilio_never_took_is_sent_once(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    checking(row)
+    assert reconcile.check_sms([row.pk]) == {"resend": 1}
+    assert reconcile.check_sms([row.pk]) == {}  # a second check of the same row: nothing to decide
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT
+    assert [m.to for m in sms.sent] == [str(row.user.phone)]
+
+
+def test_a_check_twilio_cannot_answer_is_asked_again_later_then_given_up(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    checking(row)
+    sms.lookup_error = LookupUnavailable("503")
+    assert reconcile.check_sms([row.pk]) == {"later": 1}
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.CHECKING and row.not_before > timezone.now()
+    with time_machine.travel(timezone.now() + timedelta(seconds=claims.GIVE_UP_SECONDS + 1)):
+        reconcile.check_sms([row.pk])
+    row.refresh_from_db()
+    assert (row.status, row.error_code) == (DeliveryStatus.UNKNOWN, "undecided")
+    assert sms.calls == []
+
+
+def test_a_backend_with_no_record_to_ask_leaves_the_sms_unknown(saint_paul: Town, transports, monkeypatch) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    checking(row)
+    monkeypatch.delattr(type(sms), "find_sent")  # a transport that keeps no record
+    assert reconcile.check_sms([row.pk]) == {"undecided": 1}
+    assert Delivery.objects.get(pk=row.pk).status == DeliveryStatus.UNKNOWN
+
+
+def test_the_sweeper_publishes_checks_and_the_check_decides(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    claims.claim([row.pk], "sms")  # the worker dies inside its Twilio call
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1)):
+        report = sweeper.sweep()
+    assert (report["sms_to_check"], report["checks"]) == (1, 1)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT  # not found at Twilio: sent, once
+    assert len(sms.sent) == 1
+
+
+def test_a_lost_task_is_published_again_when_its_queue_is_empty(saint_paul: Town, transports, monkeypatch) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)  # its send task is published after commit: never, here (lost)
+    rows = Delivery.objects.filter(message=msg, channel="push")
+    rows.update(dispatched_at=timezone.now())
+    monkeypatch.setattr(broker, "queue_is_empty", lambda name: False)
+    with time_machine.travel(timezone.now() + timedelta(seconds=25)):
+        assert sweeper.sweep()["published"] == 0  # still queued somewhere: late, not lost
+        monkeypatch.setattr(broker, "queue_is_empty", lambda name: name == "push")
+        assert sweeper.sweep()["published"] == 1
+    assert set(rows.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+    assert len(push.sent) == rows.count()
+
+
+def test_everything_waiting_is_published_again_when_the_broker_forgot_its_queues(
+    saint_paul: Town, transports, monkeypatch
+) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    Delivery.objects.filter(message=msg).update(dispatched_at=timezone.now())
+    monkeypatch.setattr(broker, "queue_is_empty", lambda name: False)
+    monkeypatch.setattr(broker, "forgot_everything", lambda: True)
+    assert sweeper.sweep()["published"] >= 1  # at once: no waiting for the lost-task delay
+    assert not Delivery.objects.filter(message=msg, channel="push", status=DeliveryStatus.PENDING).exists()
+    assert push.sent
+
+
+@pytest.mark.skipif(not settings.BROKER_IS_REDIS, reason="the broker epoch lives in Redis")
+def test_the_broker_epoch_says_once_that_a_redis_broker_came_back_empty(monkeypatch) -> None:
+    import redis
+
+    monkeypatch.setattr(broker, "_in_process", lambda: False)
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(broker.EPOCH_KEY)
+    assert broker.forgot_everything() is True
+    assert broker.forgot_everything() is False
+    client.flushdb()
+    assert broker.forgot_everything() is True
+
+
+def test_a_task_that_lost_its_database_is_retried_at_once(monkeypatch) -> None:
+    calls = []
+
+    def flaky(ids: list[int]) -> int:
+        calls.append(ids)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return len(ids)
+
+    monkeypatch.setattr(sender, "send_push", flaky)
+    result = tasks.send_push.apply(args=[[1, 2]])
+    assert result.get() == 2 and calls == [[1, 2], [1, 2]]
+
+
+def test_no_sms_of_a_call_starts_after_its_deadline() -> None:
+    from notifications.transports.base import SmsMessage
+    from notifications.transports.twilio_sms import TwilioSmsBackend
+
+    backend, started = TwilioSmsBackend(), []
+    backend.send = lambda m: started.append(m.key) or SendResult(m.key, Outcome.SENT)  # type: ignore[method-assign]
+    messages = [SmsMessage(key=str(i), to="+33612345678", body="x") for i in range(3)]
+    with call_deadline(0.0):  # long past
+        assert past_deadline()
+        results = backend.send_batch(messages)
+    assert started == ["0"]  # the first always goes
+    assert [(r.outcome, r.error_code) for r in results[1:]] == [(Outcome.TRANSIENT, "deadline")] * 2
+    assert not past_deadline()
+
+
+def test_the_web_push_topic_is_what_rfc_8030_allows() -> None:
+    assert web_push_topic("alert-42") == "alert-42"
+    assert web_push_topic("broadcast:7/x" + "y" * 40) == "broadcast_7_x" + "y" * 19  # 32 characters

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "notifications",
     "stats",
     "audit",
+    "continuity",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vigilants.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "vigilants.urls"

@@ -35,6 +35,20 @@ def redis_answers(url: str) -> str | None:
     return None
 
 
+def rabbitmq_answers() -> str | None:
+    """The machine's RabbitMQ, for the tests of Celery on RabbitMQ (each makes a vhost of its own)."""
+    import shutil
+    import socket
+
+    if shutil.which("rabbitmqctl") is None:
+        return "rabbitmqctl not found"
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=3).close()
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
 def configure() -> list[str]:
     """Set DATABASE_URL and REDIS_URL for the run; return pytest's extra arguments."""
     in_ci = os.environ.get("CI", "").lower() == "true"
@@ -43,7 +57,9 @@ def configure() -> list[str]:
     pg_error = postgres_answers(database_url) if database_url.startswith("postgres") else "not PostgreSQL"
     redis_error = redis_answers(redis_url)
     browser_error = None if os.access(CHROMIUM, os.X_OK) else f"{CHROMIUM} not found"
+    rabbit_error = rabbitmq_answers()
     missing = [f"PostgreSQL ({pg_error})"] * bool(pg_error) + [f"Redis ({redis_error})"] * bool(redis_error)
+    missing += [f"RabbitMQ ({rabbit_error})"] * bool(rabbit_error)
     missing += [f"Chromium ({browser_error})"] * bool(browser_error)
     if missing and in_ci:
         sys.exit("CI=true and a required service does not answer: " + "; ".join(missing))
@@ -59,6 +75,9 @@ def configure() -> list[str]:
         left_out += ["integration", "postgres"] if pg_error else ["integration"]
     else:
         os.environ["REDIS_URL"] = redis_url
+    if rabbit_error:
+        print(f"RabbitMQ unavailable ({rabbit_error}): left out: Celery-on-RabbitMQ tests.")
+        left_out.append("rabbitmq")
     if browser_error:
         print(f"Chromium unavailable ({browser_error}): left out: browser tests (`make browser` installs it).")
         left_out.append("browser")

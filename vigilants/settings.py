@@ -9,7 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from kombu import Exchange, Queue
+
+from vigilants.queues import task_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,9 +157,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker whose broker went away keeps trying to come back, however long the outage (default: 100 tries).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Declared, so that a plain `celery -A vigilants worker` consumes every queue the project routes to;
-# `-Q push` (or sms, default) still gives a queue machines of its own.
-NOTIFICATION_QUEUES = ("default", "push", "sms")
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-otps": {"task": "accounts.tasks.purge_expired_otps", "schedule": 3600.0},
     "escalate-pending-alerts": {"task": "alerts.tasks.escalate_pending_alerts", "schedule": 60.0},
@@ -174,10 +172,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.send_sms": {"queue": "sms"},
     "notifications.tasks.check_sms": {"queue": "sms"},
 }
-# On RabbitMQ, quorum queues: replicated and durable, they keep what was published through a broker restart.
-_QUEUE_ARGUMENTS = {"x-queue-type": "quorum"} if CELERY_BROKER_URL.startswith(("amqp", "pyamqp")) else None
-CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name, queue_arguments=_QUEUE_ARGUMENTS)
-                      for name in NOTIFICATION_QUEUES]  # fmt: skip
+CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_URL)  # vigilants/queues.py
 
 # --- Providers ------------------------------------------------------------------------------
 SMS_BACKENDS = {

@@ -12,9 +12,11 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
 from vigilants.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
+LEASE_SECONDS = 3  # claims of the fan-out tests' workers: a dead worker's are found within seconds
 
 
 def worker_env() -> dict[str, str]:
@@ -68,3 +70,33 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1) -> None:
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    provider = FakeProvider(port=0)
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def provider_env(fake: FakeProvider, tmp_path: Path, live_server: object, settings: object,
+                 monkeypatch: pytest.MonkeyPatch) -> FakeProvider:  # fmt: skip
+    """Workers (started after this) use the real Twilio and FCM backends against the fake; Twilio's
+    status callbacks come back to this process's live server, signed with the fake's auth token."""
+    account = write_service_account(tmp_path / "service-account.json", fake.url)
+    env = {
+        "SMS_BACKEND": "twilio", "PUSH_BACKEND": "fcm", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN, "TWILIO_FROM": "+33700000001", "TWILIO_API_BASE_URL": fake.url,
+        "FIREBASE_CREDENTIALS": str(account), "FCM_API_BASE_URL": fake.url, "PUBLIC_BASE_URL": live_server.url,
+        "SMS_MAX_PER_SECOND": "100", "NOTIFICATIONS_LEASE_SECONDS": str(LEASE_SECONDS), "LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings.TWILIO_AUTH_TOKEN = FAKE_AUTH_TOKEN  # the webhook checks signatures in this process
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.NOTIFICATIONS_REDISPATCH_SECONDS = 2  # a task not run after 2 s is presumed lost (tests only)
+    settings.NOTIFICATIONS_UNPLANNED_GRACE_SECONDS = 1
+    settings.NOTIFICATIONS_LEASE_SECONDS = LEASE_SECONDS
+    return fake

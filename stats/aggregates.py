@@ -15,7 +15,7 @@ from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 from alerts.categories import BURGLARY_CATEGORIES, Category
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import Commune, Membership, MembershipStatus
-from notifications.models import Channel, Delivery, DeliveryStatus, Message, MessageKind
+from notifications.models import ACTIVE_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind
 
 from .periods import DateRange, Granularity, local_date, trunc
 
@@ -134,7 +134,7 @@ def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> 
         "delivered": got[DeliveryStatus.DELIVERED],
         "failed": got[DeliveryStatus.FAILED],
         "unknown": got[DeliveryStatus.UNKNOWN],
-        "pending": got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING],
+        "pending": sum(got[status] for status in ACTIVE_DELIVERY_STATUSES),
         "share_of_members": _share(reached, targets),
     }
 

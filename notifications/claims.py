@@ -134,11 +134,12 @@ def _claim_sql(channel: str) -> str:
     )
 
 
-def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID, list[Delivery]]:
+def claim_known(deliveries: Sequence[Delivery], channel: str,
+                lease_seconds: float | None = None) -> tuple[uuid.UUID, list[Delivery]]:  # fmt: skip
     """claim() for rows the caller has just read: when it gets them all, it skips reading them back."""
     token = uuid.uuid4()
     ids = [d.pk for d in deliveries]
-    got = due_among(ids, channel).update(**_claiming(token))
+    got = due_among(ids, channel).update(**_claiming(token, lease_seconds))
     if got == len(ids):
         for d in deliveries:
             d.attempts += 1  # what the UPDATE wrote: nobody else held them in between
@@ -149,9 +150,9 @@ def claim_known(deliveries: Sequence[Delivery], channel: str) -> tuple[uuid.UUID
     return token, list(claimed)
 
 
-def _claiming(token: uuid.UUID) -> dict:
+def _claiming(token: uuid.UUID, lease_seconds: float | None = None) -> dict:
     """What a claim writes: sending, under this token, for one lease, one attempt more."""
-    lease = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    lease = timezone.now() + timedelta(seconds=lease_seconds or settings.NOTIFICATIONS_LEASE_SECONDS)
     return {"status": DeliveryStatus.SENDING.value, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
 
 

@@ -47,6 +47,7 @@ PUSH_CLAIM = 250
 SMS_CALL = 20  # each call holds its share of the SMS rate until a second after it ends (ratelimit.py)
 SMS_READ = 200  # SMS rows read per query
 STILL_RUNNING_SECONDS = 10.0  # how often a long SMS task says its rows are still in hand
+SMS_CALL_WINDOW = 5.0  # seconds a call of SMS_CALL may go on starting requests; the rest go in the next call
 LEASE_MARGIN_SECONDS = 3.0  # clocks of two machines, scheduling: a request's end is never this close to its lease's
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
@@ -305,24 +306,34 @@ def _send_sms_group(due: list[Delivery], still: StillRunning) -> tuple[int, bool
             if hold is None:
                 log.warning("notifications: SMS rate not granted in time; deliveries left pending for the sweeper")
                 return sent, True
-            token, claimed = claims.claim_known(group, Channel.SMS)  # rows another worker took are skipped
+            lease = sms_lease_seconds()
+            token, claimed = claims.claim_known(group, Channel.SMS, lease)  # rows another worker took are skipped
             blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
             claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
             outgoing = [d for d in claimed if d.pk not in blocked]
             hold.shrink(len(outgoing))
             sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-            with call_deadline(sms_start_deadline()):
+            with call_deadline(sms_start_deadline(lease)):
                 results = _call(backend.send_batch, sms)
         sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
     return sent, False
 
 
-def sms_start_deadline() -> float:
+def sms_lease_seconds() -> float:
+    """An SMS claim's lease: long enough for its call to start requests for SMS_CALL_WINDOW and for the last of
+    them to end (connect and read timeouts), with a margin; never shorter than the configured lease."""
+    return max(float(settings.NOTIFICATIONS_LEASE_SECONDS), SMS_CALL_WINDOW + _request_max() + LEASE_MARGIN_SECONDS)
+
+
+def sms_start_deadline(lease_seconds: float) -> float:
     """No SMS of a call starts later than this (monotonic), so that every request of a claim has ended, answered
     or timed out, before its lease does: a lease that ran out then means Twilio's record is final, and the
     check (reconcile.py) can trust it. The first SMS of a call always goes."""
-    request_max = 2 * float(settings.TWILIO_TIMEOUT_SECONDS)  # connect, then read
-    return time.monotonic() + max(settings.NOTIFICATIONS_LEASE_SECONDS - request_max - LEASE_MARGIN_SECONDS, 0.0)
+    return time.monotonic() + max(lease_seconds - _request_max() - LEASE_MARGIN_SECONDS, 0.0)
+
+
+def _request_max() -> float:
+    return 2 * float(settings.TWILIO_TIMEOUT_SECONDS)  # connect, then read
 
 
 def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],

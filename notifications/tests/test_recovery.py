@@ -1,6 +1,7 @@
 """What a dead worker, a lost answer, a lost queue or a lost database connection leave behind is decided and
 sent on: pushes again under their tag, SMS after asking the provider, lost tasks published again."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -168,3 +169,12 @@ def test_no_sms_of_a_call_starts_after_its_deadline() -> None:
 def test_the_web_push_topic_is_what_rfc_8030_allows() -> None:
     assert web_push_topic("alert-42") == "alert-42"
     assert web_push_topic("broadcast:7/x" + "y" * 40) == "broadcast_7_x" + "y" * 19  # 32 characters
+
+
+@pytest.mark.parametrize(("lease", "timeout"), [(3, 10), (30, 10), (30, 2), (120, 10)])
+def test_an_sms_claim_outlives_every_request_its_call_may_start(settings, lease: int, timeout: int) -> None:
+    settings.NOTIFICATIONS_LEASE_SECONDS, settings.TWILIO_TIMEOUT_SECONDS = lease, timeout
+    held = sender.sms_lease_seconds()
+    window = sender.sms_start_deadline(held) - time.monotonic()
+    assert window >= sender.SMS_CALL_WINDOW - 0.1  # a call always has time to send something
+    assert held - window >= 2 * timeout + sender.LEASE_MARGIN_SECONDS - 0.1  # the last request ends before the lease

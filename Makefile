@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser venv lint fakeprovider worker beat bench-fanout bench-stats clean
+.PHONY: run test browser venv lint fakeprovider worker beat backup restore bench-fanout bench-stats clean
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,15 @@ worker: venv
 
 beat: venv
 	$(VENV)/bin/celery -A vigilants beat --loglevel=INFO
+
+# Backup and restore of the database (DATABASE_URL); see docs/operations.md. The restore line is not echoed:
+# TARGET may hold a password.
+backup: venv
+	$(PY) manage.py backup $(if $(OUTPUT),--output $(OUTPUT))
+
+restore: venv
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/vigilants-YYYYMMDD-HHMMSS.dump [TARGET=postgres://...] [FORCE=1]" >&2; exit 2; }
+	@$(PY) manage.py restore "$(FILE)" $(if $(TARGET),--database-url "$(TARGET)") $(if $(FORCE),--force)
 
 # The loopback stand-in for Twilio and FCM (their wire formats), for a closed network.
 fakeprovider: venv

@@ -17,12 +17,14 @@ def forgot_everything() -> bool:
     """True once after the broker came back empty (and on its very first use, when nothing waits anyway)."""
     if not settings.BROKER_IS_REDIS or _in_process():
         return False  # RabbitMQ's quorum queues survive a restart; a lost queue is still found by queue_is_empty
-    import redis
+    from vigilants.celery import app
 
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
-        return bool(client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True))
-    except redis.RedisError as error:
+        # Kombu's own client for the broker: the URL's options (TLS, timeouts) as the workers read them.
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            return bool(connection.default_channel.client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True))
+    except Exception as error:  # noqa: BLE001 - cannot tell: the empty-queue rule and the catch-all remain
         log.warning("notifications: broker epoch unreadable (%s)", type(error).__name__)
         return False
 

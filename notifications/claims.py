@@ -36,9 +36,11 @@ BACKOFF_BASE_SECONDS = 5.0
 # Short, whatever the number of attempts: once a provider is back after an outage of any length, every
 # waiting delivery goes within this (plus the sweep) — an alert has a minute, not half an hour.
 BACKOFF_MAX_SECONDS = 30.0
-# A delivery still not sent this long after it was planned is given up (failed, "expired"): an alert
-# hours late does more harm than good, and SMS carriers drop it after the same time (composer.py).
+# A delivery still not sent this long after it was planned, and tried GIVE_UP_MIN_ATTEMPTS times, is given up
+# (failed, "expired"): an alert hours late does more harm than good, and SMS carriers drop it after the same
+# time (composer.py).
 GIVE_UP_SECONDS = 4 * 3600
+GIVE_UP_MIN_ATTEMPTS = 20  # about ten minutes of tries at BACKOFF_MAX_SECONDS
 # An SMS whose fate is unknown (Twilio's answer lost) is looked up in Twilio's record after this long.
 CHECK_AFTER_SECONDS = 5.0
 # Retries sooner than this ride on a Celery countdown; later ones are published by the sweeper (an ETA
@@ -230,6 +232,7 @@ def mark_retry(
         return [], 0.0
     ids = [d.pk for d in deliveries]
     _give_up_expired(token, ids)
+    _cancel_superseded(_held(token, ids))
     delay = max(backoff_seconds(d.attempts, retry_after) for d in deliveries)
     when = timezone.now() + timedelta(seconds=delay)
     dispatched = when if delay <= COUNTDOWN_MAX_SECONDS else None
@@ -240,11 +243,31 @@ def mark_retry(
     return (ids if dispatched else []), delay
 
 
+def expired() -> Q:
+    """Given up: planned more than GIVE_UP_SECONDS ago and tried often enough. The attempts keep a delivery
+    held overnight by quiet hours from being given up on its first refusal in the morning."""
+    return Q(created_at__lt=timezone.now() - timedelta(seconds=GIVE_UP_SECONDS), attempts__gte=GIVE_UP_MIN_ATTEMPTS)
+
+
 def _give_up_expired(token: uuid.UUID, ids: Sequence[int]) -> int:
-    too_old = timezone.now() - timedelta(seconds=GIVE_UP_SECONDS)
-    return _held(token, ids).filter(created_at__lt=too_old).update(
+    return _held(token, ids).filter(expired()).update(
         status=DeliveryStatus.FAILED, error_code="expired", finished_at=timezone.now(), **_released()
     )
+
+
+def superseded() -> Q:
+    """Of a message a follow-up replaced (services.cancel_unsent): what had not gone then never goes."""
+    return Q(message__followups__isnull=False)
+
+
+def _cancel_superseded(rows: QuerySet[Delivery]) -> int:
+    """Rows that were in a provider call when their message was replaced come back here: they stay unsent, or
+    an SMS of the old alert would arrive after the follow-up, and a push would replace the follow-up."""
+    ids = list(rows.filter(superseded()).values_list("pk", flat=True).distinct())
+    if not ids:
+        return 0
+    return rows.filter(pk__any=ids).update(status=DeliveryStatus.CANCELLED, error_code="superseded",
+                                           finished_at=timezone.now(), **_released())  # fmt: skip
 
 
 def mark_checking(token: uuid.UUID, ids: Sequence[int], error_code: str) -> int:
@@ -259,12 +282,18 @@ def mark_checking(token: uuid.UUID, ids: Sequence[int], error_code: str) -> int:
 def expire_stale_claims(now: datetime) -> dict[str, int]:
     """Claims whose worker died (or lost its database) inside a provider call, decided rather than abandoned:
     pushes go back to pending and are sent again (their tag replaces a copy already shown), SMS are checked
-    against Twilio's record (an SMS has no tag: a second one would be read twice)."""
+    against Twilio's record (an SMS has no tag: a second one would be read twice). Pushes of a replaced
+    message or past the give-up age are not sent again."""
     stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__lt=now)
-    pushes = stale.filter(channel=Channel.PUSH).update(
+    pushes = stale.filter(channel=Channel.PUSH)
+    pushes.filter(expired()).update(status=DeliveryStatus.FAILED, error_code="expired", finished_at=now, **_released())
+    _cancel_superseded(pushes)
+    resumed = pushes.update(
         status=DeliveryStatus.PENDING, not_before=None, dispatched_at=None, error_code="lease_expired", **_released()
     )
-    texts = stale.filter(channel=Channel.SMS).update(
-        status=DeliveryStatus.CHECKING, not_before=now, dispatched_at=None, error_code="lease_expired", **_released()
-    )
-    return {"pushes_resumed": pushes, "sms_to_check": texts}
+    # Checked a little later, as after a lost answer: Twilio writes its record as it accepts a message.
+    checked = stale.filter(channel=Channel.SMS).update(
+        status=DeliveryStatus.CHECKING, not_before=now + timedelta(seconds=CHECK_AFTER_SECONDS), dispatched_at=None,
+        error_code="lease_expired", **_released(),
+    )  # fmt: skip
+    return {"pushes_resumed": resumed, "sms_to_check": checked}

@@ -6,7 +6,12 @@ sweeper (notifications/sweeper.py) publishes the job later. So publishing errors
 
 import logging
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, TypeVar
+
+from kombu import pools
+
+from vigilants.breaker import CircuitBreaker
 
 from .models import Channel
 
@@ -17,6 +22,14 @@ SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit),
 CHECK_BATCH = 50  # SMS looked up in the provider's record per task: one list request each
 # Fail fast when the broker is down: the sweeper is the retry.
 _RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Without these a broker that stops answering (host gone, half-open connection) holds a publish, and so the
+# request that committed the alert, forever (kombu's Redis transport has no socket timeout by default) or for
+# the system's connect timeout (over 2 minutes). With the one retry above, a publish gives up within ~1 s.
+PUBLISH_TIMEOUT_SECONDS = 0.4
+_PUBLISH_TIMEOUTS_REDIS = {"socket_timeout": PUBLISH_TIMEOUT_SECONDS, "socket_connect_timeout": PUBLISH_TIMEOUT_SECONDS}
+_PUBLISH_TIMEOUTS_AMQP = {"read_timeout": PUBLISH_TIMEOUT_SECONDS, "write_timeout": PUBLISH_TIMEOUT_SECONDS}
+# After a failed publish, the next ones during the outage skip the broker at once instead of each waiting.
+BROKER_BREAKER = CircuitBreaker("notifications: broker", log, "publishing left to the sweeper", cooldown=5.0)
 
 
 def publish_plan(message_id: int) -> bool:
@@ -65,10 +78,32 @@ def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
         yield list(items[start : start + size])
 
 
-def _publish(task: object, args: list, countdown: float | None, what: str) -> bool:
-    try:
-        task.apply_async(args, countdown=countdown, retry=True, retry_policy=_RETRY_POLICY)  # type: ignore[attr-defined]
-    except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller
-        log.warning("notifications: could not publish %s (%s); the sweeper will", what, type(exc).__name__)
+def _publish(task: Any, args: list, countdown: float | None, what: str) -> bool:
+    """Publish, or return False at once while the broker is known to be down (the sweeper publishes later)."""
+    eager = bool(task.app.conf.task_always_eager)
+    # In-process tasks touch no broker: a task failing there must not hold the next publishes back.
+    if not eager and not BROKER_BREAKER.allows():
         return False
+    try:
+        with _producer(task.app, eager) as producer:
+            task.apply_async(args, countdown=countdown, producer=producer, retry=True, retry_policy=_RETRY_POLICY)
+    except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller
+        if eager:
+            log.warning("notifications: could not publish %s (%s); the sweeper will", what, type(exc).__name__)
+        else:
+            BROKER_BREAKER.failed(exc)  # logs once per outage, not once per publish
+        return False
+    if not eager:
+        BROKER_BREAKER.succeeded()
     return True
+
+
+def _producer(app: Any, eager: bool) -> AbstractContextManager[Any]:
+    """A producer whose connection gives up quickly (None in-process: Celery's own then serves)."""
+    if eager:
+        return nullcontext()
+    url = app.conf.broker_write_url  # falls back to broker_url
+    options = _PUBLISH_TIMEOUTS_REDIS if url.startswith(("redis", "unix")) else _PUBLISH_TIMEOUTS_AMQP
+    connection = app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT_SECONDS, transport_options=options)
+    # kombu keeps one pool per connection parameters: the same pool comes back on every call.
+    return pools.producers[connection].acquire(block=True, timeout=PUBLISH_TIMEOUT_SECONDS)

@@ -305,15 +305,16 @@ def _send_sms_group(due: list[Delivery], still: StillRunning) -> tuple[int, bool
         with ratelimit.held(len(group)) as hold:
             if hold is None:
                 log.warning("notifications: SMS rate not granted in time; deliveries left pending for the sweeper")
+                _left_for_the_sweeper([d.pk for d in due])
                 return sent, True
-            lease = sms_lease_seconds()
+            lease, claimed_at = sms_lease_seconds(), time.monotonic()  # the deadline counts from before the claim
             token, claimed = claims.claim_known(group, Channel.SMS, lease)  # rows another worker took are skipped
             blocked = {d.pk for d in claimed if phones.get(d.pk, "") in opted_out or d.pk not in phones}
             claims.mark_final(token, sorted(blocked), DeliveryStatus.CANCELLED, "opted_out")
             outgoing = [d for d in claimed if d.pk not in blocked]
             hold.shrink(len(outgoing))
             sms = [composer.sms_for(messages[d.message_id], d.key, phones[d.pk], texts[d.message_id]) for d in outgoing]
-            with call_deadline(sms_start_deadline(lease)):
+            with call_deadline(sms_start_deadline(lease, claimed_at)):
                 results = _call(backend.send_batch, sms)
         sent += _record_sms(token, outgoing, results, {d.pk: parts[d.message_id] for d in outgoing}, phones)
     return sent, False
@@ -325,11 +326,16 @@ def sms_lease_seconds() -> float:
     return max(float(settings.NOTIFICATIONS_LEASE_SECONDS), SMS_CALL_WINDOW + _request_max() + LEASE_MARGIN_SECONDS)
 
 
-def sms_start_deadline(lease_seconds: float) -> float:
-    """No SMS of a call starts later than this (monotonic), so that every request of a claim has ended, answered
-    or timed out, before its lease does: a lease that ran out then means Twilio's record is final, and the
-    check (reconcile.py) can trust it. The first SMS of a call always goes."""
-    return time.monotonic() + max(lease_seconds - _request_max() - LEASE_MARGIN_SECONDS, 0.0)
+def sms_start_deadline(lease_seconds: float, claimed_at: float) -> float:
+    """No SMS of a call starts later than this (monotonic, from a moment taken before the claim), so that every
+    request of a claim has ended, answered or timed out, before its lease does: a lease that ran out then means
+    Twilio's record is final, and the check (reconcile.py) can trust it."""
+    return claimed_at + max(lease_seconds - _request_max() - LEASE_MARGIN_SECONDS, 0.0)
+
+
+def _left_for_the_sweeper(ids: list[int]) -> None:
+    """Rows a stalled task gives up: published again by the next sweep, not after the lost-task delay."""
+    Delivery.objects.filter(claims.pending(), pk__any=ids).update(dispatched_at=None)
 
 
 def _request_max() -> float:

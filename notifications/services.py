@@ -79,6 +79,8 @@ def message_report(message: Message) -> dict:
     `delivered` only what it confirmed (SMS status callbacks; FCM never confirms), `failed` final
     failures, `unknown` sends whose outcome is not known (timeout after the request left),
     `pending` what is still to go (held by quiet hours, waiting for a retry, or in flight).
+    `delayed` says whether what is still to go is late, and `delay_reason` why (notifications.health):
+    `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
     """
     rows = Delivery.objects.filter(message=message).values("channel", "status").annotate(n=Count("id"))
     counts = {(row["channel"], row["status"]): row["n"] for row in rows}
@@ -92,7 +94,14 @@ def message_report(message: Message) -> dict:
             "unknown": got[DeliveryStatus.UNKNOWN],
         }
         report["pending"] += got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING]
-    return report
+    return report | _delay(message)
+
+
+def _delay(message: Message) -> dict:
+    from .health import delay_reason
+
+    reason = delay_reason(Message.objects.filter(pk=message.pk))
+    return {"delayed": reason is not None, "delay_reason": reason}
 
 
 def _recipients(message: Message) -> int:

@@ -11,16 +11,20 @@
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from . import broker
-from .claims import due, expire_stale_claims
+from .claims import GIVE_UP_SECONDS, due, expire_stale_claims
 from .dispatch import publish_checks, publish_or_release, publish_plan
 from .models import Channel, ConsoleMessage, Delivery, DeliveryStatus, Message, MessageStatus
+from .reconcile import checkable
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +48,16 @@ def unplanned_grace() -> timedelta:
 
 
 def sweep() -> dict[str, int]:
+    """One sweep at a time: one delayed behind a backlog and the next would publish the same work twice."""
+    with exclusive("notifications-sweep") as mine:
+        return _sweep() if mine else {}
+
+
+def _sweep() -> dict[str, int]:
     now = timezone.now()
     forgot = broker.forgot_everything()  # restarted empty or flushed: every published task is gone
     report = {"plans": _replan(now, forgot), **expire_stale_claims(now), "checks": _publish_checks(now)}
-    report["published"] = _publish_due(now, _lost_channels(now, forgot))
+    report["published"] = _publish_due(now, _lost_channels(now, forgot), forgot)
     if forgot:
         log.warning("notifications: the broker lost its queues; published again what was waiting")
     if any(report.values()):
@@ -63,16 +73,20 @@ def _replan(now: datetime, forgot: bool) -> int:
 
 
 def _publish_checks(now: datetime) -> int:
+    """Checks for SMS whose fate is unknown, unless one holds them; past the give-up age they stay unknown."""
+    rows = Delivery.objects.filter(checkable(), Q(not_before__isnull=True) | Q(not_before__lte=now))
+    rows.filter(created_at__lt=now - timedelta(seconds=GIVE_UP_SECONDS)).update(
+        status=DeliveryStatus.UNKNOWN, error_code="undecided", finished_at=now, claim_token=None, lease_until=None
+    )
     unpublished = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - lost_after())
-    checking = Q(status=DeliveryStatus.CHECKING) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-    ids = sorted(Delivery.objects.filter(checking, unpublished).values_list("pk", flat=True)[:SWEEP_LIMIT])
+    ids = sorted(rows.filter(unpublished).values_list("pk", flat=True)[:SWEEP_LIMIT])
     Delivery.objects.filter(pk__any=ids).update(dispatched_at=now)
     return publish_checks(ids)
 
 
 def _lost_channels(now: datetime, forgot: bool) -> set[str]:
-    """Channels whose published-but-unrun tasks are presumed lost now: all of them when the broker forgot
-    everything; else those whose queue is empty (a task still queued is not lost, only late)."""
+    """Channels whose published-but-unrun tasks are presumed lost now: those whose queue is empty (a task
+    still queued is not lost, only late). When the broker forgot everything, `_publish_due` takes them all."""
     if forgot:
         return set(QUEUE_OF)
     old = Delivery.objects.filter(due(), dispatched_at__lt=now - lost_after())
@@ -80,10 +94,11 @@ def _lost_channels(now: datetime, forgot: bool) -> set[str]:
     return {channel for channel in waiting if broker.queue_is_empty(QUEUE_OF[channel])}
 
 
-def _publish_due(now: datetime, lost: set[str]) -> int:
+def _publish_due(now: datetime, lost: set[str], forgot: bool = False) -> int:
     stale = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - redispatch_after())
     if lost:
-        stale |= Q(channel__in=sorted(lost), dispatched_at__lte=now)
+        # Not what was published a moment ago: a task may be running it (or a refresh said it still is).
+        stale |= Q(channel__in=sorted(lost), dispatched_at__lt=now - (timedelta(0) if forgot else lost_after()))
     rows = list(Delivery.objects.filter(due(), stale).values_list("pk", "channel")[:SWEEP_LIMIT])
     by_channel: dict[str, list[int]] = {}
     for pk, channel in rows:
@@ -94,6 +109,23 @@ def _publish_due(now: datetime, lost: set[str]) -> int:
         Delivery.objects.filter(pk__any=ids).update(dispatched_at=now)
         published += publish_or_release(channel, ids)
     return published
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[bool]:
+    """A PostgreSQL advisory lock for the time of the block (True if taken); SQLite serves one process."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [name])
 
 
 def purge(now: datetime | None = None) -> int:

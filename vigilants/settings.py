@@ -124,7 +124,12 @@ LOGIN_URL = "/dashboard/login/"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Throttles read the cache on every request: while Redis does not answer, each process falls back to its
+    # own memory (vigilants/cache.py), so that the API keeps serving; the timeouts bound what one request waits.
+    CACHES = {"default": {
+        "BACKEND": "vigilants.cache.FallbackRedisCache", "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.3, "socket_timeout": 0.3},
+    }}  # fmt: skip
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -163,14 +168,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "anonymise-old-reports": {"task": "alerts.tasks.anonymise_old_reports", "schedule": 86400.0},
     "purge-rejected-memberships": {"task": "communes.tasks.purge_rejected_memberships", "schedule": 86400.0},
     # Every 10 s: a dead worker's claims and lost tasks are found well within the minute an alert has.
-    "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 10.0},
+    # Dropped if not started within its period: a backlog of sweeps would only repeat each other.
+    "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 10.0, "options": {"expires": 9}},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
 }
 # Push and SMS on their own queues: a slow SMS provider never delays push. Planning stays on default.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_push": {"queue": "push"},
     "notifications.tasks.send_sms": {"queue": "sms"},
-    "notifications.tasks.check_sms": {"queue": "sms"},
 }
 CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_URL)  # vigilants/queues.py
 

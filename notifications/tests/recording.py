@@ -49,11 +49,11 @@ class RecordingSms(Recording):
         self.lookups: list[tuple[str, str, object]] = []
         self.lookup_error: Exception | None = None
 
-    def find_sent(self, message: SmsMessage, since: object) -> str | None:
+    def find_sent(self, message: SmsMessage, since: object) -> list[str]:
         self.lookups.append((message.to, message.body, since))
         if self.lookup_error is not None:
             raise self.lookup_error
-        return self.found.get(message.key)
+        return [self.found[message.key]] if message.key in self.found else []
 
 
 @pytest.fixture(name="transports")

@@ -66,10 +66,10 @@ def test_a_check_twilio_cannot_answer_is_asked_again_later_then_given_up(saint_p
     row.refresh_from_db()
     assert row.status == DeliveryStatus.CHECKING and row.not_before > timezone.now()
     with time_machine.travel(timezone.now() + timedelta(seconds=claims.GIVE_UP_SECONDS + 1)):
-        reconcile.check_sms([row.pk])
+        assert sweeper.sweep()["checks"] == 0
     row.refresh_from_db()
     assert (row.status, row.error_code) == (DeliveryStatus.UNKNOWN, "undecided")
-    assert sms.calls == []
+    assert str(row.user.phone) not in [m.to for m in sms.sent]  # never guessed
 
 
 def test_a_backend_with_no_record_to_ask_leaves_the_sms_unknown(saint_paul: Town, transports, monkeypatch) -> None:
@@ -85,9 +85,11 @@ def test_the_sweeper_publishes_checks_and_the_check_decides(saint_paul: Town, tr
     _, sms = transports
     row = sms_row(saint_paul)
     claims.claim([row.pk], "sms")  # the worker dies inside its Twilio call
-    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1)):
-        report = sweeper.sweep()
-    assert (report["sms_to_check"], report["checks"]) == (1, 1)
+    expired = timezone.now() + LEASE + timedelta(seconds=1)
+    with time_machine.travel(expired):
+        assert (sweeper.sweep()["sms_to_check"], sms.lookups) == (1, [])
+    with time_machine.travel(expired + timedelta(seconds=claims.CHECK_AFTER_SECONDS + 1)):
+        assert sweeper.sweep()["checks"] == 1
     row.refresh_from_db()
     assert row.status == DeliveryStatus.SENT  # not found at Twilio: sent, once
     assert len(sms.sent) == 1
@@ -156,14 +158,21 @@ def test_no_sms_of_a_call_starts_after_its_deadline() -> None:
     from notifications.transports.twilio_sms import TwilioSmsBackend
 
     backend, started = TwilioSmsBackend(), []
-    backend.send = lambda m: started.append(m.key) or SendResult(m.key, Outcome.SENT)  # type: ignore[method-assign]
+
+    def slow_send(message: SmsMessage) -> SendResult:
+        started.append(message.key)
+        time.sleep(0.3)
+        return SendResult(message.key, Outcome.SENT)
+
+    backend.send = slow_send  # type: ignore[method-assign]
     messages = [SmsMessage(key=str(i), to="+33612345678", body="x") for i in range(3)]
-    with call_deadline(0.0):  # long past
-        assert past_deadline()
+    with call_deadline(time.monotonic() + 0.5):  # the second starts at 0.3 s, the third would at 0.6 s
         results = backend.send_batch(messages)
-    assert started == ["0"]  # the first always goes
-    assert [(r.outcome, r.error_code) for r in results[1:]] == [(Outcome.TRANSIENT, "deadline")] * 2
+    assert started == ["0", "1"]
+    assert [(r.outcome, r.error_code) for r in results] == [(Outcome.SENT, "")] * 2 + [(Outcome.TRANSIENT, "deadline")]
     assert not past_deadline()
+    with call_deadline(time.monotonic() - 1):  # a claim that took longer than its window sends nothing
+        assert [r.error_code for r in backend.send_batch(messages)] == ["deadline"] * 3
 
 
 def test_the_web_push_topic_is_what_rfc_8030_allows() -> None:
@@ -175,6 +184,66 @@ def test_the_web_push_topic_is_what_rfc_8030_allows() -> None:
 def test_an_sms_claim_outlives_every_request_its_call_may_start(settings, lease: int, timeout: int) -> None:
     settings.NOTIFICATIONS_LEASE_SECONDS, settings.TWILIO_TIMEOUT_SECONDS = lease, timeout
     held = sender.sms_lease_seconds()
-    window = sender.sms_start_deadline(held) - time.monotonic()
+    window = sender.sms_start_deadline(held, time.monotonic()) - time.monotonic()
     assert window >= sender.SMS_CALL_WINDOW - 0.1  # a call always has time to send something
     assert held - window >= 2 * timeout + sender.LEASE_MARGIN_SECONDS - 0.1  # the last request ends before the lease
+
+
+def test_a_replaced_alert_a_dead_worker_held_is_not_sent_after_its_follow_up(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    original = message(saint_paul.commune)
+    planner.plan(original.pk)
+    ids = list(Delivery.objects.filter(message=original, channel="push").values_list("pk", flat=True))
+    claims.claim(ids, "push")  # in a provider call when the worker dies...
+    message(saint_paul.commune, kind="followup", replaces=original, source_type="", source_id=None)  # ...then replaced
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1)):
+        sweeper.sweep()
+    assert set(Delivery.objects.filter(pk__in=ids).values_list("status", "error_code")) == {
+        (DeliveryStatus.CANCELLED, "superseded")
+    }
+    assert push.sent == []
+
+
+def test_a_delivery_held_by_quiet_hours_is_not_given_up_on_its_first_refusal(saint_paul: Town, transports) -> None:
+    push, _ = transports
+    member(saint_paul.commune)
+    push.script = lambda m: SendResult(key=m.key, outcome=Outcome.TRANSIENT, error_code="503")
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    rows = Delivery.objects.filter(message=msg, channel="push")
+    rows.update(not_before=timezone.now() + timedelta(hours=9))  # planned at 22:00, held until 7:00
+    with time_machine.travel(timezone.now() + timedelta(hours=9, seconds=1)):
+        sender.send_push(list(rows.values_list("pk", flat=True)))
+    assert set(rows.values_list("status", flat=True)) == {DeliveryStatus.PENDING}  # retried, not expired
+
+
+def test_rows_published_a_moment_ago_are_not_taken_for_lost(saint_paul: Town, transports, monkeypatch) -> None:
+    member(saint_paul.commune)
+    msg = message(saint_paul.commune)
+    planner.plan(msg.pk)
+    Delivery.objects.filter(message=msg).update(dispatched_at=timezone.now())
+    monkeypatch.setattr(broker, "queue_is_empty", lambda name: True)  # a running task took the last message
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        assert sweeper.sweep()["published"] == 0
+
+
+def test_two_checks_of_one_row_never_both_decide_it(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    checking(row)
+    _, rows = reconcile._claim([row.pk])  # a first check holds it (asking Twilio)...
+    assert [r.pk for r in rows] == [row.pk]
+    assert reconcile.check_sms([row.pk]) == {}  # ...a second one gets nothing to decide
+    assert sms.lookups == [] and sms.sent == []
+
+
+def test_an_sms_found_under_another_deliverys_sid_is_not_taken_for_this_one(saint_paul: Town, transports) -> None:
+    _, sms = transports
+    row = sms_row(saint_paul)
+    other = Delivery.objects.filter(message=row.message, channel="sms").exclude(pk=row.pk).first()
+    Delivery.objects.filter(pk=other.pk).update(provider_id="SM-same-text")
+    checking(row)
+    sms.found[row.key] = "SM-same-text"  # the same number and text, but another message's SMS
+    assert reconcile.check_sms([row.pk]) == {"resend": 1}
+    assert [m.to for m in sms.sent] == [str(row.user.phone)]

@@ -46,10 +46,10 @@ class ConsoleSmsBackend(_ConsoleBackend):
         return self._results([m.key for m in messages], rows, [{"segments": n} for n in counts])
 
 
-    def find_sent(self, message: SmsMessage, since: object) -> str | None:
-        """What the console 'sent' is in the database: found by the delivery's key (see checks.py)."""
-        row = ConsoleMessage.objects.filter(channel=ConsoleMessage.Channel.SMS, key=message.key[:_KEY_MAX]).first()
-        return f"console-{row.pk}" if row else None
+    def find_sent(self, message: SmsMessage, since: object) -> list[str]:
+        """What the console 'sent' is in the database: found by the delivery's key (see reconcile.py)."""
+        rows = ConsoleMessage.objects.filter(channel=ConsoleMessage.Channel.SMS, key=message.key[:_KEY_MAX])
+        return [f"console-{pk}" for pk in rows.values_list("pk", flat=True)]
 
 
 class ConsolePushBackend(_ConsoleBackend):

@@ -165,7 +165,9 @@ def build_message(message: PushMessage) -> messaging.Message:
             android=messaging.AndroidConfig(collapse_key=tag, priority="high" if message.urgent else "normal",
                                             notification=messaging.AndroidNotification(tag=tag)),
             apns=messaging.APNSConfig(headers=apns_headers),
-            webpush=messaging.WebpushConfig(headers=webpush_headers),
+            # Topic only collapses what waits at the push service; a shown web notification is replaced by its tag.
+            webpush=messaging.WebpushConfig(headers=webpush_headers,
+                                            notification=messaging.WebpushNotification(tag=tag) if tag else None),
         )
     messaging._MessagingService.encode_message(fcm_message)  # raises ValueError now, not mid-batch
     return fcm_message

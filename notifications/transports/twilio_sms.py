@@ -67,11 +67,8 @@ class TwilioSmsBackend:
         self._local = threading.local()
 
     def send_batch(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
-        """One request per SMS, in turn; none starts after the call's deadline (base.call_deadline), but the first."""
-        results = []
-        for index, message in enumerate(messages):
-            results.append(not_started(message.key) if index and past_deadline() else self.send(message))
-        return results
+        """One request per SMS, in turn; none starts after the call's deadline (base.call_deadline)."""
+        return [not_started(message.key) if past_deadline() else self.send(message) for message in messages]
 
     def send(self, message: SmsMessage) -> SendResult:
         client = self._client()
@@ -86,21 +83,20 @@ class TwilioSmsBackend:
             return SendResult(message.key, outcome, error_code="network", retry_after=retry)
         return SendResult(message.key, Outcome.SENT, provider_id=sent.sid or "", segments=_int(sent.num_segments))
 
-    def find_sent(self, message: SmsMessage, since: datetime) -> str | None:
-        """The SID of an SMS Twilio took with this recipient and text since `since`, or None when it has none:
+    def find_sent(self, message: SmsMessage, since: datetime) -> list[str]:
+        """SIDs of the SMS Twilio took with this recipient and text since `since`, newest first ([] when none):
         Twilio keeps a record of every message, which is how an SMS whose answer was lost is decided without
-        sending it twice (no idempotency key exists). Raises when Twilio cannot be asked (checked later)."""
-        client = self._client()
+        sending it twice (no idempotency key exists). First by date sent, as Twilio's filters allow; then the
+        newest page without it, since a message still queued at Twilio has no date sent yet. Raises
+        LookupUnavailable when Twilio cannot be asked (checked again later)."""
+        client, start = self._client(), since - LOOKUP_SLACK
         try:
-            found = client.messages.list(to=message.to, date_sent_after=since - LOOKUP_SLACK, page_size=LOOKUP_PAGE,
-                                         limit=LOOKUP_LIMIT)  # fmt: skip
+            records = client.messages.list(to=message.to, date_sent_after=start, page_size=LOOKUP_PAGE, limit=LOOKUP_LIMIT)
+            if not _matching(records, message.body, start):
+                records = client.messages.list(to=message.to, page_size=LOOKUP_PAGE, limit=LOOKUP_PAGE)
         except (TwilioException, requests.RequestException) as error:
             raise LookupUnavailable(type(error).__name__) from error
-        for record in found:
-            created = record.date_created or record.date_sent
-            if (record.body or "").strip() == message.body.strip() and (created is None or created >= since - LOOKUP_SLACK):
-                return record.sid or ""
-        return None
+        return _matching(records, message.body, start)
 
     def _client(self) -> Client:
         client = getattr(self._local, "client", None)
@@ -119,6 +115,14 @@ class TwilioSmsBackend:
         if message.validity_seconds:
             params["validity_period"] = message.validity_seconds
         return params
+
+
+def _matching(records: list[Any], body: str, start: datetime) -> list[str]:
+    def created(record: Any) -> datetime | None:
+        return record.date_created or record.date_sent
+
+    return [r.sid for r in records
+            if r.sid and (r.body or "").strip() == body.strip() and (created(r) is None or created(r) >= start)]  # fmt: skip
 
 
 def status_callback_url(key: str) -> str:

@@ -18,8 +18,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from alerts.categories import BURGLARY_CATEGORIES, Category
-from communes.access import gendarme_area_q, is_gendarme, stats_communes
+from communes.access import gendarme_area_q, is_gendarme, moderated_commune_ids, stats_communes
 from communes.models import Commune, GendarmeArea, Membership, MembershipStatus
+from notifications.health import DELAY_REASONS, sending_delay
 
 from . import dashboard_data as data
 from .dashboard_auth import can_use_dashboard
@@ -63,7 +64,14 @@ def index(request: HttpRequest) -> HttpResponse:
     communes = stats_communes(request.user).filter(enrolled=True).order_by("departement", "name")
     return render(request, "dashboard/index.html", {
         "communes": communes[:500], "communes_total": communes.count(), "departements": _departements(request.user),
+        "sending_delay": _sending_delay(moderated_commune_ids(request.user)),
     })  # fmt: skip
+
+
+def _sending_delay(commune_ids: Any) -> str | None:
+    """The banner's reason, in French, when sending is delayed for these communes or the broker is down."""
+    reason = sending_delay(commune_ids)
+    return str(DELAY_REASONS[reason]) if reason else None
 
 
 def _departements(user: Any) -> list[dict[str, Any]]:
@@ -82,6 +90,7 @@ def commune_page(request: HttpRequest, insee: str) -> HttpResponse:
     context = data.commune_figures(commune, year)
     context["years"] = list(range(data.current_year(), max(FIRST_YEAR, data.current_year() - 5) - 1, -1))
     context["map"] = data.alert_map(commune, year)
+    context["sending_delay"] = _sending_delay([commune.pk])
     return render(request, "dashboard/commune.html", context)
 
 
@@ -94,6 +103,7 @@ def commune_bilan(request: HttpRequest, insee: str, year: int) -> HttpResponse:
     context["members"] = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
     context["complete_year"] = year < data.current_year()
     context["edited_on"] = data.current_date()
+    context["sending_delay"] = _sending_delay([commune.pk])
     return render(request, "dashboard/bilan.html", context)
 
 

@@ -19,7 +19,7 @@ def test_healthz_is_200_when_everything_answers(anon: APIClient) -> None:
 
 @pytest.mark.django_db
 def test_healthz_is_503_naming_the_broker_when_it_is_down(anon: APIClient, settings) -> None:
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # the broker is CELERY_BROKER_URL, checked apart from the cache
     response = anon.get("/healthz/")
     assert response.status_code == 503
     body = response.json()

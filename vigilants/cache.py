@@ -1,0 +1,88 @@
+"""The Django cache on Redis, falling back to each process's memory while Redis does not answer.
+
+DRF's throttles and the sign-in code counter read the cache on every request: with Django's plain
+RedisCache, Redis stopped meant a 500 on every API call, and Redis unreachable (no answer, a dropped route)
+meant each request waited for the socket timeouts. Here a Redis error sends the call to a local in-memory
+cache, and a circuit breaker (vigilants/breaker.py) keeps sending calls there for a few seconds without
+trying Redis; then one call tries Redis again, and once it answers, Redis is used again.
+
+While Redis is down each process counts throttles on its own (looser limits, never refusals for nothing);
+what was written locally is not copied back to Redis.
+"""
+
+import logging
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+from .breaker import CircuitBreaker
+
+log = logging.getLogger(__name__)
+
+# Short: a request pays at most one of these per outage and process (then the breaker is open).
+DEFAULT_TIMEOUTS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
+RETRY_AFTER_SECONDS = 5.0
+# Throttle keys are one per client and scope: LocMemCache's default 300 would cull them mid-outage.
+FALLBACK_MAX_ENTRIES = 20_000
+
+
+@cache
+def breaker_for(location: str) -> CircuitBreaker:
+    """One breaker per Redis and process: Django builds one cache object per thread."""
+    meanwhile = "throttles counted in each process's memory"
+    return CircuitBreaker(f"cache (Redis {_safe(location)})", log, meanwhile, cooldown=RETRY_AFTER_SECONDS)
+
+
+def _safe(location: str) -> str:
+    """Host, port and database only: the URL's password never reaches the logs."""
+    return location.rsplit("@", 1)[-1].split("://", 1)[-1]
+
+
+def _guarded(name: str) -> Callable[..., Any]:
+    def operation(self: "FallbackRedisCache", *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, *args, **kwargs)
+
+    operation.__name__ = operation.__qualname__ = name
+    return operation
+
+
+class FallbackRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        params = {**params, "OPTIONS": {**DEFAULT_TIMEOUTS, **params.get("OPTIONS", {})}}
+        super().__init__(server, params)
+        self.breaker = breaker_for(str(server))
+        local = {key: value for key, value in params.items() if key != "OPTIONS"}
+        # Same name in every thread: LocMemCache shares its storage by name, so the process has one.
+        self.fallback = LocMemCache(f"redis-fallback:{server}", {**local, "OPTIONS": {"MAX_ENTRIES": FALLBACK_MAX_ENTRIES}})
+
+    @property
+    def using_redis(self) -> bool:
+        return not self.breaker.is_open
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self.breaker.allows():
+            try:
+                result = getattr(super(), name)(*args, **kwargs)
+            except RedisError as error:  # refused, timed out, loading after a restart, out of memory…
+                self.breaker.failed(error)
+            else:
+                self.breaker.succeeded()
+                return result
+        return getattr(self.fallback, name)(*args, **kwargs)
+
+    # Every operation RedisCache implements; BaseCache builds the others (get_or_set, decr…) on these.
+    add = _guarded("add")
+    get = _guarded("get")
+    set = _guarded("set")
+    touch = _guarded("touch")
+    delete = _guarded("delete")
+    get_many = _guarded("get_many")
+    has_key = _guarded("has_key")
+    incr = _guarded("incr")
+    set_many = _guarded("set_many")
+    delete_many = _guarded("delete_many")
+    clear = _guarded("clear")

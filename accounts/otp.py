@@ -29,11 +29,15 @@ def _digest(phone: str, code: str) -> str:
 
 
 def _reserve_slot(phone: str) -> None:
-    """At most OTP_MAX_PER_PHONE codes per number per window, counted atomically in the cache."""
+    """At most OTP_MAX_PER_PHONE codes per number per window, counted atomically in the cache; while the cache
+    is down (or answering from one process's memory), in the database: the limit must hold across processes,
+    since each code is an SMS someone pays for."""
     try:
         count = _count_in_cache(phone)
+        shared = getattr(cache, "using_redis", True)
     except RedisError:
-        # The cache is down: count the codes in the database instead (not atomic, but never a 500).
+        shared = False
+    if not shared:
         log.warning("sign-in code throttle: cache unavailable, counting in the database")
         since = timezone.now() - timedelta(seconds=settings.OTP_PHONE_WINDOW_SECONDS)
         count = OtpCode.objects.filter(phone=phone, created_at__gte=since).count() + 1

@@ -169,5 +169,6 @@ class AlertDeliveries(AlertObjectMixin, APIView):
         message = message_for_source("alert", alert.pk)
         if message is None:
             empty = {"sent": 0, "delivered": 0, "failed": 0, "unknown": 0}
-            return Response({"recipients": 0, "push": empty, "sms": dict(empty), "pending": 0})
+            return Response({"recipients": 0, "push": empty, "sms": dict(empty), "pending": 0, "delayed": False,
+                             "delay_reason": None})  # fmt: skip
         return Response(message_report(message))

@@ -4,14 +4,14 @@ Where an alert goes: alerts.services (approve) → message_enqueue (this module:
 transaction) → tasks.plan_message after commit → planner (who gets what) → sender (transports) → Delivery.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from communes.models import Commune
 
 from .dispatch import publish_plan
-from .models import Channel, Delivery, DeliveryStatus, Message, MessageKind, MessageStatus
+from .models import ACTIVE_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind, MessageStatus
 
 ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
 
@@ -78,13 +78,13 @@ def message_report(message: Message) -> dict:
     `sent` counts what the provider accepted (including what it later confirmed as delivered),
     `delivered` only what it confirmed (SMS status callbacks; FCM never confirms), `failed` final
     failures, `unknown` sends whose outcome is not known (timeout after the request left),
-    `pending` what is still to go (held by quiet hours, waiting for a retry, or in flight).
+    `pending` what is still to go (held by quiet hours, waiting for a retry, in flight, or being checked with
+    the provider), plus one while the message is still being planned (more deliveries are coming).
     `delayed` says whether what is still to go is late, and `delay_reason` why (notifications.health):
     `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
     """
-    rows = Delivery.objects.filter(message=message).values("channel", "status").annotate(n=Count("id"))
-    counts = {(row["channel"], row["status"]): row["n"] for row in rows}
-    report: dict = {"recipients": _recipients(message), "pending": 0}
+    status, counts, recipients = _snapshot(message)
+    report: dict = {"recipients": recipients, "pending": 0}
     for channel in ALL_CHANNELS:
         got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
         report[channel] = {
@@ -93,8 +93,24 @@ def message_report(message: Message) -> dict:
             "failed": got[DeliveryStatus.FAILED],
             "unknown": got[DeliveryStatus.UNKNOWN],
         }
-        report["pending"] += got[DeliveryStatus.PENDING] + got[DeliveryStatus.SENDING]
+        report["pending"] += sum(got[s] for s in ACTIVE_DELIVERY_STATUSES)
+    # Still being planned: more deliveries are coming, so it is not done even if none is pending yet.
+    report["pending"] += int(status in (MessageStatus.QUEUED, MessageStatus.PLANNING))
     return report | _delay(message)
+
+
+def _snapshot(message: Message) -> tuple[str, dict[tuple[str, str], int], int]:
+    """The message's status, its deliveries by channel and status, and its recipients, read at one instant:
+    read one after the other while the planner commits batches, recipients could exceed the counts."""
+    alone = not connection.in_atomic_block  # the isolation can only be set by a transaction's first statement
+    with transaction.atomic():
+        if alone and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        status = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first() or ""
+        rows = Delivery.objects.filter(message=message).values("channel", "status").annotate(n=Count("id"))
+        counts = {(row["channel"], row["status"]): row["n"] for row in rows}
+        return status, counts, _recipients(message)
 
 
 def _delay(message: Message) -> dict:

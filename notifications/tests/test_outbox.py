@@ -173,7 +173,7 @@ def test_it_cancels_the_planning_of_a_message_replaced_before_it_ran(saint_paul:
 
 
 def test_it_reports_deliveries_by_channel_and_status(saint_paul: Town) -> None:
-    msg = message(saint_paul.commune)
+    msg = message(saint_paul.commune, status=MessageStatus.PLANNED)
     people = [saint_paul.mayor, saint_paul.referent, saint_paul.resident, saint_paul.resident2]
     statuses = ["sent", "delivered", "failed", "pending"]
     for user, status in zip(people, statuses, strict=True):
@@ -228,3 +228,12 @@ def test_it_leaves_sends_the_broker_refused_to_the_next_sweep(
     with django_capture_on_commit_callbacks(execute=True):
         assert sweeper.sweep()["published"] == 2  # at once, not after the lost-task timeout
     assert len(push.sent) == 1
+
+
+def test_a_message_still_being_planned_is_reported_pending_even_before_its_first_delivery(saint_paul: Town) -> None:
+    msg = message(saint_paul.commune, status=MessageStatus.PLANNING)
+    Delivery.objects.create(message=msg, user=saint_paul.mayor, channel="push", status="sent")
+    report = message_report(msg)
+    assert (report["recipients"], report["push"]["sent"], report["pending"]) == (1, 1, 1)  # more are coming
+    Message.objects.filter(pk=msg.pk).update(status=MessageStatus.PLANNED)
+    assert message_report(msg)["pending"] == 0

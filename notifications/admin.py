@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from .models import ConsoleMessage, Delivery, DeliveryStatus, Device, Message, SmsOptOut
 
-_COUNTED = [DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
+_COUNTED = [DeliveryStatus.PENDING, DeliveryStatus.CHECKING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
             DeliveryStatus.UNKNOWN]  # fmt: skip
 
 

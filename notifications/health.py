@@ -86,14 +86,15 @@ def _stuck() -> str:
         Q(not_before__isnull=True) | Q(not_before__lt=late)
     )
     in_flight = Q(status__in=[DeliveryStatus.SENDING], lease_until__lt=timezone.now())
-    count = Delivery.objects.filter(overdue | in_flight).count()
+    undecided = Q(status=DeliveryStatus.CHECKING, created_at__lt=late)  # the SMS provider cannot be asked
+    count = Delivery.objects.filter(overdue | in_flight | undecided).count()
     return f"{count} deliveries waiting for more than 5 minutes" if count else ""
 
 
 def _failing() -> str:
     recent = Message.objects.filter(created_at__gte=timezone.now() - RECENT).values("pk")
     finished = Delivery.objects.filter(message__in=recent).exclude(
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.CANCELLED]
+        status__in=[*ACTIVE_DELIVERY_STATUSES, DeliveryStatus.CANCELLED]
     )
     rows = {r["channel"]: r for r in finished.values("channel").annotate(
         total=Count("id"), failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)))}  # fmt: skip

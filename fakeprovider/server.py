@@ -4,7 +4,8 @@ In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWI
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
 token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.reset()` forgets.
 From outside: `python -m fakeprovider --port 8765`, `GET /_requests`, `GET /_sms_rate` (the
-most SMS requests received within any one second), `POST /_reset`,
+most SMS requests received within any one second), `GET /_shown` (what each phone shows, records.py), Twilio's
+Messages list and message (`GET /2010-04-01/Accounts/{sid}/Messages.json`, `.../Messages/{Sid}.json`), `POST /_reset`,
 `POST /_control`. Failure injection: see faults.py.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from . import fcm_api, twilio_api
 from .callbacks import Callback, CallbackSender
 from .faults import Faults
+from .records import Records
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"  # noqa: S105 (a test credential for the fake only)
@@ -45,6 +47,7 @@ class FakeProvider:
         self.requests: list[RecordedRequest] = []
         self.faults = Faults()
         self.issued_tokens: set[str] = set()
+        self.records = Records()  # accepted SMS (Twilio's Messages list) and what each phone shows
         self._server: ThreadingHTTPServer | None = None
         self._callbacks: CallbackSender | None = None
         self._defaults()
@@ -90,6 +93,7 @@ class FakeProvider:
         if self._callbacks is not None:
             self._callbacks.forget()
         self.faults.clear()
+        self.records.clear()
         self._defaults()
 
     def fail(self, status: int, *, service: str = "all", count: int | None = None, seconds: float | None = None,
@@ -120,6 +124,11 @@ class FakeProvider:
     def sms_rate(self) -> dict[str, int]:
         """How many SMS requests arrived, and the most that arrived within any one second."""
         return {"count": len(self.sms_arrivals), "most_in_one_second": most_in_one_second(self.sms_arrivals)}
+
+    def shown(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """What each phone shows of the accepted requests: {"push": {token: {shown, received, first_at,
+        last_at}}, "sms": {to: {...}}}; pushes under a tag already shown replace it (records.py)."""
+        return self.records.shown()
 
     @property
     def callbacks(self) -> list[Callback]:
@@ -181,6 +190,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, [asdict(c) for c in list(self.server.provider.callbacks)])
         elif path == "/_sms_rate":
             self._reply(200, self.server.provider.sms_rate())
+        elif path == "/_shown":
+            self._reply(200, self.server.provider.shown())
+        elif path.startswith("/2010-04-01/Accounts/"):
+            self._reply(*twilio_api.read_messages(self.server.provider, path, self.path.partition("?")[2],
+                                                  self.headers.get("Authorization", "")))  # fmt: skip
         elif path in ("/", "/_health"):
             self._reply(200, {"ok": True, "count": self.server.provider.count})
         else:
@@ -204,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             provider.requests.append(RecordedRequest(
                 "POST", path, dict(urllib.parse.parse_qsl(query)), {k.lower(): v for k, v in self.headers.items()}, form, body))
         status, payload, headers = self._route(provider, path, form or {}, body)
+        if 200 <= status < 300:
+            self._remember(provider, path, payload, body)
         if provider.latency:
             time.sleep(provider.latency)
         self._reply(status, payload, headers)
@@ -224,6 +240,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/token":
             return fcm_api.issue_token(provider, form)
         return 404, {"error": "not found"}, {}
+
+    @staticmethod
+    def _remember(provider: FakeProvider, path: str, payload: Any, body: Any) -> None:
+        if path.endswith("/Messages.json"):
+            provider.records.sms_accepted(payload)
+        elif path.endswith("/messages:send") and isinstance(body, dict):
+            provider.records.push_accepted(body.get("message") or {})
 
     def _control(self, provider: FakeProvider, path: str, body: Any) -> None:
         try:

@@ -4,6 +4,7 @@ import base64
 import binascii
 import itertools
 import secrets
+import urllib.parse
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
@@ -103,3 +104,19 @@ def _message_json(account_sid: str, form: dict[str, str]) -> dict[str, Any]:
         "to": form["To"],
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
     }
+
+
+def read_messages(provider: "FakeProvider", path: str, query: str, authorization: str) -> Reply:
+    """GET the Messages list (Twilio's filters and pages) or one message, as the SDK reads them."""
+    parts = path.split("/")  # ['', '2010-04-01', 'Accounts', sid, 'Messages.json' | 'Messages', '{Sid}.json']
+    if len(parts) < 5 or not authorised(provider, parts[3], authorization):
+        return 401, twilio_error(401, 20003, "Authenticate"), {}
+    if len(parts) == 5 and parts[4] == "Messages.json":
+        try:
+            return 200, provider.records.page(path, dict(urllib.parse.parse_qsl(query))), {}
+        except ValueError as error:
+            return 400, twilio_error(400, 20001, f"Invalid parameter: {error}"), {}
+    if len(parts) == 6 and parts[4] == "Messages" and parts[5].endswith(".json"):
+        found = provider.records.find(parts[5].removesuffix(".json"))
+        return (200, found, {}) if found else (404, twilio_error(404, 20404, "The requested resource was not found"), {})
+    return 404, twilio_error(404, 20404, "The requested resource was not found"), {}

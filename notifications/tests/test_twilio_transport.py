@@ -225,3 +225,28 @@ def test_the_provider_never_gets_more_sms_in_a_second_than_the_rate(twilio_setti
     assert sender.send_sms(ids) == len(ids)
     assert fake_provider.sms_rate() == {"count": len(ids), "most_in_one_second": 10}
     assert time.time() - started < len(ids) / 10 + 3  # held back, not starved
+
+
+def test_it_finds_in_twilios_record_an_sms_whose_answer_was_lost(twilio_settings, fake_provider):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    since = timezone.now()
+    (sent,) = send(SmsMessage(key="7", to="+33612345678", body="Alerte : rue des Oliviers"))
+    send(SmsMessage(key="8", to="+33612345678", body="Autre alerte"))
+    backend = TwilioSmsBackend()
+    asked = SmsMessage(key="7", to="+33612345678", body="Alerte : rue des Oliviers")
+    assert backend.find_sent(asked, since) == [sent.provider_id]  # through the SDK's Messages list
+    assert backend.find_sent(SmsMessage(key="9", to="+33699999990", body=asked.body), since) == []
+    assert backend.find_sent(asked, since + timedelta(hours=1)) == []  # sent before what we ask about
+
+
+def test_it_says_when_twilio_cannot_be_asked(twilio_settings, fake_provider):
+    from django.utils import timezone
+
+    from notifications.transports.base import LookupUnavailable
+
+    twilio_settings.TWILIO_AUTH_TOKEN = "wrong-token"  # noqa: S105
+    with pytest.raises(LookupUnavailable):
+        TwilioSmsBackend().find_sent(SmsMessage(key="1", to="+33612345678", body="x"), timezone.now())

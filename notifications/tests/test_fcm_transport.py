@@ -52,9 +52,10 @@ def test_it_sends_http_v1_json_with_a_token_from_the_token_endpoint(fcm_settings
         "token": "tok-1",
         "notification": {"title": "Cambriolage", "body": "Rue des Remparts"},
         "data": {"alert": "42"},
-        "android": {"collapse_key": "alert-42", "priority": "normal"},
+        # One tag per platform: a copy sent again replaces the shown notification instead of adding one.
+        "android": {"collapse_key": "alert-42", "priority": "normal", "notification": {"tag": "alert-42"}},
         "apns": {"headers": {"apns-priority": "5", "apns-collapse-id": "alert-42"}},
-        "webpush": {"headers": {"Urgency": "normal"}},
+        "webpush": {"headers": {"Urgency": "normal", "Topic": "alert-42"}, "notification": {"tag": "alert-42"}},
     }}
     assert result.outcome == Outcome.SENT
     assert result.provider_id.startswith(f"projects/{PROJECT}/messages/")

@@ -247,6 +247,6 @@ def test_it_says_when_twilio_cannot_be_asked(twilio_settings, fake_provider):
 
     from notifications.transports.base import LookupUnavailable
 
-    twilio_settings.TWILIO_AUTH_TOKEN = "wrong-token"  # noqa: S105
+    twilio_settings.TWILIO_AUTH_TOKEN = "wrong-token"
     with pytest.raises(LookupUnavailable):
         TwilioSmsBackend().find_sent(SmsMessage(key="1", to="+33612345678", body="x"), timezone.now())

@@ -2,7 +2,8 @@
 
 Real PostgreSQL (database vig_bench_faults), Redis (db 12), Celery workers and beat, the SDKs against the fake
 provider (bench/fanout's processes). One broadcast to every member, then:
-- kill: every push worker process SIGKILLed a second into the fan-out (pushes in flight), a new one started;
+- kill: every push worker process SIGKILLed once a tenth of the phones got the push (calls in flight, claims
+  taken), a new one started at once;
 - lost-queue: the send tasks wait in their queues (no push/SMS worker), the broker's database is flushed (what a
   Redis restart without persistence does), then workers start.
 Prints, from the fake provider's count of what each phone shows (pushes under one tag replace each other):
@@ -33,7 +34,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--database", default="vig_bench_faults")
     parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--port", type=int, default=8798)
-    parser.add_argument("--latency", type=float, default=0.05, help="the provider's answer time, so a kill lands mid-call")
+    parser.add_argument("--latency", type=float, default=0.2, help="the provider's answer time, so a kill lands mid-call")
     parser.add_argument("--timeout", type=float, default=300)
     return parser.parse_args()
 
@@ -112,13 +113,14 @@ def run_fault(args: argparse.Namespace, fault: str, env: dict[str, str], workdir
     control(args.port, {"reset": True, "latency": args.latency})
     services = start_services(env, workdir, senders=fault == "kill")
     try:
-        enqueue(commune)
+        message = enqueue(commune)
         fault_at = cause(args, fault, env, services)
-        wait_all(args, tokens, phones)
+        settled = wait_all(args, message, tokens, phones)
         tally, last = count(args.port, tokens, phones)
         print(f"{fault}: {len(tokens)} phones, {len(phones)} SMS numbers: shown once {tally['once']}, "
-              f"twice or more {tally['twice or more']}, never {tally['never']}; "
-              f"last shown {last - fault_at:.1f} s after the fault ended", flush=True)  # fmt: skip
+              f"twice or more {tally['twice or more']}, never {tally['never']}; last shown "
+              f"{max(last - fault_at, 0):.1f} s after the fault ended, every delivery final after "
+              f"{settled - fault_at:.1f} s; {resent(message)}", flush=True)  # fmt: skip
     finally:
         for process in services:
             procs.stop(process)
@@ -129,7 +131,7 @@ def cause(args: argparse.Namespace, fault: str, env: dict[str, str], services: l
     import redis
 
     if fault == "kill":
-        time.sleep(1.0)
+        wait_for_pushes(args.port, args.members // 10)  # mid-fan-out: calls in flight, claims taken
         push = services[2]
         sigkill(push)
         control(args.port, {"latency": 0.0})
@@ -142,14 +144,37 @@ def cause(args: argparse.Namespace, fault: str, env: dict[str, str], services: l
     return time.time()
 
 
-def wait_all(args: argparse.Namespace, tokens: set[str], phones: set[str]) -> None:
+def wait_for_pushes(port: int, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(shown(port)["push"]) < count:
+        time.sleep(0.05)
+
+
+def wait_all(args: argparse.Namespace, message: object, tokens: set[str], phones: set[str]) -> float:
+    """Until every member was shown and every delivery is final (a dead worker's claims decided: resent under
+    their tag, or checked); returns when (time.time()) the last delivery became final."""
+    from notifications.models import ACTIVE_DELIVERY_STATUSES, Delivery
+
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         seen = shown(args.port)
-        if tokens <= set(seen["push"]) and phones <= set(seen["sms"]):
+        active = Delivery.objects.filter(message=message, status__in=ACTIVE_DELIVERY_STATUSES).exists()
+        if tokens <= set(seen["push"]) and phones <= set(seen["sms"]) and not active:
+            settled = time.time()
             time.sleep(3.0)  # a late duplicate would still be counted
-            return
+            return settled
         time.sleep(1.0)
+    return time.time()
+
+
+def resent(message: object) -> str:
+    from django.db.models import Count
+
+    from notifications.models import Delivery
+
+    rows = Delivery.objects.filter(message=message, attempts__gt=1).values("channel").annotate(n=Count("id"))
+    again = {row["channel"]: row["n"] for row in rows}
+    return f"sent again (same tag) {again.get('push', 0)} pushes, SMS retried {again.get('sms', 0)}"
 
 
 _SEEDED: list[object] = []

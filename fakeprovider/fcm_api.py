@@ -71,6 +71,7 @@ def send_message(provider: "FakeProvider", project: str, authorization: str, bod
         status, text = _BEHAVIOURS[behaviour]
         headers = {"Retry-After": "1"} if status in (429, 503) else {}
         return status, fcm_error(status, text, _FCM_CODE[status]), headers
+    provider.records.push_accepted(message)
     return 200, {"name": f"projects/{project}/messages/0:{next(_counter)}%fake"}, {}
 
 

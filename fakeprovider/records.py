@@ -1,106 +1,127 @@
-"""What the fake keeps of what it accepted: Twilio's message records (served back by the Messages list, as
-Twilio does) and what each phone would show.
+"""What the fake keeps of what it accepted, whether or not it records requests (record=False, benchmarks):
+Twilio's record of every SMS (read back through the Messages list, twilio_list.py) and what each phone shows.
 
-A phone shows a push as a notification; a push carrying the tag of a notification already shown replaces it
-(Android `notification.tag`, APNs `apns-collapse-id`, Web Push `Topic`, in that order), an untagged one adds
-another. An SMS is always one more. Only accepted requests count: a refused one was never shown.
+`FakeProvider.shown()` and `GET /_shown` answer
+`{"push": {token: {"shown", "received", "first_at", "last_at"}}, "sms": {to: {...the same}}}`.
+A phone shows a push as a notification; a push under the tag of one already shown replaces it (the tag is
+Android's `notification.tag`, else APNs' `apns-collapse-id`, else Web Push's `Topic`) and an untagged one adds
+another: push "shown" is the number of distinct tags plus the untagged pushes. Every SMS adds one. Only
+accepted requests count (a 2xx answer): an injected fault, a refused token or number never reached a phone.
+`first_at`/`last_at` are the time.time() of the first and last accepted request. `reset()` forgets it all.
+
+Compact, for benchmarks of 100,000 requests: one slotted row per SMS, texts and tags shared between the
+rows that carry the same one, and Twilio's JSON built only when asked for.
 """
 
 import threading
 import time
-import urllib.parse
-from datetime import UTC, datetime
-from email.utils import formatdate, parsedate_to_datetime
+from dataclasses import dataclass
 from typing import Any
 
 
+@dataclass(slots=True)
+class SmsRecord:
+    sid: str
+    to: str
+    sender: str  # From; "" when a messaging service picks it
+    service: str  # MessagingServiceSid or ""
+    body: str
+    segments: int
+    status: str  # where Twilio's record ends: "delivered", or the failure the number asks for
+    error_code: int | None = None
+    at: float = 0.0  # time.time() when accepted: date_created, date_sent and date_updated
+
+
+@dataclass(slots=True)
+class _Phone:
+    received: int
+    first_at: float
+    last_at: float
+    untagged: int = 0
+    tags: tuple[str, ...] = ()  # a handful per phone at most: a tuple is smaller than a set
+
+
 class Records:
+    """Thread-safe: the server's handler threads write, tests and GET requests read."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.clear()
 
     def clear(self) -> None:
-        self.messages: list[dict[str, Any]] = []  # Twilio's JSON of every accepted SMS, oldest first
-        self._push: dict[str, dict[str, Any]] = {}
-        self._sms: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            self._sms: list[SmsRecord] = []  # in the order accepted
+            self._by_sid: dict[str, SmsRecord] = {}
+            self._shared: dict[str, str] = {}  # one copy of each text and tag
+            self._pushes: dict[str, _Phone] = {}
+            self._texts: dict[str, _Phone] = {}
 
     # --- recording --------------------------------------------------------------------------
+    def sms_accepted(self, record: SmsRecord) -> SmsRecord:
+        """Keep Twilio's record of an SMS it took; returns it with its acceptance time."""
+        with self._lock:
+            record.at = time.time()  # under the lock: the list stays in date order
+            record.body, record.sender = self._share(record.body), self._share(record.sender)
+            self._sms.append(record)
+            self._by_sid[record.sid] = record
+            _count(self._texts, record.to, record.at)
+        return record
+
     def push_accepted(self, message: dict[str, Any]) -> None:
-        token, tag, now = str(message.get("token", "")), push_tag(message), time.time()
+        """An FCM HTTP v1 `message` that was answered 200 (topic and condition messages reach no one phone)."""
+        token = message.get("token")
+        if not isinstance(token, str) or not token:
+            return
+        tag = push_tag(message)
         with self._lock:
-            row = self._push.setdefault(token, {"tags": set(), "untagged": 0, "received": 0, "first_at": now})
-            row["received"] += 1
-            row["last_at"] = now
-            if tag:
-                row["tags"].add(tag)
-            else:
-                row["untagged"] += 1
+            phone = _count(self._pushes, token, time.time())
+            if not tag:
+                phone.untagged += 1
+            elif tag not in phone.tags:
+                phone.tags = (*phone.tags, self._share(tag))
 
-    def sms_accepted(self, record: dict[str, Any]) -> None:
-        now = time.time()
-        record = {**record, "date_sent": record.get("date_sent") or formatdate(now, usegmt=True)}
-        with self._lock:
-            self.messages.append(record)
-            row = self._sms.setdefault(record["to"], {"received": 0, "first_at": now})
-            row["received"] += 1
-            row["last_at"] = now
+    def _share(self, text: str) -> str:
+        """One copy of a text many rows carry (a broadcast's body, its tag, the sender)."""
+        return self._shared.setdefault(text, text)
 
-    # --- what tests and the Messages list read ----------------------------------------------
+    # --- reading ----------------------------------------------------------------------------
     def shown(self) -> dict[str, dict[str, dict[str, Any]]]:
         with self._lock:
-            push = {token: {"shown": len(r["tags"]) + r["untagged"], "received": r["received"],
-                            "first_at": r["first_at"], "last_at": r["last_at"]} for token, r in self._push.items()}
-            sms = {to: {"shown": r["received"], **r} for to, r in self._sms.items()}
+            push = {token: _row(len(p.tags) + p.untagged, p) for token, p in self._pushes.items()}
+            sms = {to: _row(p.received, p) for to, p in self._texts.items()}
         return {"push": push, "sms": sms}
 
-    def find(self, sid: str) -> dict[str, Any] | None:
-        with self._lock:
-            return next((m for m in self.messages if m["sid"] == sid), None)
+    def sms(self, sid: str) -> SmsRecord | None:
+        return self._by_sid.get(sid)
 
-    def page(self, base: str, query: dict[str, str]) -> dict[str, Any]:
-        """Twilio's Messages list: filters To, From, DateSent, DateSent<, DateSent>; newest first; paged."""
+    def sms_newest_first(self) -> list[SmsRecord]:
         with self._lock:
-            found = [m for m in reversed(self.messages) if _matches(m, query)]
-        size = max(1, min(int(query.get("PageSize") or 50), 1000))
-        number = max(0, int(query.get("Page") or 0))
-        items = found[number * size : (number + 1) * size]
-        uri = lambda page: f"{base}?{urllib.parse.urlencode({**_filters(query), 'PageSize': size, 'Page': page})}"  # noqa: E731
-        more = (number + 1) * size < len(found)
-        return {"messages": items, "page": number, "page_size": size, "start": number * size,
-                "end": number * size + max(len(items) - 1, 0), "uri": uri(number), "first_page_uri": uri(0),
-                "next_page_uri": uri(number + 1) if more else None,
-                "previous_page_uri": uri(number - 1) if number else None}  # fmt: skip
+            return self._sms[::-1]
 
 
 def push_tag(message: dict[str, Any]) -> str:
-    android = ((message.get("android") or {}).get("notification") or {}).get("tag")
-    apns = ((message.get("apns") or {}).get("headers") or {}).get("apns-collapse-id")
-    web = ((message.get("webpush") or {}).get("headers") or {}).get("Topic")
+    """The notification's tag on the phone: Android's, else APNs' collapse id, else Web Push's Topic."""
+    android = _get(message, "android", "notification", "tag")
+    apns = _get(message, "apns", "headers", "apns-collapse-id")
+    web = _get(message, "webpush", "headers", "Topic")
     return str(android or apns or web or "")
 
 
-def _filters(query: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in query.items() if k in ("To", "From", "DateSent", "DateSent<", "DateSent>")}
+def _get(message: dict[str, Any], *keys: str) -> Any:
+    value: Any = message
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
-def _matches(message: dict[str, Any], query: dict[str, str]) -> bool:
-    if query.get("To") and message["to"] != query["To"]:
-        return False
-    if query.get("From") and message.get("from") != query["From"]:
-        return False
-    sent = parsedate_to_datetime(message["date_sent"])
-    for key, test in (("DateSent", lambda d, day: d.date() == day.date()), ("DateSent>", lambda d, at: d >= at),
-                      ("DateSent<", lambda d, at: d <= at)):  # fmt: skip
-        if query.get(key) and not test(sent, _when(query[key], end=key == "DateSent<")):
-            return False
-    return True
+def _count(phones: dict[str, _Phone], address: str, now: float) -> _Phone:
+    phone = phones.get(address)
+    if phone is None:
+        phone = phones[address] = _Phone(0, now, now)
+    phone.received += 1
+    phone.last_at = now
+    return phone
 
 
-def _when(value: str, end: bool = False) -> datetime:
-    """Twilio takes a day (YYYY-MM-DD, the whole day) or an ISO 8601 time (what the SDK sends)."""
-    value = value.strip().lstrip("<>=")
-    if len(value) == 10:
-        day = datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return day.replace(hour=23, minute=59, second=59) if end else day
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _row(shown: int, phone: _Phone) -> dict[str, Any]:
+    return {"shown": shown, "received": phone.received, "first_at": phone.first_at, "last_at": phone.last_at}

@@ -2,15 +2,24 @@
 
 In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
-token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.reset()` forgets.
-From outside: `python -m fakeprovider --port 8765`, `GET /_requests`, `GET /_sms_rate` (the
-most SMS requests received within any one second), `GET /_shown` (what each phone shows, records.py), Twilio's
-Messages list and message (`GET /2010-04-01/Accounts/{sid}/Messages.json`, `.../Messages/{Sid}.json`), `POST /_reset`,
-`POST /_control`. Failure injection: see faults.py.
+token_uri is `base_url + "/token"`). `fake.requests` records every request; `fake.shown()` tells what each
+phone shows; `fake.reset()` forgets.
+
+From outside (`python -m fakeprovider --port 8765`):
+- `GET /_requests`: every request received (not kept with --no-record);
+- `GET /_sms_rate`: the most SMS requests received within any one second;
+- `GET /_shown`: what each phone shows of the accepted requests, per FCM token and per number
+  (`{"push": {token: {"shown", "received", "first_at", "last_at"}}, "sms": {to: {...}}}`, see records.py);
+- `GET /_callbacks`: the Twilio status callbacks sent;
+- `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` and `.../Messages/{Sid}.json`: Twilio's list and
+  fetch of the SMS accepted, with Twilio's filters and pages (twilio_list.py);
+- `POST /_reset`, `POST /_control` (faults.py for failure injection).
 """
 
+import _thread
 import bisect
 import json
+import sys
 import threading
 import time
 import urllib.parse
@@ -18,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import fcm_api, twilio_api
+from . import fcm_api, twilio_api, twilio_list
 from .callbacks import Callback, CallbackSender
 from .faults import Faults
 from .records import Records
@@ -126,8 +135,9 @@ class FakeProvider:
         return {"count": len(self.sms_arrivals), "most_in_one_second": most_in_one_second(self.sms_arrivals)}
 
     def shown(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """What each phone shows of the accepted requests: {"push": {token: {shown, received, first_at,
-        last_at}}, "sms": {to: {...}}}; pushes under a tag already shown replace it (records.py)."""
+        """What each phone shows of the accepted requests (also `GET /_shown`): {"push": {token: {"shown",
+        "received", "first_at", "last_at"}}, "sms": {to: {...}}}; a push under a tag already shown replaces
+        it. Kept with record=False too; see records.py."""
         return self.records.shown()
 
     @property
@@ -169,9 +179,25 @@ class FakeProvider:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    """One thread per connection, started without waiting for it to run (it ends with the process).
+
+    ThreadingMixIn accepts one connection, then waits in Thread.start() until the new thread has run. Under
+    a GIL shared with busy threads (send_each's pool beside the fake in a test process) that wait took 40-200
+    ms per connection, so a burst of new connections sat in the listen queue, unread, for up to 0.7 s: past
+    a client's read timeout, a push the fake then accepted came back "unknown". `_thread` does not wait.
+    """
+
     request_queue_size = 1024  # the bench opens hundreds of connections at once
     provider: FakeProvider
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        _thread.start_new_thread(self.process_request_thread, (request, client_address))
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about clients that hung up (one that timed out gets its answer late, then resets): that is
+        the client's story, not a fault of the fake. Anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -193,8 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_shown":
             self._reply(200, self.server.provider.shown())
         elif path.startswith("/2010-04-01/Accounts/"):
-            self._reply(*twilio_api.read_messages(self.server.provider, path, self.path.partition("?")[2],
-                                                  self.headers.get("Authorization", "")))  # fmt: skip
+            self._reply(*twilio_list.read(self.server.provider, path, self.path.partition("?")[2],
+                                          self.headers.get("Authorization", "")))  # fmt: skip
         elif path in ("/", "/_health"):
             self._reply(200, {"ok": True, "count": self.server.provider.count})
         else:
@@ -218,8 +244,6 @@ class _Handler(BaseHTTPRequestHandler):
             provider.requests.append(RecordedRequest(
                 "POST", path, dict(urllib.parse.parse_qsl(query)), {k.lower(): v for k, v in self.headers.items()}, form, body))
         status, payload, headers = self._route(provider, path, form or {}, body)
-        if 200 <= status < 300:
-            self._remember(provider, path, payload, body)
         if provider.latency:
             time.sleep(provider.latency)
         self._reply(status, payload, headers)
@@ -240,13 +264,6 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/token":
             return fcm_api.issue_token(provider, form)
         return 404, {"error": "not found"}, {}
-
-    @staticmethod
-    def _remember(provider: FakeProvider, path: str, payload: Any, body: Any) -> None:
-        if path.endswith("/Messages.json"):
-            provider.records.sms_accepted(payload)
-        elif path.endswith("/messages:send") and isinstance(body, dict):
-            provider.records.push_accepted(body.get("message") or {})
 
     def _control(self, provider: FakeProvider, path: str, body: Any) -> None:
         try:

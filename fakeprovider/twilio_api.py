@@ -1,15 +1,16 @@
-"""Twilio's Messages resource, as the official SDK sees it: form in, Twilio's JSON out."""
+"""Twilio's Messages resource, as the official SDK sees it: form in, Twilio's JSON out (reading it back:
+twilio_list.py)."""
 
 import base64
 import binascii
 import itertools
 import secrets
-import urllib.parse
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from .faults import Fault, sms_behaviour
 from .gsm import segments
+from .records import SmsRecord
 
 if TYPE_CHECKING:
     from .server import FakeProvider
@@ -24,6 +25,7 @@ _ERRORS = {
     "server_error": (500, 20500, "Internal Server Error"),
 }
 CALLBACK_ERRORS = {"undelivered": ("undelivered", "30003"), "failed": ("failed", "30005")}
+_FINAL_ERRORS = {30003: "Unreachable destination handset", 30005: "Unknown destination handset"}
 _counter = itertools.count(1)
 
 
@@ -61,10 +63,10 @@ def create_message(provider: "FakeProvider", account_sid: str, authorization: st
         return status, twilio_error(status, code, message.format(to=form["To"])), headers
     if behaviour == "slow":
         provider.sleep_slow()
-    message = _message_json(account_sid, form)
+    record = provider.records.sms_accepted(_new_record(form, behaviour))
     if form.get("StatusCallback"):
-        provider.schedule_status_callbacks(form, message["sid"], CALLBACK_ERRORS.get(behaviour))
-    return 201, message, {}
+        provider.schedule_status_callbacks(form, record.sid, CALLBACK_ERRORS.get(behaviour))
+    return 201, message_json(account_sid, record, final=False), {}
 
 
 def _missing_parameter(form: dict[str, str]) -> dict[str, Any] | None:
@@ -77,46 +79,43 @@ def _missing_parameter(form: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def _message_json(account_sid: str, form: dict[str, str]) -> dict[str, Any]:
-    sid = f"SM{next(_counter):08x}{secrets.token_hex(12)}"
-    now = formatdate(usegmt=True)
-    service = form.get("MessagingServiceSid")
+def message_json(account_sid: str, record: SmsRecord, *, final: bool) -> dict[str, Any]:
+    """Twilio's JSON of a message: as the create call answers (queued, nothing sent yet) or, `final`, as its
+    record reads afterwards (the Messages list and fetch): sent at once, then delivered or failed."""
+    at = rfc2822(record.at)
+    error = _FINAL_ERRORS.get(record.error_code) if final and record.error_code else None
     return {
         "account_sid": account_sid,
         "api_version": "2010-04-01",
-        "body": form["Body"],
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
+        "body": record.body,
+        "date_created": at,
+        "date_sent": at if final else None,
+        "date_updated": at,
         "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From") or None,
-        "messaging_service_sid": service or None,
+        "error_code": record.error_code if final else None,
+        "error_message": error,
+        "from": record.sender or None,
+        "messaging_service_sid": record.service or None,
         "num_media": "0",
-        "num_segments": str(segments(form["Body"])),
+        "num_segments": str(record.segments),
         "price": None,
         "price_unit": "USD",
-        "sid": sid,
+        "sid": record.sid,
         # With a messaging service Twilio first answers "accepted" (it picks the sender later).
-        "status": "accepted" if service else "queued",
-        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
-        "to": form["To"],
-        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        "status": record.status if final else ("accepted" if record.service else "queued"),
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{record.sid}/Media.json"},
+        "to": record.to,
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{record.sid}.json",
     }
 
 
-def read_messages(provider: "FakeProvider", path: str, query: str, authorization: str) -> Reply:
-    """GET the Messages list (Twilio's filters and pages) or one message, as the SDK reads them."""
-    parts = path.split("/")  # ['', '2010-04-01', 'Accounts', sid, 'Messages.json' | 'Messages', '{Sid}.json']
-    if len(parts) < 5 or not authorised(provider, parts[3], authorization):
-        return 401, twilio_error(401, 20003, "Authenticate"), {}
-    if len(parts) == 5 and parts[4] == "Messages.json":
-        try:
-            return 200, provider.records.page(path, dict(urllib.parse.parse_qsl(query))), {}
-        except ValueError as error:
-            return 400, twilio_error(400, 20001, f"Invalid parameter: {error}"), {}
-    if len(parts) == 6 and parts[4] == "Messages" and parts[5].endswith(".json"):
-        found = provider.records.find(parts[5].removesuffix(".json"))
-        return (200, found, {}) if found else (404, twilio_error(404, 20404, "The requested resource was not found"), {})
-    return 404, twilio_error(404, 20404, "The requested resource was not found"), {}
+def rfc2822(at: float) -> str:
+    """Twilio's date format: Sat, 05 Dec 2026 13:28:08 +0000."""
+    return formatdate(at, usegmt=True).replace("GMT", "+0000")
+
+
+def _new_record(form: dict[str, str], behaviour: str) -> SmsRecord:
+    status, code = CALLBACK_ERRORS.get(behaviour, ("delivered", None))
+    return SmsRecord(sid=f"SM{next(_counter):08x}{secrets.token_hex(12)}", to=form["To"], sender=form.get("From", ""),
+                     service=form.get("MessagingServiceSid", ""), body=form["Body"], segments=segments(form["Body"]),
+                     status=status, error_code=int(code) if code else None)  # fmt: skip

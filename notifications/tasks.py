@@ -4,6 +4,7 @@ A task that lost its database (PostgreSQL restarted, a failover) is retried at o
 rather than dropped: what it had claimed is resumed by the sweeper when the claims' lease runs out.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task, shared_task
@@ -27,36 +28,24 @@ def _retry_without_database(task: Task, error: DatabaseError) -> Any:
     raise task.retry(exc=error, countdown=countdown)
 
 
-@shared_task(**RETRY)
-def plan_message(self: Task, message_id: int) -> int:
-    try:
-        return planner.plan(message_id)
-    except DATABASE_GONE as error:
-        return _retry_without_database(self, error)
+def survives_database_loss(name: str, run: Callable[[Any], Any]) -> Any:
+    """The task `notifications.tasks.<name>`, taking ids, that retries rather than dies when its database
+    connection is lost."""
+
+    def task(self: Task, ids: Any) -> Any:
+        try:
+            return run(ids)
+        except DATABASE_GONE as error:
+            return _retry_without_database(self, error)
+
+    return shared_task(name=f"{__name__}.{name}", **RETRY)(task)
 
 
-@shared_task(**RETRY)
-def send_push(self: Task, delivery_ids: list[int]) -> int:
-    try:
-        return sender.send_push(delivery_ids)
-    except DATABASE_GONE as error:
-        return _retry_without_database(self, error)
-
-
-@shared_task(**RETRY)
-def send_sms(self: Task, delivery_ids: list[int]) -> int:
-    try:
-        return sender.send_sms(delivery_ids)
-    except DATABASE_GONE as error:
-        return _retry_without_database(self, error)
-
-
-@shared_task(**RETRY)
-def check_sms(self: Task, delivery_ids: list[int]) -> dict[str, int]:
-    try:
-        return reconcile.check_sms(delivery_ids)
-    except DATABASE_GONE as error:
-        return _retry_without_database(self, error)
+# Lambdas, so that each call looks the function up (tests replace them).
+plan_message = survives_database_loss("plan_message", lambda message_id: planner.plan(message_id))
+send_push = survives_database_loss("send_push", lambda ids: sender.send_push(ids))
+send_sms = survives_database_loss("send_sms", lambda ids: sender.send_sms(ids))
+check_sms = survives_database_loss("check_sms", lambda ids: reconcile.check_sms(ids))
 
 
 @shared_task

@@ -208,3 +208,13 @@ def test_it_runs_from_the_command_line(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_its_help_lists_the_endpoints(capsys):
+    from fakeprovider.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+
+    shown = capsys.readouterr().out
+    assert "GET  /_shown" in shown and "GET  /2010-04-01/Accounts/{AccountSid}/Messages.json" in shown

@@ -49,6 +49,16 @@ def rabbitmq_answers() -> str | None:
     return None
 
 
+def fault_tools_missing() -> str | None:
+    """The fault tests start their own redis-server and PostgreSQL cluster (tests/faults/harness.py)."""
+    import shutil
+
+    initdb = os.path.join(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"), "initdb")
+    missing = [name for name, found in (("redis-server", shutil.which("redis-server")), (initdb, os.path.exists(initdb)))
+               if not found]  # fmt: skip
+    return ", ".join(missing) or None
+
+
 def configure() -> list[str]:
     """Set DATABASE_URL and REDIS_URL for the run; return pytest's extra arguments."""
     in_ci = os.environ.get("CI", "").lower() == "true"
@@ -60,6 +70,8 @@ def configure() -> list[str]:
     rabbit_error = rabbitmq_answers()
     missing = [f"PostgreSQL ({pg_error})"] * bool(pg_error) + [f"Redis ({redis_error})"] * bool(redis_error)
     missing += [f"RabbitMQ ({rabbit_error})"] * bool(rabbit_error)
+    faults_error = fault_tools_missing()
+    missing += [f"fault-test servers ({faults_error})"] * bool(faults_error)
     missing += [f"Chromium ({browser_error})"] * bool(browser_error)
     if missing and in_ci:
         sys.exit("CI=true and a required service does not answer: " + "; ".join(missing))
@@ -75,6 +87,9 @@ def configure() -> list[str]:
         left_out += ["integration", "postgres"] if pg_error else ["integration"]
     else:
         os.environ["REDIS_URL"] = redis_url
+    if faults_error:
+        print(f"Fault-test servers unavailable ({faults_error} not found): left out: fault tests.")
+        left_out.append("faults")
     if rabbit_error:
         print(f"RabbitMQ unavailable ({rabbit_error}): left out: Celery-on-RabbitMQ tests.")
         left_out.append("rabbitmq")

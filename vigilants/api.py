@@ -1,10 +1,11 @@
-"""API conventions shared by every app: pagination, error shapes."""
+"""API conventions shared by every app: pagination, error shapes, the JSON parser."""
 
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, parsers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -14,6 +15,16 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, except that JSON nested too deep for the decoder is a 400, not a RecursionError (500)."""
+
+    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON invalide : imbrication trop profonde.")) from None
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

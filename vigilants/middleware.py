@@ -1,4 +1,7 @@
-"""The database going away (PostgreSQL restarting, a failover) is a 503 the phone app retries, not a 500.
+"""Answers every request gets whatever its view: a 503 while the database is away, a 413 for a body too
+large, no caching of what a signed-in person is shown.
+
+The database going away (PostgreSQL restarting, a failover) is a 503 the phone app retries, not a 500.
 
 Django drops a broken connection before the next request (CONN_HEALTH_CHECKS), so the service reconnects
 by itself once the database is back; this only says so to the request caught in between.
@@ -7,8 +10,11 @@ by itself once the database is back; this only says so to the request caught in 
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
@@ -30,4 +36,50 @@ class DatabaseUnavailableMiddleware:
         response = JsonResponse({"detail": _("Service momentanément indisponible, réessayez dans quelques secondes.")},
                                 status=503)  # fmt: skip
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+def too_large_response() -> JsonResponse:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+    return JsonResponse(
+        {"detail": _("Requête trop volumineuse (au plus %(size).1f Mo).") % {"size": limit_mb}}, status=413
+    )
+
+
+class RequestSizeLimitMiddleware:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused before anything reads it: 413 with a JSON detail.
+
+    Django checks the limit only when `request.body` or `request.POST` is read, and answers a bare 400 page;
+    DRF's parsers read the stream and never check it at all.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if limit is not None and length.isdigit() and int(length) > limit:
+            return too_large_response()
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return too_large_response() if isinstance(exception, RequestDataTooBig) else None
+
+
+class PrivateResponsesMiddleware:
+    """What a signed-in person is answered is theirs: no shared or browser cache keeps it (`no-store`).
+
+    Signed in means a token or a session cookie is sent; read from the request, not from the database,
+    so that anonymous reference data (communes) stays cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            patch_cache_control(response, private=True, no_store=True)
+            patch_vary_headers(response, ("Authorization", "Cookie"))
         return response

@@ -34,6 +34,23 @@ class Device(models.Model):
         return f"{self.platform} #{self.pk}"
 
 
+class InboundSms(models.Model):
+    """The SID of each incoming SMS handled: a signed request replayed (an old START after a STOP) is ignored.
+
+    Only the SID is kept, neither the number nor the text: enough to recognise a replay, nothing personal.
+    """
+
+    sid = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMS reçu")
+        verbose_name_plural = _("SMS reçus")
+
+    def __str__(self) -> str:
+        return self.sid
+
+
 class SmsOptOut(models.Model):
     """A number that answered STOP: no SMS goes to it until it answers START."""
 

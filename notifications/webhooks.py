@@ -8,6 +8,7 @@ import re
 import unicodedata
 from xml.sax.saxutils import escape
 
+import phonenumbers
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from .models import Delivery, DeliveryStatus, SmsOptOut
+from .models import Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +105,14 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not signed(request):
         log.warning("webhooks: Twilio inbound SMS with a bad or missing signature refused")
         return HttpResponseForbidden()
-    word, phone = keyword(request.POST.get("Body", "")), request.POST.get("From", "").strip()
+    word, phone = keyword(request.POST.get("Body", "")), e164(request.POST.get("From", ""))
+    if not first_time(request.POST.get("MessageSid", "")):
+        log.warning("webhooks: inbound SMS replayed or without a SID ignored")
+        return twiml("")
     reply = ""
     with override("fr"):
         if word in STOP_WORDS and phone:
-            SmsOptOut.objects.get_or_create(phone=phone[:20])
+            SmsOptOut.objects.get_or_create(phone=phone)
             reply = _("Vigilants : vous ne recevrez plus d'alertes par SMS. Répondez START pour les recevoir à nouveau.")
         elif word in START_WORDS and phone:
             SmsOptOut.objects.filter(phone=phone).delete()
@@ -116,6 +120,24 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if reply:
         log.info("webhooks: inbound SMS keyword %s handled", word.upper())
     return twiml(reply)
+
+
+def first_time(sid: str) -> bool:
+    """Twilio gives each SMS its own SID and signs it: a second request with one is a replay (or a retry of
+    one already handled), which must not undo a later STOP or START."""
+    if not sid or len(sid) > 64:
+        return False
+    _row, created = InboundSms.objects.get_or_create(sid=sid)
+    return created
+
+
+def e164(value: str) -> str:
+    """The sender as the numbers we send to are stored (E.164), or "" when it is not a phone number."""
+    try:
+        number = phonenumbers.parse(value.strip(), settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_valid_number(number) else ""
 
 
 def keyword(body: str) -> str:

@@ -1,5 +1,7 @@
 """Twilio's webhooks: signatures, forward-only statuses, STOP / ARRÊT / START with a TwiML answer."""
 
+import uuid
+
 import pytest
 from django.test import Client
 from twilio.request_validator import RequestValidator
@@ -22,6 +24,8 @@ def _twilio(settings: object) -> None:
 
 
 def post(path: str, params: dict[str, str], signature: str | None = "good") -> object:
+    if path.startswith(INBOUND):
+        params = {"MessageSid": f"SM{uuid.uuid4().hex}", **params}  # each SMS its own SID, as Twilio's
     if signature == "good":
         signature = RequestValidator(TOKEN).compute_signature(BASE + path, params)
     headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature is not None else {}
@@ -131,4 +135,32 @@ def test_it_answers_an_empty_response_to_other_messages(db: None) -> None:
 
 def test_it_refuses_an_unsigned_stop(db: None) -> None:
     assert post(INBOUND, {"From": "+33612345678", "Body": "STOP"}, signature=None).status_code == 403
+    assert not SmsOptOut.objects.exists()
+
+
+def test_a_replayed_start_does_not_undo_a_later_stop(db: None) -> None:
+    start = {"MessageSid": "SM" + "a" * 32, "From": "+33612345678", "Body": "START"}
+    post(INBOUND, start)
+    post(INBOUND, {"From": "+33612345678", "Body": "STOP"})
+    replay = post(INBOUND, start)
+    assert replay.status_code == 200
+    assert replay.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert SmsOptOut.objects.filter(phone="+33612345678").exists()
+
+
+def test_an_inbound_sms_without_a_sid_changes_nothing(db: None) -> None:
+    params = {"From": "+33612345678", "Body": "STOP"}
+    signature = RequestValidator(TOKEN).compute_signature(BASE + INBOUND, params)
+    Client().post(INBOUND, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert not SmsOptOut.objects.exists()
+
+
+@pytest.mark.parametrize("sender", ["06 12 34 56 78", "+33 6 12 34 56 78", "0033612345678"])
+def test_the_sender_is_stored_in_e164_as_sms_are_sent(db: None, sender: str) -> None:
+    post(INBOUND, {"From": sender, "Body": "STOP"})
+    assert list(SmsOptOut.objects.values_list("phone", flat=True)) == ["+33612345678"]
+
+
+def test_a_sender_that_is_not_a_number_is_not_stored(db: None) -> None:
+    post(INBOUND, {"From": "Vigilants-" + "9" * 40, "Body": "STOP"})
     assert not SmsOptOut.objects.exists()

@@ -7,7 +7,7 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.rgpd import register
 
-        from .rgpd import export_reports
+        from .rgpd import erase_reports, export_reports
 
-        # Erasure needs nothing here: reporter is SET_NULL, so the reports stay, anonymised.
-        register("alerts", export=export_reports)
+        # The reports stay, anonymised: no reporter, no address, positions rounded (alerts/rgpd.py).
+        register("alerts", export=export_reports, erase=erase_reports)

@@ -1,6 +1,8 @@
 from math import asin, cos, radians, sin, sqrt
 
 EARTH_RADIUS_M = 6_371_000
+# What anyone but the commune's moderators sees of a position, and what an anonymised report keeps: ~100 m.
+PUBLIC_DECIMALS = 3
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

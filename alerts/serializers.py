@@ -8,11 +8,22 @@ from rest_framework import serializers
 from communes.models import Commune, Neighbourhood
 
 from .categories import Category
+from .geo import PUBLIC_DECIMALS
 from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
 CHANNELS = ("push", "sms")
+
+
+class PlacedDateTimeField(serializers.DateTimeField):
+    """A time without offset is read in Paris time; one that cannot be placed there (year 1) is a field error."""
+
+    def enforce_timezone(self, value: Any) -> Any:
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
 
 
 class AlertCreateSerializer(serializers.Serializer):
@@ -22,7 +33,7 @@ class AlertCreateSerializer(serializers.Serializer):
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     address = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = PlacedDateTimeField(required=False)
     neighbourhood = serializers.IntegerField(required=False, allow_null=True)
     urgent = serializers.BooleanField(required=False, default=False)
 
@@ -146,11 +157,24 @@ class AlertSerializer(serializers.ModelSerializer):
         for name in MODERATOR_FIELDS:
             if not (name == "rejection_reason" and data["mine"]):
                 data.pop(name, None)
-        # Not the moderators: positions to ~100 m, so that no house (often the reporter's) is pinpointed.
+        # Not the moderators: positions to ~100 m, so that no house (often the reporter's) is pinpointed,
+        # and no typed address at all (free text: a number, a name), except to whoever typed it.
         for name in ("latitude", "longitude"):
             if data[name] is not None:
-                data[name] = round(data[name], 3)
+                data[name] = round(data[name], PUBLIC_DECIMALS)
+        if not data["mine"]:
+            data["address"] = None
         return data
+
+
+def withheld_view(alert: Alert) -> dict[str, Any]:
+    """A report the caller just confirmed but may not read (someone else's, awaiting moderation): which one it is
+    and where it stands, nothing of its content (text, place, times). Every key of an alert is there, as null."""
+    public = [name for name in AlertSerializer.Meta.fields if name not in MODERATOR_FIELDS]
+    return {
+        **dict.fromkeys(public), "id": alert.pk, "commune": alert.commune.insee, "kind": alert.kind,
+        "category": alert.category, "status": alert.status, "followups": [], "mine": False,
+    }  # fmt: skip
 
 
 def _person(user: Any) -> dict | None:

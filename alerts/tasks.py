@@ -14,6 +14,7 @@ from communes.models import Membership, MembershipStatus, Role
 from notifications.services import message_enqueue
 
 from .models import Alert, AlertKind, AlertStatus, Confirmation
+from .rgpd import anonymise_confirmations, anonymise_reports
 from .services import overdue_alerts
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ def _remind_mayors(alert: Alert) -> None:
 
 @shared_task
 def anonymise_old_reports() -> int:
-    """Statistics need the alert, not who reported it: after the retention period the link goes (RGPD)."""
+    """Statistics need the alert, not who reported it nor their house: after the retention period the link,
+    the typed address and the exact position go (RGPD). Returns the number of reports anonymised."""
     cutoff = timezone.now() - timedelta(days=settings.REPORTER_RETENTION_DAYS)
-    Confirmation.objects.filter(created_at__lt=cutoff, reporter__isnull=False).update(reporter=None)
-    return Alert.objects.filter(created_at__lt=cutoff, reporter__isnull=False, kind=AlertKind.REPORT).update(reporter=None)
+    anonymise_confirmations(Confirmation.objects.filter(created_at__lt=cutoff, reporter__isnull=False))
+    return anonymise_reports(Alert.objects.filter(created_at__lt=cutoff, reporter__isnull=False, kind=AlertKind.REPORT))

@@ -27,6 +27,7 @@ from .serializers import (
     AlertUpdateSerializer,
     FollowUpSerializer,
     ReasonSerializer,
+    withheld_view,
 )
 
 REPORT_GUIDANCE = (
@@ -96,10 +97,19 @@ class AlertList(generics.ListCreateAPIView):
         if not access.is_member(request.user, commune):
             raise PermissionDenied(_("Seuls les membres acceptés de la commune peuvent y signaler."))
         alert, confirmation = services.alert_create(reporter=request.user, commune=commune, **fields)
-        data = AlertSerializer(alert, context=serializer_context(request.user)).data
-        if confirmation:
-            return Response({**data, "confirmation": True}, status=status.HTTP_200_OK)
-        return Response(data, status=status.HTTP_201_CREATED)
+        if not confirmation:
+            return Response(AlertSerializer(alert, context=serializer_context(request.user)).data,
+                            status=status.HTTP_201_CREATED)  # fmt: skip
+        return Response({**confirmation_view(request.user, alert), "confirmation": True}, status=status.HTTP_200_OK)
+
+
+def confirmation_view(user: User, alert: Alert) -> dict[str, Any]:
+    """The alert a report was attached to, as the caller may see it: in full (as for GET) when it is visible
+    to them, else withheld (a neighbour's pending report must not be read by confirming it)."""
+    visible = visible_alerts(user).filter(pk=alert.pk).first()
+    if visible is None:
+        return {**withheld_view(alert), "withheld": True}
+    return {**AlertSerializer(visible, context=serializer_context(user)).data, "withheld": False}
 
 
 class AlertObjectMixin:

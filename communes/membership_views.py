@@ -91,14 +91,23 @@ class MembershipActionView(APIView):
         return membership
 
 
-class MembershipApprove(MembershipActionView):
+class MembershipDecisionView(MembershipActionView):
+    """Approve or reject: a referent decides on residents only (checked again under lock by the service)."""
+
+    def get_membership(self, request: Request, pk: str) -> Membership:
+        membership = super().get_membership(request, pk)
+        services.ensure_may_decide(request.user, membership)
+        return membership
+
+
+class MembershipApprove(MembershipDecisionView):
     @extend_schema(request=None, responses={200: MemberSerializer})
     def post(self, request: Request, pk: str) -> Response:
         membership = services.membership_approve(membership=self.get_membership(request, pk), actor=request.user)
         return Response(MemberSerializer(membership).data)
 
 
-class MembershipReject(MembershipActionView):
+class MembershipReject(MembershipDecisionView):
     @extend_schema(request=RejectSerializer, responses={200: MemberSerializer})
     def post(self, request: Request, pk: str) -> Response:
         membership = self.get_membership(request, pk)

@@ -5,12 +5,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from audit.services import audit_record
 from vigilants.errors import Conflict
 
+from . import access
 from .models import Commune, Membership, MembershipStatus, Neighbourhood, Role
 
 
@@ -56,7 +57,21 @@ def membership_request(
 
 
 def _lock(membership: Membership) -> Membership:
+    # The commune's row first, on every path that may change its mayors: two mayors removing each other at
+    # once are served one after the other (the count of mayors left is never stale), and locks always come
+    # in the same order (commune, then membership), so they cannot deadlock.
+    Commune.objects.select_for_update().only("pk").get(pk=membership.commune_id)
     return Membership.objects.select_for_update().get(pk=membership.pk)
+
+
+def may_decide(actor: User, membership: Membership) -> bool:
+    """Referents decide on residents only: a referent's or a mayor's membership is for the mayors (and staff)."""
+    return membership.role == Role.RESIDENT or actor.is_staff or access.is_mayor(actor, membership.commune_id)
+
+
+def ensure_may_decide(actor: User, membership: Membership) -> None:
+    if not may_decide(actor, membership):
+        raise PermissionDenied(_("Seul le maire décide de l'adhésion d'un référent ou d'un maire."))
 
 
 def _mayors_left_without(membership: Membership) -> int:
@@ -75,11 +90,13 @@ def _guard_last_mayor(membership: Membership) -> None:
 
 @transaction.atomic
 def membership_approve(*, membership: Membership, actor: User) -> Membership:
+    """Accept a request, or take an excluded member back: as a resident (roles are given by PATCH, by a mayor)."""
     membership = _lock(membership)
+    ensure_may_decide(actor, membership)
     if membership.status == MembershipStatus.APPROVED:
         raise Conflict(_("Cette adhésion est déjà acceptée."))
     before = _snapshot(membership)
-    membership.status, membership.rejection_reason = MembershipStatus.APPROVED, ""
+    membership.status, membership.role, membership.rejection_reason = MembershipStatus.APPROVED, Role.RESIDENT, ""
     membership.decided_at, membership.decided_by = timezone.now(), actor
     membership.save()
     audit_record(actor=actor, action="membership.approved", obj=membership, commune=membership.commune,
@@ -89,13 +106,14 @@ def membership_approve(*, membership: Membership, actor: User) -> Membership:
 
 @transaction.atomic
 def membership_reject(*, membership: Membership, actor: User, reason: str) -> Membership:
-    """Refuse a request, or exclude a member (never the last mayor)."""
+    """Refuse a request, or exclude a member (never the last mayor); an excluded moderator keeps no role."""
     membership = _lock(membership)
+    ensure_may_decide(actor, membership)
     if membership.status == MembershipStatus.REJECTED:
         raise Conflict(_("Cette adhésion est déjà refusée."))
     _guard_last_mayor(membership)
     before = _snapshot(membership)
-    membership.status, membership.rejection_reason = MembershipStatus.REJECTED, reason
+    membership.status, membership.role, membership.rejection_reason = MembershipStatus.REJECTED, Role.RESIDENT, reason
     membership.decided_at, membership.decided_by = timezone.now(), actor
     membership.save()
     audit_record(actor=actor, action="membership.rejected", obj=membership, commune=membership.commune,

@@ -12,6 +12,10 @@ from django.utils import timezone
 
 PARIS = ZoneInfo("Europe/Paris")
 MAX_SPAN_DAYS = 3653  # ten years: enough for any comparison, bounded for the week series
+# Dates asked for are bounded: before any alert or official figure, a year ahead at most. Far from year 1
+# and year 9999, so that every computation on a range (a year before, the day after, Paris to UTC) holds.
+EARLIEST = date(2000, 1, 1)
+AHEAD = timedelta(days=366)
 
 
 class Granularity(StrEnum):
@@ -44,6 +48,11 @@ def _minus_year(day: date) -> date:
 
 def today() -> date:
     return timezone.localdate(timezone=PARIS)
+
+
+def latest() -> date:
+    """The last day a range may reach: a year from today."""
+    return today() + AHEAD
 
 
 def default_range(end: date | None = None) -> DateRange:

@@ -1,12 +1,13 @@
 """Query parameters of the statistics endpoints: validated here, 400 with field errors when wrong."""
 
 import re
+from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from .periods import MAX_SPAN_DAYS, DateRange, Granularity, default_range, today
+from .periods import EARLIEST, MAX_SPAN_DAYS, DateRange, Granularity, default_range, latest, today
 
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 DEPARTEMENT = re.compile(r"^([0-9]{2}|2A|2B|97[0-9])$")
@@ -23,15 +24,28 @@ class RangeQuery(serializers.Serializer):
         fields["from"] = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])  # a Python keyword
         return fields
 
+    def validate_from(self, value: date) -> date:
+        return _bounded(value)
+
+    def validate_to(self, value: date) -> date:
+        return _bounded(value)
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         end = attrs.get("to") or today()
-        start = attrs.get("from") or default_range(end).start
+        start = attrs.get("from") or max(default_range(end).start, EARLIEST)
         if start > end:
             raise serializers.ValidationError({"from": [_("La date de début est après la date de fin.")]})
         if (end - start).days > MAX_SPAN_DAYS:
             raise serializers.ValidationError({"from": [_("Période trop longue : dix ans au plus.")]})
         attrs["range"] = DateRange(start, end)
         return attrs
+
+
+def _bounded(value: date) -> date:
+    if not EARLIEST <= value <= latest():
+        raise serializers.ValidationError(_("Date hors des limites : du %(first)s au %(last)s.")
+                                          % {"first": EARLIEST.isoformat(), "last": latest().isoformat()})  # fmt: skip
+    return value
 
 
 class CommuneStatsQuery(RangeQuery):

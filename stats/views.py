@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from communes.views_base import CommuneScopedMixin
@@ -40,6 +41,12 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
 
 class ExportView(APIView):
     """GET /stats/export: streams CSV, XLSX or JSON; audited before the first byte leaves."""
+
+    throttle_scope = "export"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # The API's own rates, plus one for exports (THROTTLE_EXPORT): each reads a whole area and is audited.
+        return [*super().get_throttles(), ScopedRateThrottle()]
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[BaseRenderer, str]:
         # `?format=csv` is ours, not DRF's URL_FORMAT_OVERRIDE (which would answer 404): errors are JSON,

@@ -2,11 +2,13 @@
 
 A row is one request with the status each persona must get. Placeholders in the path are filled
 from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
-membership), {neighbourhood}. "own" targets Saint-Paul-de-Vence (where the personas hold their roles,
+membership), {neighbourhood}, {second_mayor} and {second_referent} (moderators' memberships other than the
+personas'), {rejected_mayor} (an excluded member whose row still says mayor). "own" targets Saint-Paul-de-Vence (where the personas hold their roles,
 and the gendarme of 06 has its area); "other" targets Charleville-Mézières (08).
 Adding an endpoint = adding a row.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +17,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.models import Alert
-from communes.models import Membership, Neighbourhood
+from communes.models import Membership, Neighbourhood, Role
 from conftest import Town, client_for
+from tests.factories import MembershipFactory, UserFactory
 
 PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff"]
 
@@ -28,6 +31,10 @@ class Case:
     # persona -> (status in own commune, status in the other); a single int means both.
     expect: dict[str, int | tuple[int, int]]
     body: dict[str, Any] = field(default_factory=dict)
+    # Personas whose successful answer must still not show what is withheld from them (see withheld_strings).
+    withheld_from: tuple[str, ...] = ()
+    setup: Callable[[Town], object] | None = None
+    name: str = ""
 
     def status(self, persona: str, scope: str) -> int:
         value = self.expect[persona]
@@ -58,15 +65,29 @@ CASES = [
     Case("post", "/api/v1/memberships/{membership}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
     Case("post", "/api/v1/memberships/{membership}/reject", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200),
          {"reason": "Adresse hors commune"}),  # fmt: skip
+    # A moderator's membership: the mayor's to decide, never a referent's; approval never gives a role back.
+    Case("post", "/api/v1/memberships/{second_mayor}/reject", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404),
+                                                                      staff=200), {"reason": "Fin de mandat"}),  # fmt: skip
+    Case("post", "/api/v1/memberships/{second_referent}/reject", everyone(404, anon=401, referent=(403, 404),
+                                                                         mayor=(200, 404), staff=200), {"reason": "Parti"}),  # fmt: skip
+    Case("post", "/api/v1/memberships/{rejected_mayor}/approve", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404),
+                                                                         staff=200)),  # fmt: skip
     Case("patch", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404), staff=200),
          {"role": "referent"}),  # fmt: skip
     Case("delete", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(204, 404), staff=204)),
     Case("post", "/api/v1/communes/{insee}/neighbourhoods", everyone(403, anon=401, mayor=(201, 403), staff=201), {"name": "Nouveau"}),
     # Alerts: scoped querysets, so another commune's alerts are 404; visible but not allowed is 403.
-    Case("get", "/api/v1/alerts", everyone(200, anon=401)),
+    Case("get", "/api/v1/alerts", everyone(200, anon=401), withheld_from=("resident",),
+         setup=lambda town: make_alert(town, "approved")),  # fmt: skip
     Case("post", "/api/v1/alerts", everyone(403, anon=401, resident=(201, 403), referent=(201, 403), mayor=(201, 403)),
          {"commune": "{insee}", "category": "vol", "description": "Vol de vélo devant la boulangerie"}),  # fmt: skip
-    Case("get", "/api/v1/alerts/{approved}", everyone(404, anon=401, resident=(200, 404), referent=(200, 404), mayor=(200, 404), staff=200)),
+    # A report matching someone else's pending one: a confirmation that shows a resident nothing of it.
+    Case("post", "/api/v1/alerts", everyone(403, anon=401, resident=(200, 403), referent=(200, 403), mayor=(200, 403)),
+         {"commune": "{insee}", "category": "vol", "description": "Moi aussi, vu au même endroit",
+          "neighbourhood": "{neighbourhood}"}, withheld_from=("resident",), setup=lambda town: make_alert(town, "pending"),
+         name="POST /api/v1/alerts (confirms a pending one)"),  # fmt: skip
+    Case("get", "/api/v1/alerts/{approved}", everyone(404, anon=401, resident=(200, 404), referent=(200, 404), mayor=(200, 404), staff=200),
+         withheld_from=("resident",)),  # fmt: skip
     Case("get", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
     Case("patch", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200), {"urgent": True}),
     Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
@@ -101,8 +122,17 @@ def persona_client(persona: str, own: Town, gendarme: Any, staff: Any) -> APICli
 
 def make_alert(town: Town, status: str) -> int:
     alert = Alert.objects.create(commune=town.commune, category="vol", description=f"Alerte {status}", status=status,
-                                 occurred_at=timezone.now(), reporter=town.resident2)  # fmt: skip
+                                 occurred_at=timezone.now(), reporter=town.resident2, address="12 impasse des Lilas",
+                                 neighbourhood=centre(town))  # fmt: skip
     return alert.pk
+
+
+def centre(town: Town) -> Neighbourhood:
+    return Neighbourhood.objects.get_or_create(commune=town.commune, name="Centre")[0]
+
+
+def make_member(town: Town, role: str, status: str = "approved") -> int:
+    return MembershipFactory(commune=town.commune, role=role, status=status, user=UserFactory()).pk
 
 
 def fill(template: Any, town: Town) -> Any:
@@ -111,7 +141,7 @@ def fill(template: Any, town: Town) -> Any:
     if not isinstance(template, str) or "{" not in template:
         return template
     path = template
-    neighbourhood = Neighbourhood.objects.get_or_create(commune=town.commune, name="Centre")[0]
+    neighbourhood = centre(town)
     return path.format(
         insee=town.commune.insee,
         pending=make_alert(town, "pending") if "{pending}" in path else 0,
@@ -119,6 +149,9 @@ def fill(template: Any, town: Town) -> Any:
         membership=Membership.objects.get(user=town.applicant).pk,
         member=Membership.objects.get(user=town.resident2).pk,
         neighbourhood=neighbourhood.pk,
+        second_mayor=make_member(town, Role.MAYOR) if "{second_mayor}" in path else 0,
+        second_referent=make_member(town, Role.REFERENT) if "{second_referent}" in path else 0,
+        rejected_mayor=make_member(town, Role.MAYOR, "rejected") if "{rejected_mayor}" in path else 0,
     )
 
 
@@ -128,17 +161,30 @@ def private_strings(town: Town) -> list[str]:
     return [str(p.phone) for p in people] + [p.display_name for p in people if p.display_name] + alerts
 
 
+def withheld_strings(town: Town) -> list[str]:
+    """What a resident never reads, even in a successful answer: who reported, typed addresses, unpublished text."""
+    alerts = Alert.objects.filter(commune=town.commune).select_related("reporter")
+    reporters = [a.reporter for a in alerts if a.reporter]
+    return ([str(p.phone) for p in reporters] + [p.display_name for p in reporters if p.display_name]
+            + [a.address for a in alerts if a.address] + [a.description for a in alerts if a.status != "approved"])  # fmt: skip
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("scope", ["own", "other"])
 @pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method.upper()} {c.path}")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name or f"{c.method.upper()} {c.path}")
 def test_matrix(case: Case, persona: str, scope: str, saint_paul: Town, charleville: Town, gendarme_06: Any,
                 staff: Any) -> None:  # fmt: skip
     target = saint_paul if scope == "own" else charleville
     client = persona_client(persona, saint_paul, gendarme_06, staff)
+    if case.setup is not None:
+        case.setup(target)
     response = getattr(client, case.method)(fill(case.path, target), fill(case.body, target), format="json")
     expected = case.status(persona, scope)
     assert response.status_code == expected, (response.status_code, response.content[:300])
     if response.status_code >= 400:
         body = response.content.decode()
         assert not [s for s in private_strings(target) if s in body], "an error leaked private data"
+    elif persona in case.withheld_from:
+        body = response.content.decode()
+        assert not [s for s in withheld_strings(target) if s in body], "a successful answer showed what is withheld"

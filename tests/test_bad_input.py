@@ -1,9 +1,12 @@
 """Malformed requests across the API: each gets a clear 4xx (field errors, 404), never a 500."""
 
 import pytest
+from django.utils import timezone
 
+from alerts.models import Alert
 from conftest import client_for
 
+REPORT = {"commune": "06128", "category": "vol", "description": "Un vol de vélo"}
 BAD = [
     ("post", "/api/v1/alerts", {"commune": 6128, "category": None, "description": ["x"]}),
     ("post", "/api/v1/alerts", {"commune": "06128", "category": "vol", "description": "Vol", "latitude": "a", "longitude": "x"}),
@@ -20,7 +23,15 @@ BAD = [
     ("post", "/api/v1/devices", {"fcm_token": "x" * 5000, "platform": "ios"}),
     ("patch", "/api/v1/communes/06128/policy", {"escalation_minutes": "abc"}),
     ("post", "/api/v1/communes/06128/memberships", {"address": "", "neighbourhood": "x"}),
+    ("post", "/api/v1/alerts", {**REPORT, "occurred_at": "0001-01-01T00:00:00"}),  # year 1 in Paris time: not in UTC
+    ("post", "/api/v1/alerts", {**REPORT, "occurred_at": "9999-12-31T23:59:59"}),
     ("get", "/api/v1/stats/communes/06128?from=2026-13-01", None),
+    ("get", "/api/v1/stats/communes/06128?to=9999-12-31", None),
+    ("get", "/api/v1/stats/communes/06128?to=0001-01-01", None),
+    ("get", "/api/v1/stats/communes/06128?from=9999-01-01&to=9999-12-31", None),
+    ("get", "/api/v1/stats/export?to=9999-12-31", None),
+    ("get", "/api/v1/stats/export?to=0001-01-01", None),
+    ("get", "/api/v1/stats/export?from=9999-01-01&to=9999-12-31", None),
     ("get", "/api/v1/stats/export?format=pdf", None),
     ("get", "/api/v1/stats/export?communes=,,,", None),
     ("post", "/api/v1/alerts/999999/approve", None),
@@ -38,3 +49,15 @@ def test_bad_input_is_a_clear_4xx_never_a_500(saint_paul, method: str, path: str
     else:
         response = getattr(client, method)(path, body, format="json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00%2B14:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59-14:00",
+                                   "9999-12-31"])  # fmt: skip
+def test_an_extreme_since_is_answered_not_a_500(saint_paul, since: str) -> None:
+    # The filter compares with a stored instant: any date Python can read is a valid (empty or full) answer.
+    Alert.objects.create(commune=saint_paul.commune, category="vol", description="Vol de vélo", status="approved",
+                         occurred_at=timezone.now(), reporter=saint_paul.resident2)  # fmt: skip
+    response = client_for(saint_paul.resident).get(f"/api/v1/alerts?since={since}")
+    assert response.status_code == 200
+    assert response.json()["count"] == (0 if since.startswith("9999") else 1)

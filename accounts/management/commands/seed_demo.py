@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import staff_auth
 from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus, Neighbourhood, Role
 from communes.services import commune_enroll
@@ -40,9 +41,12 @@ class Command(BaseCommand):
                           "neighbourhood": village},
             )  # fmt: skip
         staff_phone, staff_password = DEMO_STAFF
-        if not User.objects.filter(phone=staff_phone).exists():
-            User.objects.create_superuser(staff_phone, staff_password, display_name="Équipe Vigilants")
+        staff = User.objects.filter(phone=staff_phone).first()
+        if staff is None:
+            staff = User.objects.create_superuser(staff_phone, staff_password, display_name="Équipe Vigilants")
+        staff_auth.enrol(staff)  # the staff's password asks for a TOTP code next
         self.print_logins(commune)
+        self.print_staff_totp(staff)
 
     def print_logins(self, commune: Commune) -> None:
         out = self.stdout.write
@@ -55,4 +59,12 @@ class Command(BaseCommand):
             "-d '{\"phone\": \"+33600000001\"}'")  # fmt: skip
         for phone, name, role, _ in DEMO_PEOPLE:
             out(f"  {phone}  {name} ({role})")
-        out(f"Équipe (admin /admin/ et tableaux de bord) : {DEMO_STAFF[0]} / {DEMO_STAFF[1]}\n")
+        out(f"Équipe (admin /admin/ et tableaux de bord) : {DEMO_STAFF[0]} / {DEMO_STAFF[1]}, puis un code TOTP")
+
+    def print_staff_totp(self, staff: User) -> None:
+        """The demo staff's authenticator secret, and how to get a code without an authenticator app."""
+        device = staff_auth.enrol(staff)
+        out = self.stdout.write
+        out(f"  secret TOTP (application d'authentification) : {staff_auth.secret_base32(device)}")
+        out(f"  {staff_auth.provisioning_uri(device)}")
+        out(f"  code du moment, sans application : DEBUG=true python manage.py staff_totp {DEMO_STAFF[0]} --code\n")

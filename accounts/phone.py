@@ -1,6 +1,7 @@
 """Phone numbers: national French format accepted, E.164 stored, mobiles only (codes go by SMS)."""
 
 import phonenumbers
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -18,6 +19,21 @@ def normalize_mobile(value: str) -> str:
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise serializers.ValidationError(_("Ce numéro n'est pas un mobile : le code est envoyé par SMS."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def otp_region_allowed(phone: str) -> bool:
+    """Whether sign-in codes go to this number's region (OTP_ALLOWED_REGIONS): by the number itself, so that
+    +262 is Réunion or Mayotte and +590 Guadeloupe, Saint-Barthélemy or Saint-Martin, as the numbering plan says."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, "FR"))
+    except phonenumbers.NumberParseException:
+        return False
+    return region in settings.OTP_ALLOWED_REGIONS
+
+
+def region_refusal() -> str:
+    return _("Les codes de connexion ne sont envoyés qu'aux mobiles des pays et territoires desservis par ce service : "
+             "ce numéro n'en fait pas partie.")  # fmt: skip
 
 
 class MobileField(serializers.CharField):

@@ -24,7 +24,12 @@ class OtpRequestView(APIView):
 
     @extend_schema(
         request=OtpRequestSerializer,
-        responses={202: None, 400: OpenApiResponse(description="numéro invalide"), 429: None},
+        responses={
+            202: None,
+            400: OpenApiResponse(description="numéro invalide, pas un mobile, ou d'un pays non desservi"),
+            429: None,
+            503: OpenApiResponse(description="budget horaire de codes épuisé ou envoi saturé : voir Retry-After"),
+        },
         summary="Envoie un code de connexion à 6 chiffres par SMS",
     )
     def post(self, request: Request) -> Response:

@@ -1,12 +1,18 @@
 """The embedded default, like Django's console email backend: what would be sent goes to stdout and to
-ConsoleMessage rows (shown in the admin). Written straight to sys.stdout, not logged: the logging
-configuration masks phone numbers, and a developer needs to read the sign-in code and its recipient.
+ConsoleMessage rows (shown in the admin).
+
+Written straight to sys.stdout, not logged (a developer needs to read the sign-in code), but stdout is a log
+too: a Celery worker turns it into log records, a container's stdout is collected. So the number is always
+masked (its last two digits) and what is sent — a sign-in code, an alert's text — is printed only with
+DEBUG=true; the database rows keep everything for the demo's admin.
 """
 
 import itertools
 import sys
 import threading
 from collections.abc import Sequence
+
+from django.conf import settings
 
 from notifications.gsm import segments
 from notifications.models import ConsoleMessage
@@ -42,7 +48,8 @@ class ConsoleSmsBackend(_ConsoleBackend):
             for m in messages
         )
         counts = [segments(m.body) for m in messages]
-        self._write([f"SMS to {m.to} [{m.key}, {n} segment(s)]\n{m.body}" for m, n in zip(messages, counts, strict=True)])
+        self._write([f"SMS to {masked(m.to)} [{m.key}, {n} segment(s)]\n{_shown(m.body)}"
+                     for m, n in zip(messages, counts, strict=True)])
         return self._results([m.key for m in messages], rows, [{"segments": n} for n in counts])
 
 
@@ -63,8 +70,17 @@ class ConsolePushBackend(_ConsoleBackend):
         return self._results([m.key for m in messages], rows, [{} for _ in messages])
 
 
+def masked(phone: str) -> str:
+    """`+33612345678` → `**********78`: enough to tell two test phones apart, not to call anyone."""
+    return "*" * max(0, len(phone) - 2) + phone[-2:]
+
+
+def _shown(text: str) -> str:
+    return text if settings.DEBUG else "(text not shown: DEBUG is off)"
+
+
 def _push_block(message: PushMessage) -> str:
     flags = ", urgent" if message.urgent else ""
     collapse = f", collapse {message.collapse_key}" if message.collapse_key else ""
-    return (f"Push to device {message.token[:12]}... [{message.key}{flags}{collapse}] data={message.data}\n"
-            f"{message.title}\n{message.body}")
+    return (f"Push to device {message.token[:8]}... [{message.key}{flags}{collapse}] data={message.data}\n"
+            f"{_shown(message.title)}\n{_shown(message.body)}")

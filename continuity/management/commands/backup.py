@@ -1,12 +1,15 @@
+import logging
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from continuity.backups import backup, default_output
 from continuity.databases import ContinuityError, DatabaseSettings, configured
 from continuity.display import decimal
-from continuity.manifest import manifest_path
+from continuity.manifest import Manifest, manifest_path
+from continuity.models import BackupRecord
 
 
 class Command(BaseCommand):
@@ -23,9 +26,18 @@ class Command(BaseCommand):
         except ContinuityError as exc:
             raise CommandError(f"Sauvegarde impossible : {exc}") from None
         rows = sum(manifest.tables.values())
+        _remember(manifest, rows)
         self.stdout.write(f"Manifeste : {manifest_path(path)} ({len(manifest.tables)} tables, {rows} lignes)")
         size, seconds = decimal(manifest.size / 1_000_000), decimal(manifest.seconds, 2)
         self.stdout.write(self.style.SUCCESS(f"Sauvegarde de {manifest.database} : {path} ({size} Mo, {seconds} s)"))
+
+
+def _remember(manifest: Manifest, rows: int) -> None:
+    """Recorded for the security report; a backup made is not undone if the record cannot be written."""
+    try:
+        BackupRecord.objects.create(dump=manifest.dump, size=manifest.size, sha256=manifest.sha256, rows=rows)
+    except DatabaseError as exc:
+        logging.getLogger(__name__).warning("backup done but not recorded: %s", type(exc).__name__)
 
 
 def output_path(db: DatabaseSettings, output: str | None) -> Path:

@@ -7,7 +7,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from . import rgpd
@@ -94,6 +94,12 @@ class MeView(generics.RetrieveUpdateAPIView):
 
 
 class MeExportView(APIView):
+    throttle_scope = "export"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # The API's own rates, plus the exports' (THROTTLE_EXPORT): each gathers everything held on a person.
+        return [*super().get_throttles(), ScopedRateThrottle()]
+
     @extend_schema(responses={200: dict}, summary="Toutes les données me concernant (RGPD, droit d'accès)")
     def get(self, request: Request) -> Response:
         return Response(rgpd.export_user(request.user))

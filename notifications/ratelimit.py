@@ -85,7 +85,9 @@ class _Window(Protocol):
 
 class _RedisWindow:
     def __init__(self, url: str) -> None:
-        client = redis.Redis.from_url(url)
+        # Bounded waits: a frozen Redis must fail a grant (the task is retried, a sign-in sends without the
+        # window), never hang a web request or a worker.
+        client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
         self._grant, self._settle = client.register_script(_GRANT), client.register_script(_SETTLE)
 
     def grant(self, hold: str, count: int, limit: int) -> float | None:

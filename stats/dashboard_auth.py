@@ -150,7 +150,8 @@ def login_phone(request: HttpRequest) -> HttpResponse:
         return _render(request, "login_phone.html", {"form": form}, status=429)
     except (serializers.ValidationError, exceptions.APIException) as exc:
         form.add_error(None, _first_message(exc.detail))
-        return _render(request, "login_phone.html", {"form": form}, status=400)
+        # The API's own status: 400 for the number, 503 when sign-in SMS are spent or the provider is away.
+        return _render(request, "login_phone.html", {"form": form}, status=getattr(exc, "status_code", 400))
     request.session[SESSION_PHONE] = form.cleaned_data["phone"]
     return redirect("dashboard:login-code")
 

@@ -100,6 +100,14 @@ def test_past_the_hourly_budget_it_answers_503_sends_nothing_and_warns_the_opera
     assert (state.used, state.limit, state.refused, state.exhausted) == (3, 3, 2, True)
 
 
+def test_the_dashboards_phone_form_says_503_when_the_budget_is_spent(client: Any, settings: Any) -> None:
+    settings.OTP_HOURLY_BUDGET = 1
+    assert client.post("/dashboard/login/", {"phone": "+33612345678"}).status_code == 302
+    refused = client.post("/dashboard/login/", {"phone": "+33612345679"})
+    assert refused.status_code == 503
+    assert "réessayez dans" in refused.content.decode()
+
+
 def test_the_budget_is_counted_per_hour(anon: APIClient, settings: Any) -> None:
     settings.OTP_HOURLY_BUDGET = 2
     assert [request_code(anon, phone).status_code for phone in numbers(3)] == [202, 202, 503]

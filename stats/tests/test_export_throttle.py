@@ -28,3 +28,10 @@ def test_exports_beyond_the_rate_are_429_with_retry_after(saint_paul: Town, gend
     assert "detail" in refused.json()
     assert AuditEntry.objects.filter(action="stats.exported", commune__isnull=True).count() == 3  # the refused one left no trace
     assert client_for(staff).get(URL, {"format": "json"}).status_code == 200  # a rate per person
+
+
+@pytest.mark.django_db
+def test_the_rgpd_export_has_the_same_rate(saint_paul: Town, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "export", "2/hour")
+    resident = client_for(saint_paul.resident)
+    assert [resident.get("/api/v1/me/export").status_code for _ in range(3)] == [200, 200, 429]

@@ -4,6 +4,8 @@ Embedded default (nothing set): SQLite file, tasks run in-process, console SMS a
 Production: DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, provider variables.
 """
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -19,6 +21,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG=false the embedded defaults (console SMS and push, SQLite, no Redis) are configuration errors
+# (vigilants/checks.py), unless this explicit switch says the machine runs the demo.
+ALLOW_EMBEDDED = env.bool("ALLOW_EMBEDDED", default=False)
 
 # No default secret outside DEBUG: a production start without SECRET_KEY must fail loudly.
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -32,7 +37,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.StaffAdminConfig",  # django.contrib.admin, verified by a TOTP code (accounts/staff_auth.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,8 +48,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "axes",  # staff sign-in lockout
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # staff's second factor
     "csp",
-    "dsfr",  # the State's design system (DSFR), served locally for the dashboards
     "accounts",
     "communes",
     "alerts",
@@ -52,6 +59,8 @@ INSTALLED_APPS = [
     "stats",
     "audit",
     "continuity",
+    "security",
+    "vigilants.apps.VigilantsConfig",  # configuration checks (vigilants/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -66,8 +75,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionExpiryMiddleware",  # idle and absolute session lifetime
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the admin requires it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigilants.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: a locked-out sign-in answers 429 (accounts/staff_auth.py)
 ]
 
 ROOT_URLCONF = "vigilants.urls"
@@ -85,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stats.branding.brand",
             ],
         },
     },
@@ -125,6 +138,17 @@ PHONENUMBER_DEFAULT_REGION = "FR"
 PHONENUMBER_DB_FORMAT = "E164"
 
 LOGIN_URL = "/dashboard/login/"
+
+# --- Branding: each deployment shows its own name and colour (stats/branding.py) ---------------
+# The dashboards never wear the State's identity, reserved to its own services (circulaire 6411-SG).
+BRAND_NAME = env.str("BRAND_NAME", default="Vigilants")
+BRAND_OPERATOR = env.str("BRAND_OPERATOR", default="")  # who runs the service, e.g. "Commune de Vence"
+BRAND_PRIMARY_COLOR = env.str("BRAND_PRIMARY_COLOR", default="#0d6e6e")
+if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", BRAND_PRIMARY_COLOR):
+    raise ImproperlyConfigured("BRAND_PRIMARY_COLOR doit être une couleur hexadécimale, par exemple #0d6e6e.")
+BRAND_LOGO_URL = env.str("BRAND_LOGO_URL", default="")  # served by this site: the pages load nothing else
+BRAND_LEGAL_URL = env.str("BRAND_LEGAL_URL", default="")
+BRAND_LEGAL_TEXT = env.str("BRAND_LEGAL_TEXT", default="")
 
 # --- Redis: broker, cache, global rate limits --------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -177,6 +201,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Dropped if not started within its period: a backlog of sweeps would only repeat each other.
     "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 10.0, "options": {"expires": 9}},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
+    "purge-sign-in-records": {"task": "accounts.tasks.purge_sign_in_records", "schedule": 86400.0},
 }
 # Push and SMS on their own queues: a slow SMS provider never delays push. Planning stays on default.
 CELERY_TASK_ROUTES = {
@@ -220,6 +245,45 @@ OTP_TTL_SECONDS = 600
 OTP_MAX_ATTEMPTS = 5
 OTP_MAX_PER_PHONE = env.int("OTP_MAX_PER_PHONE", default=3)
 OTP_PHONE_WINDOW_SECONDS = 600
+# Codes go only to numbers of these regions (ISO 3166, by the number's prefix): France and its overseas
+# departments and territories. Against SMS pumping to premium-rate numbers abroad.
+OTP_ALLOWED_REGIONS = [region.upper() for region in env.list(
+    "OTP_ALLOWED_REGIONS", default=["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"])]
+# Sign-in SMS per hour for the whole deployment (accounts/otp_budget.py); sized for a département.
+OTP_HOURLY_BUDGET = env.int("OTP_HOURLY_BUDGET", default=500)
+
+# --- Staff sign-in: lockout (django-axes), TOTP second factor (django-otp), session lifetime -------
+# Passwords are for staff only, on the dashboards' form and the admin's (the same view): see
+# accounts/staff_auth.py. Wrong passwords and wrong TOTP codes count alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked account or address before checking the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Per account and, separately, per address: one address cannot try many accounts, many addresses one account.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.staff_auth.axes_username"  # the phone number however typed
+AXES_CLIENT_IP_CALLABLE = "accounts.staff_auth.client_ip"  # the throttles' address (NUM_PROXIES)
+AXES_LOCKOUT_CALLABLE = "accounts.staff_auth.lockout_response"
+# Reset by axes on any sign-in would also clear the address's counter, and a mayor signing in by SMS code
+# would then wipe the failures from their address: the staff view resets the account's counter only.
+AXES_RESET_ON_SUCCESS = False
+# A lockout lasts the cool-off from the last counted failure, however often a locked account is tried.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The user name is a phone number: axes logs only masked values (and vigilants/logfilters.py masks phones).
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_RETENTION_DAYS = env.int("AXES_RETENTION_DAYS", default=30)  # sign-in records, purged daily by beat
+OTP_TOTP_ISSUER = "Vigilants"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret
+# A town hall's working day; then SESSION_IDLE_TIMEOUT seconds without a request end a dashboard or
+# admin session (accounts/middleware.py).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 
 # --- Retention (RGPD): how long personal links are kept --------------------------------------
 REPORTER_RETENTION_DAYS = env.int("REPORTER_RETENTION_DAYS", default=365)
@@ -251,6 +315,8 @@ REST_FRAMEWORK = {
         "otp_ip": env.str("THROTTLE_OTP_IP", default="100/hour"),
         "otp_verify_ip": env.str("THROTTLE_OTP_VERIFY_IP", default="300/hour"),
         "alert_create": env.str("THROTTLE_ALERT_CREATE", default="10/hour"),
+        # Statistics exports, per person: each one reads a whole area and writes the audit log.
+        "export": env.str("THROTTLE_EXPORT", default="30/hour"),
     },
     "EXCEPTION_HANDLER": "vigilants.api.exception_handler",
     # Client address for throttling: 0 trusts REMOTE_ADDR only; behind N reverse proxies set NUM_PROXIES=N.
@@ -292,6 +358,15 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Where to report a vulnerability (security.txt, RFC 9116): "mailto:…" or an https URL; unset, no security.txt.
+SECURITY_CONTACT = env.str("SECURITY_CONTACT", default="")
+# HTTPS only, once the deployment is served over it (README: production environment). /healthz stays
+# reachable over plain HTTP for load balancers' probes.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Pages load only what the service itself serves: no inline script or style, no other origin, no framing.
 # MAP_TILE_ORIGINS: where map tiles may come from (an OpenStreetMap-compatible server), if any.
 CONTENT_SECURITY_POLICY = {
@@ -313,7 +388,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "vigilants.logfilters.RedactPersonalData"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The formatter masks tracebacks too, which the filter does not see.
+    "formatters": {"plain": {"class": "vigilants.logfilters.RedactingFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
     },

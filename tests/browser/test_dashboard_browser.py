@@ -1,8 +1,10 @@
 """A real headless Chromium (Debian's, driven by Playwright) signs a mayor in and reads the commune page.
 
 Checks what only a browser shows: the SMS-code sign-in through real forms and cookies, the chart actually
-drawn by Chart.js (pixels on the canvas), the table after it holding the service's numbers, the map, and
-that the page asks nothing from outside the server (a closed network). Screenshots go to var/screenshots/.
+drawn by Chart.js (pixels on the canvas), the table after it holding the service's numbers, the map, that
+the page asks nothing from outside the server (a closed network) and logs no error in the console under a
+Content-Security-Policy of `default-src 'self'` alone; the deployment's brand, the menu and its sign-out
+button on a 390 px phone, the French error pages. Screenshots (1280 and 390 px) go to var/screenshots/.
 """
 
 import os
@@ -16,11 +18,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from conftest import Town
-from notifications.models import ConsoleMessage
+from notifications.models import ConsoleMessage as SentMessage
 from stats import services
 from stats.periods import DateRange, Granularity
 
@@ -33,6 +35,17 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 YEAR = timezone.localdate().year
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# The strictest policy the project may apply: nothing inline, nothing from elsewhere, not even data: images.
+STRICT_CSP = {"DIRECTIVES": {"default-src": ["'self'"]}}
+BRAND = {
+    "BRAND_NAME": "Vigilance Saint-Paul",
+    "BRAND_OPERATOR": "Commune de Saint-Paul-de-Vence",
+    "BRAND_PRIMARY_COLOR": "#8b1e3f",
+    "BRAND_LEGAL_URL": "/mentions-legales/",
+    "BRAND_LOGO_URL": "/static/dashboard/favicon.svg",  # any image this site serves
+}
 
 
 @pytest.fixture
@@ -54,11 +67,31 @@ def server(django_db_setup: None, live_server: Any) -> Any:
     return live_server
 
 
+@pytest.fixture(autouse=True)
+def strict_csp(settings: Any) -> None:
+    settings.CONTENT_SECURITY_POLICY = STRICT_CSP
+
+
+@pytest.fixture
+def brand(settings: Any) -> dict[str, str]:
+    for name, value in BRAND.items():
+        setattr(settings, name, value)
+    return BRAND
+
+
 @pytest.fixture
 def page(browser: Browser, server: Any) -> Iterator[Page]:
-    """A French, 1280 px wide page that refuses (and records) any request leaving the live server."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}, base_url=server.url)
+    """A French, 1280 px wide page that refuses (and records) any request leaving the live server.
+
+    At the end, nothing may have gone outside and the console may hold no error: no script error, no
+    resource refused by the Content-Security-Policy, no missing file. An error page the test opened on
+    purpose (a 403, a 404) is the one "failed to load" message allowed, for that document only.
+    """
+    # Reduced motion: the charts are drawn at once (charts.js honours it), so screenshots never catch a bar mid-way.
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP, base_url=server.url, reduced_motion="reduce")
     outside: list[str] = []
+    errors: list[str] = []
+    error_documents: set[str] = set()
     served_by = urlsplit(server.url).netloc
 
     def only_ours(route: Any) -> None:
@@ -69,11 +102,24 @@ def page(browser: Browser, server: Any) -> Iterator[Page]:
             outside.append(url)
             route.abort()
 
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"{message.location.get('url')}: {message.text}")
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type == "document" and response.status >= 400:
+            error_documents.add(response.url)
+
     context.route("**/*", only_ours)
     page = context.new_page()
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("response", on_response)
     yield page
     context.close()
     assert outside == [], f"the page asked for outside resources: {outside}"
+    unexpected = [e for e in errors if not any(e.startswith(f"{url}: Failed to load resource") for url in error_documents)]
+    assert unexpected == [], f"errors in the console: {unexpected}"
 
 
 def report(town: Town, category: str, month: int, year: int = YEAR, **position: float) -> None:
@@ -103,7 +149,7 @@ def sign_in(page: Page, phone: str, then: str) -> None:
     page.get_by_label("Numéro de téléphone mobile").fill(phone)
     page.get_by_role("button", name="Recevoir un code par SMS").click()
     page.wait_for_url("**/dashboard/login/code/")
-    body = ConsoleMessage.objects.filter(channel="sms").latest("created_at").body
+    body = SentMessage.objects.filter(channel="sms").latest("created_at").body
     page.get_by_label("Code reçu par SMS").fill(re.search(r"\b(\d{6})\b", body).group(1))
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"**{then}")
@@ -124,13 +170,39 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
+# Every chart as wide as its box: Chart.js has followed the viewport.
+REDRAWN = """() => [...document.querySelectorAll("canvas[data-chart]")]
+    .every(c => Math.abs(c.getBoundingClientRect().width - c.parentElement.clientWidth) < 2)"""
+
+
+def at_both_widths(page: Page, name: str) -> None:
+    """Screenshots at 1280 and 390 px; at 390 px nothing may be wider than the screen (no sideways scroll)."""
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, f"{name}-1280.png")
+    page.set_viewport_size(PHONE)
+    # Nothing may stick out, even before Chart.js has redrawn to the new width (it does on a later frame).
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], name
+    page.wait_for_function(REDRAWN, polling=100, timeout=5_000)
+    screenshot(page, f"{name}-390.png")
+    page.set_viewport_size(DESKTOP)
+
+
+def sign_out_through_the_menu(page: Page) -> None:
+    sign_out = page.get_by_role("button", name="Se déconnecter")
+    expect(sign_out).to_be_hidden()  # folded in the menu until it is opened
+    page.get_by_text("Menu", exact=True).click()
+    expect(sign_out).to_be_visible()
+    sign_out.click()
+    page.wait_for_url("**/dashboard/login/")
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+
+
 def test_a_mayor_signs_in_and_sees_the_chart_and_its_numbers(page: Page, saint_paul: Town, reports: None) -> None:
     sign_in(page, "0" + str(saint_paul.mayor.phone)[3:], "/dashboard/communes/06128/")
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("heading", level=1).inner_text() == "Saint-Paul-de-Vence"
 
     page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('graphique-cambriolages'))")
-    page.wait_for_timeout(500)  # the bars' short animation
     assert painted_pixels(page, "#graphique-cambriolages") > 2_000
     assert painted_pixels(page, "#graphique-categories") > 2_000
 
@@ -146,7 +218,7 @@ def test_a_mayor_signs_in_and_sees_the_chart_and_its_numbers(page: Page, saint_p
     assert drawn == [item["burglaries"] for item in last]
 
     assert page.locator("[data-testid=alert-map] circle").count() == 3  # four positions, two in one cell
-    screenshot(page, "commune-06128.png")
+    at_both_widths(page, "commune-06128")
 
 
 def test_the_yearly_account_prints_and_the_departement_page_offers_exports(
@@ -158,10 +230,92 @@ def test_the_yearly_account_prints_and_the_departement_page_offers_exports(
     assert not page.get_by_role("button", name="Imprimer ou enregistrer en PDF").is_visible()
     screenshot(page, f"bilan-06128-{YEAR}-print.png")
     page.emulate_media(media="screen")
-    page.get_by_role("button", name="Se déconnecter").click()
-    page.wait_for_url("**/dashboard/login/")
+    at_both_widths(page, f"bilan-06128-{YEAR}")
+    sign_out_through_the_menu(page)
 
     sign_in(page, str(gendarme_06.phone), "/dashboard/departements/06/")
     assert page.locator("[data-testid=ranking-table] tbody tr").first.get_attribute("data-insee") == "06128"
     assert "format=csv" in page.get_by_test_id("export-csv").get_attribute("href")
-    screenshot(page, "departement-06.png")
+    at_both_widths(page, "departement-06")
+    page.goto("/dashboard/")
+    expect(page.get_by_role("link", name=re.compile(r"\(06\)"))).to_be_visible()  # the département's tile
+    at_both_widths(page, "accueil-gendarmerie")
+
+
+def test_on_a_phone_the_brand_shows_and_the_menu_signs_out(page: Page, saint_paul: Town, reports: None, brand: Any) -> None:
+    answer = page.goto("/dashboard/login/")
+    assert answer is not None and answer.headers["content-security-policy"] == "default-src 'self'"
+    at_both_widths(page, "login")
+    page.set_viewport_size(PHONE)
+    sign_in(page, str(saint_paul.mayor.phone), "/dashboard/communes/06128/")
+    header = page.get_by_role("banner")
+    expect(header).to_contain_text("Vigilance Saint-Paul")
+    expect(header).to_contain_text("Commune de Saint-Paul-de-Vence")
+    assert page.eval_on_selector(".site-brand__name", "e => getComputedStyle(e).color") == "rgb(139, 30, 63)"
+    assert page.eval_on_selector(".site-brand__logo", "img => img.complete && img.naturalWidth > 0")
+    legal = page.get_by_role("contentinfo").get_by_role("link", name="Mentions légales")
+    expect(legal).to_have_attribute("href", "/mentions-legales/")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.get_by_text("Menu", exact=True).click()
+    sign_out = page.get_by_role("button", name="Se déconnecter")
+    expect(sign_out).to_be_in_viewport(ratio=1)  # the whole button, on the screen
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "menu-open-390.png")
+    sign_out.click()
+    page.wait_for_url("**/dashboard/login/")
+    expect(page.get_by_text("Vous êtes déconnecté.")).to_be_visible()
+
+
+def test_the_keyboard_starts_on_a_visible_skip_link(page: Page, db: None) -> None:
+    page.goto("/dashboard/login/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#contenu") and page.evaluate("() => document.activeElement.id") == "contenu"
+    for target in (page.get_by_label("Numéro de téléphone mobile"), page.get_by_role("button", name="Recevoir un code par SMS")):
+        page.keyboard.press("Tab")
+        expect(target).to_be_focused()
+        assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+
+def test_a_mayor_gets_the_french_403_and_404_pages(page: Page, saint_paul: Town, brand: Any) -> None:
+    sign_in(page, str(saint_paul.mayor.phone), "/dashboard/communes/06128/")
+    for path, status, title, name in [
+        ("/dashboard/departements/06/", 403, "Accès refusé", "erreur-403"),
+        ("/dashboard/nulle-part/", 404, "Page introuvable", "erreur-404"),
+    ]:
+        answer = page.goto(path)
+        assert answer is not None and answer.status == status, path
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_role("banner")).to_contain_text("Vigilance Saint-Paul")
+        assert "Forbidden" not in page.content() and "Not Found" not in page.content()
+        assert "system-ui" in page.evaluate("() => getComputedStyle(document.body).fontFamily")  # Pico is applied
+        at_both_widths(page, name)
+    expect(page.get_by_text("réservées à la gendarmerie", exact=False)).to_have_count(0)  # the 404 says nothing of it
+    page.goto("/dashboard/departements/06/")
+    expect(page.get_by_text("Les pages départementales sont réservées à la gendarmerie")).to_be_visible()
+    page.set_viewport_size(PHONE)
+    sign_out_through_the_menu(page)
+
+
+def test_the_other_pages_log_no_error_either(page: Page, saint_paul: Town, reports: None) -> None:
+    """The pages no other test opens: the index, the staff's password form, the refusal shown to a resident."""
+    page.goto("/dashboard/login/password/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion de l’équipe Vigilants")
+    page.goto("/dashboard/login/")
+    page.get_by_label("Numéro de téléphone mobile").fill(str(saint_paul.resident.phone))
+    page.get_by_role("button", name="Recevoir un code par SMS").click()
+    page.wait_for_url("**/dashboard/login/code/")
+    body = SentMessage.objects.filter(channel="sms").latest("created_at").body
+    page.get_by_label("Code reçu par SMS").fill(re.search(r"\b(\d{6})\b", body).group(1))
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accès réservé")
+    at_both_widths(page, "acces-reserve")
+
+    sign_in(page, str(saint_paul.mayor.phone), "/dashboard/")
+    expect(page.get_by_role("link", name="Saint-Paul-de-Vence")).to_be_visible()
+    at_both_widths(page, "accueil")

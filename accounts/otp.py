@@ -166,7 +166,7 @@ def otp_request(*, phone: str) -> None:
 
 
 def _send(otp: OtpCode, phone: str, code: str) -> None:
-    body = render_to_string("sms/otp.txt", {"code": code}).strip()
+    body = render_to_string("sms/otp.txt", {"code": code, "name": settings.BRAND_NAME}).strip()
     with _sms_rate_share() as granted:
         if not granted:
             log.warning("sign-in code %s not sent: the global SMS rate is full", otp.pk)

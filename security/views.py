@@ -20,7 +20,8 @@ CACHE_SECONDS = 60
 def security_page(request: HttpRequest) -> HttpResponse:
     current = report()
     counts = {status: sum(1 for c in current.controls if c.status == status) for status in ("ok", "partial", "missing")}
-    return render(request, "security/report.html", {"report": current, "counts": counts})
+    context = {"report": current, "counts": counts, "generated": timezone.localtime()}
+    return render(request, "security/report.html", context)
 
 
 @require_GET

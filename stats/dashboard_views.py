@@ -27,7 +27,7 @@ from notifications.health import DELAY_REASONS, sending_delay
 from . import dashboard_data as data
 from .branding import brand_css, current_brand
 from .dashboard_auth import can_use_dashboard
-from .periods import MAX_SPAN_DAYS, default_range
+from .periods import EARLIEST, MAX_SPAN_DAYS, default_range, latest
 
 View = Callable[..., HttpResponse]
 FIRST_YEAR = 2016  # the oldest SSMSI year loaded; no alert predates the service
@@ -168,11 +168,13 @@ def _period(request: HttpRequest) -> tuple[date, date]:
 
 
 def _month(value: str | None) -> date | None:
+    """A month of the form's, within the API's bounds (a year 9999 would overflow month_end); None otherwise."""
     try:
         year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
         return None
+    return first if EARLIEST <= first <= latest() else None
 
 
 def _categories(choice: str) -> tuple[str, ...]:

@@ -67,3 +67,11 @@ def test_the_api_docs_script_is_a_file_of_its_own(db: None) -> None:
     script = Client().get("/api/v1/docs/?script=")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
+
+
+def test_static_files_stay_cacheable_for_a_signed_in_browser(saint_paul) -> None:
+    client = Client()
+    client.force_login(saint_paul.mayor)
+    response = client.get("/dashboard/brand.css")
+    assert response.status_code == 200
+    assert "no-store" not in response["Cache-Control"] and "max-age" in response["Cache-Control"]

@@ -79,6 +79,9 @@ class PrivateResponsesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # A view (or the static files) that chose its caching keeps it: they serve no one's own data.
+        if response.has_header("Cache-Control"):
+            return response
         if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
             patch_cache_control(response, private=True, no_store=True)
             patch_vary_headers(response, ("Authorization", "Cookie"))

@@ -463,3 +463,9 @@ def test_the_500_page_renders_without_a_request_context_or_the_database(settings
     assert "Le service a rencontré une erreur" in html and "Server Error" not in html
     assert "Vigilance Saint-Paul" in html and "Commune de Saint-Paul-de-Vence" in html
     assert re.search(r'href="/dashboard/brand\.css\?v=\w+"', html) and "Se déconnecter" not in html
+
+
+@pytest.mark.parametrize("query", ["au=9999-12", "du=0001-01", "du=9999-01&au=9999-12", "au=2026-13", "du=x"])
+def test_months_out_of_bounds_fall_back_to_the_default_period(gendarme_06: User, saint_paul: Town, query: str) -> None:
+    for path in ("/dashboard/departements/06/", "/dashboard/communes/06128/"):
+        assert signed_in(gendarme_06).get(f"{path}?{query}").status_code == 200

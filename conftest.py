@@ -10,9 +10,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuthToken, User
 from communes.models import Commune, GendarmeArea, Role
-from notifications import ratelimit
+from providers import ratelimit
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 from vigilants.celery import app as celery_app
+
+# The fake provider and the settings pointing the SDKs at it, for any test that needs them.
+pytest_plugins = ["tests.provider_fixtures"]
 
 
 def _allow_emptying_the_audit_log(sender: object, connection: Any, **kwargs: Any) -> None:

@@ -3,7 +3,7 @@
 Each code is an SMS someone pays for, and a target for SMS pumping: codes go only to the regions the
 deployment serves (OTP_ALLOWED_REGIONS), at most OTP_MAX_PER_PHONE per number per window and OTP_HOURLY_BUDGET
 per hour for the whole deployment (otp_budget.py), all counted before the SMS goes, and through the same
-global SMS rate as alerts (notifications/ratelimit.py).
+global SMS rate as alerts (providers/ratelimit.py).
 """
 
 import hashlib
@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers
 
-from notifications import ratelimit
-from notifications.transports.base import Outcome, SmsMessage, get_sms_backend
+from providers import ratelimit
+from providers.base import Outcome, SmsMessage, get_sms_backend
 from vigilants.errors import ProviderUnavailable
 
 from . import otp_budget
@@ -130,7 +130,7 @@ def _retry_after(phone: str) -> int:
 
 @contextmanager
 def _sms_rate_share() -> Iterator[bool]:
-    """One SMS of the global SMS rate (notifications/ratelimit.py), which alerts' SMS share: True once granted,
+    """One SMS of the global SMS rate (providers/ratelimit.py), which alerts' SMS share: True once granted,
     False if not within SMS_RATE_WAIT_SECONDS. Without Redis, sign-in goes on outside the rate."""
     if settings.REDIS_URL and not _cache_shared():  # Redis known down: do not wait for its timeouts again
         log.warning("sign-in code sent outside the global SMS rate: Redis unavailable")

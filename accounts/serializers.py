@@ -4,7 +4,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from alerts.categories import Category
+from vigilants.categories import Category
 
 from .models import AuthToken, User
 from .phone import MobileField

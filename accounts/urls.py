@@ -1,6 +1,6 @@
 from vigilants.routes import route
 
-from . import devices, views
+from . import views
 
 urlpatterns = [
     route("auth/otp/request", views.OtpRequestView.as_view(), name="otp-request"),
@@ -10,6 +10,4 @@ urlpatterns = [
     route("auth/sessions/<int:pk>", views.SessionDetail.as_view(), name="session-detail"),
     route("me", views.MeView.as_view(), name="me"),
     route("me/export", views.MeExportView.as_view(), name="me-export"),
-    route("devices", devices.DeviceList.as_view(), name="device-list"),
-    route("devices/<int:pk>", devices.DeviceDetail.as_view(), name="device-detail"),
 ]

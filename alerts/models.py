@@ -5,8 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from communes.models import Commune, Neighbourhood
-
-from .categories import Category
+from vigilants.categories import Category
 
 
 class AlertStatus(models.TextChoices):

@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from communes.models import Commune, Neighbourhood
+from vigilants.categories import Category
 
-from .categories import Category
 from .geo import PUBLIC_DECIMALS
 from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 

@@ -18,9 +18,9 @@ from audit.services import audit_record
 from communes import access
 from communes.models import MODERATOR_ROLES, Commune, Neighbourhood
 from notifications.services import message_enqueue, message_for_source
+from vigilants.categories import Category
 from vigilants.errors import Conflict
 
-from .categories import Category
 from .duplicates import find_duplicate
 from .models import Alert, AlertKind, AlertStatus, CommunePolicy, Confirmation, FollowUp, FollowUpKind
 from .sensitive import explain, find_sensitive

@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 from accounts.models import User
 from communes import access
 from notifications.services import message_for_source, message_report
+from vigilants.categories import Category
 
 from . import services
-from .categories import Category
 from .models import Alert, AlertStatus
 from .serializers import (
     AlertCreateSerializer,

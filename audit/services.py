@@ -1,15 +1,17 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from accounts.models import User
-from communes.models import Commune
 
 from .models import AuditEntry
 
+if TYPE_CHECKING:  # the log sits below the communes: it names one, it never reads one
+    from communes.models import Commune
+
 
 def audit_record(
-    *, actor: User | None, action: str, obj: models.Model, commune: Commune | None = None,
+    *, actor: User | None, action: str, obj: models.Model, commune: "Commune | None" = None,
     before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
 ) -> AuditEntry:  # fmt: skip
     """Record one action. Call inside the transaction of the action itself, so both land or neither."""

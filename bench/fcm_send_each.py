@@ -27,8 +27,8 @@ django.setup()
 from firebase_admin import messaging  # noqa: E402
 
 from fakeprovider import write_service_account  # noqa: E402
-from notifications.transports import fcm_push  # noqa: E402
-from notifications.transports.base import PushMessage  # noqa: E402
+from providers import fcm_push  # noqa: E402
+from providers.base import PushMessage  # noqa: E402
 
 
 def start_fake(latency: float) -> tuple[subprocess.Popen, str]:

@@ -1,12 +1,13 @@
 from vigilants.routes import route
 
+from . import audit_views, views
 from . import membership_views as memberships
-from . import views
 
 urlpatterns = [
     route("communes", views.CommuneList.as_view(), name="commune-list"),
     route("communes/<insee:insee>", views.CommuneDetail.as_view(), name="commune-detail"),
     route("communes/<insee:insee>/memberships", memberships.CommuneMemberships.as_view(), name="commune-memberships"),
+    route("communes/<insee:insee>/audit", audit_views.CommuneAuditList.as_view(), name="commune-audit"),
     route("communes/<insee:insee>/neighbourhoods", memberships.CommuneNeighbourhoods.as_view(), name="neighbourhoods"),
     route("me/memberships", memberships.MyMemberships.as_view(), name="my-memberships"),
     route("memberships/<int:pk>", memberships.MembershipDetail.as_view(), name="membership-detail"),

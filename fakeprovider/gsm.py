@@ -1,4 +1,4 @@
-"""How many segments Twilio bills for a body (NumSegments), written apart from notifications.gsm on purpose:
+"""How many segments Twilio bills for a body (NumSegments), written apart from providers.gsm on purpose:
 the fake checks the service's own GSM-7 handling, so it must not reuse it (3GPP TS 23.038)."""
 
 import math

@@ -68,6 +68,7 @@ class FakeProvider:
         self.callback_delay = 0.05  # between acceptance and "sent", and between "sent" and the final status
         self.token_lifetime = 3600
         self.count = 0  # every provider request, recorded or not
+        self.connections = 0  # TCP connections accepted: clients that keep theirs alive open few
         self.sms_arrivals: list[float] = []  # when each Messages.json request arrived, recorded or not
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -103,6 +104,7 @@ class FakeProvider:
             self._callbacks.forget()
         self.faults.clear()
         self.records.clear()
+        self.connections = 0
         self._defaults()
 
     def fail(self, status: int, *, service: str = "all", count: int | None = None, seconds: float | None = None,
@@ -191,6 +193,7 @@ class _Server(ThreadingHTTPServer):
     provider: FakeProvider
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        self.provider.connections += 1
         _thread.start_new_thread(self.process_request_thread, (request, client_address))
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from .models import ConsoleMessage, Delivery, DeliveryStatus, Device, Message, SmsOptOut
+from .models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
 
 _COUNTED = [DeliveryStatus.PENDING, DeliveryStatus.CHECKING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
             DeliveryStatus.UNKNOWN]  # fmt: skip
@@ -64,12 +64,3 @@ class DeviceAdmin(admin.ModelAdmin):
 class SmsOptOutAdmin(admin.ModelAdmin):
     list_display = ["id", "phone", "created_at"]
     search_fields = ["phone"]
-
-
-@admin.register(ConsoleMessage)
-class ConsoleMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "channel", "title", "created_at"]
-    list_filter = ["channel"]
-    readonly_fields = ["channel", "recipient", "title", "body", "key", "created_at"]
-
-

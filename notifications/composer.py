@@ -3,9 +3,10 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from .gsm import fit_one_segment, segments
+from providers.base import SmsMessage
+from providers.gsm import fit_one_segment, segments
+
 from .models import Message, MessageKind
-from .transports.base import SmsMessage
 
 PUSH_BODY_MAX = 1000  # FCM's payload limit is 4 KB; an alert body never needs more
 # An alert SMS arriving hours late does more harm than good: the carrier drops it after this.

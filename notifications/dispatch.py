@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
+from celery import current_app
 from kombu import pools
 
 from vigilants.breaker import CircuitBreaker
 
-from .models import Channel
+from .models import Channel, Delivery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,17 +33,20 @@ _PUBLISH_TIMEOUTS_AMQP = {"read_timeout": PUBLISH_TIMEOUT_SECONDS, "write_timeou
 BROKER_BREAKER = CircuitBreaker("notifications: broker", log, "publishing left to the sweeper", cooldown=5.0)
 
 
-def publish_plan(message_id: int) -> bool:
-    from .tasks import plan_message
+# The tasks (notifications/tasks.py) by name: they call the planner and the sender, which publish through
+# this module, so importing them here would close a loop.
+PLAN_TASK = "notifications.tasks.plan_message"
+SEND_TASKS = {Channel.PUSH: "notifications.tasks.send_push", Channel.SMS: "notifications.tasks.send_sms"}
+CHECK_TASK = "notifications.tasks.check_sms"
 
-    return _publish(plan_message, [message_id], countdown=None, what=f"plan message {message_id}")
+
+def publish_plan(message_id: int) -> bool:
+    return _publish(PLAN_TASK, [message_id], countdown=None, what=f"plan message {message_id}")
 
 
 def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
     """Publish send tasks for these deliveries in batches; returns how many tasks went out."""
-    from .tasks import send_push, send_sms
-
-    task = send_push if channel == Channel.PUSH else send_sms
+    task = SEND_TASKS[Channel(channel)]
     published = 0
     for batch in chunks(delivery_ids, SEND_BATCH):
         published += _publish(task, [batch], countdown, what=f"{channel} x{len(batch)}")
@@ -51,19 +55,15 @@ def publish_sends(channel: str, delivery_ids: Sequence[int], countdown: float | 
 
 def publish_checks(delivery_ids: Sequence[int]) -> int:
     """Publish tasks that ask the SMS provider whether these may-have-left SMS left (reconcile.py)."""
-    from .tasks import check_sms
-
     published = 0
     for batch in chunks(delivery_ids, CHECK_BATCH):
-        published += _publish(check_sms, [batch], None, what=f"check x{len(batch)}")
+        published += _publish(CHECK_TASK, [batch], None, what=f"check x{len(batch)}")
     return published
 
 
 def publish_or_release(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
     """publish_sends(), and for any batch the broker refused, forget it was published, so that the
     next sweep (30 s) publishes it instead of waiting for the lost-task timeout."""
-    from .models import Delivery
-
     published = 0
     for batch in chunks(delivery_ids, SEND_BATCH):
         if publish_sends(channel, batch, countdown):
@@ -78,15 +78,17 @@ def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
         yield list(items[start : start + size])
 
 
-def _publish(task: Any, args: list, countdown: float | None, what: str) -> bool:
+def _publish(task: str, args: list, countdown: float | None, what: str) -> bool:
     """Publish, or return False at once while the broker is known to be down (the sweeper publishes later)."""
-    eager = bool(task.app.conf.task_always_eager)
+    app = current_app
+    eager = bool(app.conf.task_always_eager)
     # In-process tasks touch no broker: a task failing there must not hold the next publishes back.
     if not eager and not BROKER_BREAKER.allows():
         return False
     try:
-        with _producer(task.app, eager) as producer:
-            task.apply_async(args, countdown=countdown, producer=producer, retry=True, retry_policy=_RETRY_POLICY)
+        with _producer(app, eager) as producer:
+            app.signature(task).apply_async(args, countdown=countdown, producer=producer, retry=True,
+                                            retry_policy=_RETRY_POLICY)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller
         if eager:
             log.warning("notifications: could not publish %s (%s); the sweeper will", what, type(exc).__name__)

@@ -71,29 +71,6 @@ def opted_out_numbers(user_ids: Sequence[int]) -> set[str]:
     return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
-class ConsoleMessage(models.Model):
-    """What the console backends 'sent' (embedded default): shown in the admin and on stdout."""
-
-    class Channel(models.TextChoices):
-        SMS = "sms", "SMS"
-        PUSH = "push", "Push"
-
-    channel = models.CharField(max_length=4, choices=Channel.choices)
-    recipient = models.CharField(max_length=4096)
-    title = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    key = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("message console")
-        verbose_name_plural = _("messages console")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.channel} #{self.pk}"
-
-
 class MessageKind(models.TextChoices):
     ALERT = "alert", _("alerte")
     BROADCAST = "broadcast", _("message de la mairie")

@@ -18,11 +18,12 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from providers.base import LookupUnavailable, get_sms_backend
+
 from . import composer
 from .claims import superseded
 from .dispatch import publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Message
-from .transports.base import LookupUnavailable, get_sms_backend
 
 log = logging.getLogger(__name__)
 

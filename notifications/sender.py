@@ -19,13 +19,8 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from vigilants.lookups import among
-
-from . import claims, composer, ratelimit
-from .claims import Claimable, Claimed
-from .dispatch import chunks, publish_or_release
-from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
-from .transports.base import (
+from providers import ratelimit
+from providers.base import (
     Outcome,
     PushMessage,
     SendResult,
@@ -34,6 +29,12 @@ from .transports.base import (
     get_sms_backend,
     send_stream,
 )
+from vigilants.lookups import among
+
+from . import claims, composer
+from .claims import Claimable, Claimed
+from .dispatch import chunks, publish_or_release
+from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
 
 log = logging.getLogger(__name__)
 

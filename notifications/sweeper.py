@@ -20,10 +20,12 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from providers.models import ConsoleMessage
+
 from . import broker
 from .claims import GIVE_UP_SECONDS, due, expire_stale_claims
 from .dispatch import publish_checks, publish_or_release, publish_plan
-from .models import Channel, ConsoleMessage, Delivery, DeliveryStatus, Message, MessageStatus
+from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
 from .reconcile import checkable
 
 log = logging.getLogger(__name__)
@@ -34,17 +36,17 @@ QUEUE_OF = {Channel.PUSH: "push", Channel.SMS: "sms"}
 
 def redispatch_after() -> timedelta:
     """Whatever the broker says, a published task not run after this long is presumed lost."""
-    return timedelta(seconds=getattr(settings, "NOTIFICATIONS_REDISPATCH_SECONDS", 600))
+    return timedelta(seconds=settings.NOTIFICATIONS_REDISPATCH_SECONDS)
 
 
 def lost_after() -> timedelta:
     """A task published this long ago whose queue is empty was lost: nothing holds it any more."""
-    return timedelta(seconds=getattr(settings, "NOTIFICATIONS_LOST_AFTER_SECONDS", 20))
+    return timedelta(seconds=settings.NOTIFICATIONS_LOST_AFTER_SECONDS)
 
 
 def unplanned_grace() -> timedelta:
     """Leave the after-commit planning task this long to run before the sweeper plans it instead."""
-    return timedelta(seconds=getattr(settings, "NOTIFICATIONS_UNPLANNED_GRACE_SECONDS", 15))
+    return timedelta(seconds=settings.NOTIFICATIONS_UNPLANNED_GRACE_SECONDS)
 
 
 def sweep() -> dict[str, int]:

@@ -1,10 +1,18 @@
-"""Notification routes, under /api/v1/: Twilio's webhooks (with or without a trailing slash)."""
+"""Notification routes, under /api/v1/: push registrations and Twilio's webhooks (with or without a trailing
+slash)."""
 
 from vigilants.routes import route
 
-from . import webhooks
+from . import devices, webhooks
 
-urlpatterns = [
+# Also served outside /api/v1/ (vigilants/urls.py), as the contract's Webhooks section writes them.
+webhook_urlpatterns = [
     route("webhooks/twilio/status", webhooks.twilio_status, name="twilio-status"),
     route("webhooks/twilio/inbound", webhooks.twilio_inbound, name="twilio-inbound"),
+]
+
+urlpatterns = [
+    route("devices", devices.DeviceList.as_view(), name="device-list"),
+    route("devices/<int:pk>", devices.DeviceDetail.as_view(), name="device-detail"),
+    *webhook_urlpatterns,
 ]

@@ -1,4 +1,5 @@
-"""`make test`: find PostgreSQL and Redis, then run ruff, the migrations check and pytest.
+"""`make test`: find PostgreSQL and Redis, then run ruff, the apps' layers (import-linter), the migrations
+check and pytest.
 
 With the services: the whole suite, against PostgreSQL, with a real Celery worker on Redis.
 Without them (and without CI): SQLite and in-process tasks, saying what was left out.
@@ -106,11 +107,12 @@ def main() -> int:
     python = sys.executable
     steps = [
         [python, "-m", "ruff", "check", "."],
+        [os.path.join(os.path.dirname(python), "lint-imports"), "--no-cache"],
         [python, "manage.py", "makemigrations", "--check", "--dry-run"],
         [python, "-m", "pytest", *extra, *sys.argv[1:]],
     ]
     for step in steps:
-        print("$", " ".join(step[1:]), flush=True)
+        print("$", " ".join([os.path.basename(step[0]), *step[1:]]), flush=True)
         code = subprocess.call(step)
         if code != 0:
             return code

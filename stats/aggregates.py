@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 
-from alerts.categories import BURGLARY_CATEGORIES, Category
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import Commune, Membership, MembershipStatus
 from notifications.models import ACTIVE_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind
+from vigilants.categories import BURGLARY_CATEGORIES, Category
 
 from .periods import DateRange, Granularity, local_date, trunc
 

@@ -41,17 +41,17 @@ class Brand:
 
 
 def current_brand() -> Brand:
-    primary = normalise_colour(getattr(settings, "BRAND_PRIMARY_COLOR", "") or DEFAULT_PRIMARY)
+    primary = normalise_colour(settings.BRAND_PRIMARY_COLOR or DEFAULT_PRIMARY)
     text = readable_on_white(primary)
     return Brand(
-        name=getattr(settings, "BRAND_NAME", "") or "Vigilants",
-        operator=getattr(settings, "BRAND_OPERATOR", ""),
+        name=settings.BRAND_NAME or "Vigilants",
+        operator=settings.BRAND_OPERATOR,
         primary=primary,
         text=text,
         hover=mix(text, (0, 0, 0), 0.2),
-        logo_url=getattr(settings, "BRAND_LOGO_URL", ""),
-        legal_url=getattr(settings, "BRAND_LEGAL_URL", ""),
-        legal_text=getattr(settings, "BRAND_LEGAL_TEXT", ""),
+        logo_url=settings.BRAND_LOGO_URL,
+        legal_url=settings.BRAND_LEGAL_URL,
+        legal_text=settings.BRAND_LEGAL_TEXT,
     )
 
 

@@ -16,9 +16,9 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from alerts.categories import Category
 from alerts.models import Alert, AlertKind
 from communes.models import Commune
+from vigilants.categories import Category
 
 from . import aggregates, services
 from .periods import DateRange, Granularity

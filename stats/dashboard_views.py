@@ -19,10 +19,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import etag, require_safe
 
-from alerts.categories import BURGLARY_CATEGORIES, Category
 from communes.access import gendarme_area_q, is_gendarme, moderated_commune_ids, stats_communes
 from communes.models import Commune, GendarmeArea, Membership, MembershipStatus
 from notifications.health import DELAY_REASONS, sending_delay
+from vigilants.categories import BURGLARY_CATEGORIES, Category
 
 from . import dashboard_data as data
 from .branding import brand_css, current_brand

@@ -18,8 +18,9 @@ from rest_framework.test import APIClient
 
 from conftest import Town, client_for
 from notifications import dispatch, sweeper
-from notifications.models import ConsoleMessage, Message, MessageStatus
+from notifications.models import Message, MessageStatus
 from notifications.services import message_for_source
+from providers.models import ConsoleMessage
 from vigilants.celery import app as celery_app
 from vigilants.health import forget_broker_answer
 

@@ -50,7 +50,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess
 
 # --- manage.py check ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("setting", "value"), [("SMS_BACKEND", "twillio"), ("PUSH_BACKEND", "fcmm"),
-                                                 ("SMS_BACKEND", "notifications.transports.nowhere.Backend")])  # fmt: skip
+                                                 ("SMS_BACKEND", "providers.nowhere.Backend")])  # fmt: skip
 def test_an_unknown_backend_fails_check(setting: str, value: str) -> None:
     with override_settings(**{setting: value}), pytest.raises(SystemCheckError, match=r"vigilants\.E001") as failed:
         call_command("check")
@@ -83,8 +83,8 @@ def quiet_database_override() -> Iterator[None]:
 
 def test_with_debug_off_every_embedded_default_is_an_error(quiet_database_override: None) -> None:
     embedded = {
-        "SMS_BACKEND": "notifications.transports.console.ConsoleSmsBackend", "REDIS_URL": "",
-        "PUSH_BACKEND": "notifications.transports.console.ConsolePushBackend", "DATABASES": embedded_databases(),
+        "SMS_BACKEND": "providers.console.ConsoleSmsBackend", "REDIS_URL": "",
+        "PUSH_BACKEND": "providers.console.ConsolePushBackend", "DATABASES": embedded_databases(),
     }  # fmt: skip
     with override_settings(DEBUG=False, ALLOW_EMBEDDED=False, **embedded):
         assert sorted(m.id for m in check_production()) == [
@@ -105,9 +105,9 @@ def production_settings(firebase: Path) -> dict[str, Any]:
         "SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
         "SECURE_HSTS_PRELOAD": True, "REDIS_URL": "redis://redis.internal:6379/0",
         "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "vigilants"}},
-        "SMS_BACKEND": "notifications.transports.twilio_sms.TwilioSmsBackend", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID,
+        "SMS_BACKEND": "providers.twilio_sms.TwilioSmsBackend", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN, "TWILIO_FROM": "+33700000001",
-        "PUSH_BACKEND": "notifications.transports.fcm_fast.fcm_backend", "FIREBASE_CREDENTIALS": str(firebase),
+        "PUSH_BACKEND": "providers.fcm_fast.fcm_backend", "FIREBASE_CREDENTIALS": str(firebase),
     }  # fmt: skip
 
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",  # staff's second factor
     "csp",
+    "providers",
     "accounts",
     "communes",
     "alerts",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "audit",
     "continuity",
     "security",
+    "demo",
     "vigilants.apps.VigilantsConfig",  # configuration checks (vigilants/checks.py)
 ]
 
@@ -212,12 +214,12 @@ CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_URL)  # vigilants/queues.py
 
 # --- Providers ------------------------------------------------------------------------------
 SMS_BACKENDS = {
-    "console": "notifications.transports.console.ConsoleSmsBackend",
-    "twilio": "notifications.transports.twilio_sms.TwilioSmsBackend",
+    "console": "providers.console.ConsoleSmsBackend",
+    "twilio": "providers.twilio_sms.TwilioSmsBackend",
 }
 PUSH_BACKENDS = {
-    "console": "notifications.transports.console.ConsolePushBackend",
-    "fcm": "notifications.transports.fcm_fast.fcm_backend",  # FCM_TRANSPORT picks the path
+    "console": "providers.console.ConsolePushBackend",
+    "fcm": "providers.fcm_fast.fcm_backend",  # FCM_TRANSPORT picks the path
 }
 SMS_BACKEND = SMS_BACKENDS.get(env.str("SMS_BACKEND", default="console"), env.str("SMS_BACKEND", default="console"))
 PUSH_BACKEND = PUSH_BACKENDS.get(
@@ -233,12 +235,20 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
 # fast: SDK credentials and encoding, our pooled keep-alive client (fcm_fast.py); sdk: firebase-admin send_each.
 FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="fast")
+# How long one FCM request may take before its pushes are "unknown" (sent again later under their tag).
+FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)
 # A claimed delivery whose worker holds it longer than this is presumed dead (see notifications/sweeper.py).
 # 20 s: a push claim of 250 takes well under a second (4 s at a provider answering in 0.5 s); SMS claims
 # are leased for their call's window plus its longest request (sender.sms_lease_seconds).
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=20)
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=90)
+# The sweeper (notifications/sweeper.py): a task published and not run after REDISPATCH is presumed lost
+# whatever the broker says; one whose queue is empty after LOST_AFTER was lost; an alert not planned
+# UNPLANNED_GRACE after it was accepted is planned by the sweeper.
+NOTIFICATIONS_REDISPATCH_SECONDS = env.int("NOTIFICATIONS_REDISPATCH_SECONDS", default=600)
+NOTIFICATIONS_LOST_AFTER_SECONDS = env.int("NOTIFICATIONS_LOST_AFTER_SECONDS", default=20)
+NOTIFICATIONS_UNPLANNED_GRACE_SECONDS = env.int("NOTIFICATIONS_UNPLANNED_GRACE_SECONDS", default=15)
 
 # --- Sign-in --------------------------------------------------------------------------------
 OTP_TTL_SECONDS = 600
@@ -339,7 +349,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "CategoryEnum": "alerts.categories.Category",
+        "CategoryEnum": "vigilants.categories.Category",
         "AlertStatusEnum": "alerts.models.AlertStatus",
         "MembershipStatusEnum": "communes.models.MembershipStatus",
         "RoleEnum": "communes.models.Role",

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import AuthToken, OtpCode, User
-from notifications.models import ConsoleMessage
+from providers.models import ConsoleMessage
 
 PHONE = "+33612345678"
 

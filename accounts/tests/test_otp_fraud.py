@@ -20,9 +20,9 @@ from rest_framework.test import APIClient
 from accounts import otp, otp_budget
 from accounts.models import OtpCode
 from accounts.otp_budget import budget_state
-from notifications import ratelimit
-from notifications.models import ConsoleMessage
-from notifications.transports.base import Outcome, SendResult
+from providers import ratelimit
+from providers.base import Outcome, SendResult
+from providers.models import ConsoleMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import OtpCode
 from fakeprovider import FakeProvider
-from notifications.tests.conftest import fake_provider, fake_provider_server, twilio_settings  # noqa: F401 - fixtures
 
 
 @pytest.mark.django_db
-def test_it_sends_the_code_through_twilio(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:  # noqa: F811
+def test_it_sends_the_code_through_twilio(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:
     assert anon.post("/api/v1/auth/otp/request", {"phone": "06 12 34 56 78"}).status_code == 202
     sms = fake_provider.sms()
     assert [m["To"] for m in sms] == ["+33612345678"]
@@ -17,7 +16,7 @@ def test_it_sends_the_code_through_twilio(twilio_settings, fake_provider: FakePr
 
 
 @pytest.mark.django_db
-def test_a_provider_outage_is_a_503_with_retry_after(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:  # noqa: F811
+def test_a_provider_outage_is_a_503_with_retry_after(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:
     response = anon.post("/api/v1/auth/otp/request", {"phone": "+33600099500"})
     assert response.status_code == 503
     assert int(response["Retry-After"]) >= 1
@@ -25,7 +24,7 @@ def test_a_provider_outage_is_a_503_with_retry_after(twilio_settings, fake_provi
 
 
 @pytest.mark.django_db
-def test_a_number_twilio_calls_invalid_is_a_400(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:  # noqa: F811
+def test_a_number_twilio_calls_invalid_is_a_400(twilio_settings, fake_provider: FakeProvider, anon: APIClient) -> None:
     response = anon.post("/api/v1/auth/otp/request", {"phone": "+33600099211"})
     assert response.status_code == 400
     assert "phone" in response.json()

@@ -20,7 +20,7 @@ def main(channel: str, index: int, of: int, start_at: float, recipients_file: st
     django.setup()
     from notifications.dispatch import chunks
     from notifications.sender import PUSH_CALL, SMS_CALL
-    from notifications.transports.base import Outcome, PushMessage, SmsMessage, get_push_backend, get_sms_backend
+    from providers.base import Outcome, PushMessage, SmsMessage, get_push_backend, get_sms_backend
 
     with open(recipients_file) as handle:
         recipients = handle.read().split()[index::of]

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from alerts.categories import Category
 from communes.importer import import_communes
 from communes.models import Commune, CommuneType
 from stats.models import OfficialFigure
 from stats.official import BURGLARIES
+from vigilants.categories import Category
 
 START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=5 * 365)

@@ -5,7 +5,7 @@ from typing import Any as SettingsWrapper
 
 import pytest
 
-from notifications.transports.base import (
+from providers.base import (
     Outcome,
     PushMessage,
     SendResult,

@@ -11,8 +11,9 @@ from kombu.exceptions import OperationalError
 
 from conftest import Town
 from notifications import claims, planner, sweeper, tasks
-from notifications.models import ConsoleMessage, Delivery, DeliveryStatus, Message, MessageStatus
+from notifications.models import Delivery, DeliveryStatus, Message, MessageStatus
 from notifications.services import message_enqueue, message_for_source, message_report
+from providers.models import ConsoleMessage
 
 from .helpers import member, message
 from .recording import transports_fixture  # noqa: F401 - fixture

@@ -13,8 +13,8 @@ from django.utils import timezone
 from conftest import Town
 from notifications import broker, claims, planner, reconcile, sender, sweeper, tasks
 from notifications.models import Delivery, DeliveryStatus
-from notifications.transports.base import LookupUnavailable, Outcome, SendResult, call_deadline, past_deadline
-from notifications.transports.fcm_push import web_push_topic
+from providers.base import LookupUnavailable, Outcome, SendResult, call_deadline, past_deadline
+from providers.fcm_push import web_push_topic
 
 from .helpers import member, message
 from .recording import transports_fixture  # noqa: F401 - fixture
@@ -154,8 +154,8 @@ def test_a_task_that_lost_its_database_is_retried_at_once(monkeypatch) -> None:
 
 
 def test_no_sms_of_a_call_starts_after_its_deadline() -> None:
-    from notifications.transports.base import SmsMessage
-    from notifications.transports.twilio_sms import TwilioSmsBackend
+    from providers.base import SmsMessage
+    from providers.twilio_sms import TwilioSmsBackend
 
     backend, started = TwilioSmsBackend(), []
 

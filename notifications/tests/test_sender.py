@@ -13,7 +13,7 @@ from django.utils import timezone
 from conftest import Town
 from notifications import claims, gsm, planner, ratelimit, sender
 from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
-from notifications.transports.base import Outcome, SendResult
+from providers.base import Outcome, SendResult
 
 from .helpers import member, message
 from .recording import RecordingPush, accept, transports_fixture  # noqa: F401 - fixture

@@ -18,7 +18,7 @@ from accounts.models import User
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import GendarmeArea
 from conftest import Town
-from notifications.models import ConsoleMessage
+from providers.models import ConsoleMessage
 from stats.aggregates import BURGLARIES
 from stats.branding import contrast_on_white, readable_on_white
 from stats.models import GeographyLevel, OfficialFigure

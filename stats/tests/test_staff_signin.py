@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import staff_auth
 from accounts.models import User
 from conftest import Town
-from notifications.models import ConsoleMessage
+from providers.models import ConsoleMessage
 
 PASSWORD = "staff-password-123"
 STAFF_TYPED = "06 99 99 99 99"  # the staff fixture's +33699999999, as a person types it

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect,
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from conftest import Town
-from notifications.models import ConsoleMessage as SentMessage
+from providers.models import ConsoleMessage as SentMessage
 from stats import services
 from stats.periods import DateRange, Granularity
 

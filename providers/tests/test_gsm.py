@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications.gsm import fit_one_segment, is_gsm7, segments, septets, to_gsm7
+from providers.gsm import fit_one_segment, is_gsm7, segments, septets, to_gsm7
 
 
 def test_it_keeps_what_gsm7_has():

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications.models import Device, Platform
+from .models import Device, Platform
 
 
 class DeviceSerializer(serializers.ModelSerializer):

@@ -108,7 +108,7 @@ class FcmPushBackend:
 
 def messaging_service(credentials_path: str, base_url: str) -> Any:
     """The SDK's messaging service for a named app, created once per process and configuration."""
-    timeout = getattr(settings, "FCM_TIMEOUT_SECONDS", 10.0)
+    timeout = settings.FCM_TIMEOUT_SECONDS
     name = "vigilants-" + hashlib.sha256(f"{credentials_path}|{base_url}|{timeout}".encode()).hexdigest()[:12]
     with _apps_lock:
         try:
@@ -137,7 +137,7 @@ def point_at(service: Any, base_url: str) -> None:
     read. If a new SDK version moves it, fail loudly rather than silently sending to Google.
     """
     if getattr(type(service), "FCM_URL", None) != SDK_FCM_URL or not hasattr(service, "_fcm_url"):
-        raise RuntimeError("firebase_admin moved its FCM URL: update notifications/transports/fcm_push.py")
+        raise RuntimeError("firebase_admin moved its FCM URL: update providers/fcm_push.py")
     service._fcm_url = f"{base_url}/v1/projects/{service._project_id}/messages:send"
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=BATCH_SIZE, max_retries=RETRY)
     service._client.session.mount(base_url, adapter)

@@ -66,7 +66,7 @@ class FastFcmPushBackend(FcmPushBackend):
         if self._http is None:
             with self._client_lock:
                 if self._http is None:
-                    timeout = float(getattr(settings, "FCM_TIMEOUT_SECONDS", 10.0))
+                    timeout = settings.FCM_TIMEOUT_SECONDS
                     self._url = service._fcm_url  # where point_at() aimed the SDK: one place knows
                     proxy = requests.utils.get_environ_proxies(self._url).get(self._url.split(":", 1)[0])
                     manager = (urllib3.ProxyManager(proxy, num_pools=2, maxsize=POOL_SIZE, block=True)
@@ -185,7 +185,7 @@ def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.RequestE
 
 def fcm_backend() -> FcmPushBackend:
     """PUSH_BACKEND=fcm: the lean path (FCM_TRANSPORT=fast, the default) or firebase-admin's send_each (sdk)."""
-    transport = getattr(settings, "FCM_TRANSPORT", "fast")
+    transport = settings.FCM_TRANSPORT
     if transport not in ("fast", "sdk"):
         raise ValueError(f"FCM_TRANSPORT must be fast or sdk, not {transport!r}")
     return FastFcmPushBackend() if transport == "fast" else FcmPushBackend()

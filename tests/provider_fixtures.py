@@ -1,4 +1,5 @@
-"""The fake provider in a thread (one per test session), and settings pointing the SDKs at it."""
+"""Fixtures for every test that talks to a provider: the fake provider in a thread (one per test session),
+and settings pointing the SDKs at it. Loaded for the whole suite by the root conftest (pytest_plugins)."""
 
 import threading
 import time
@@ -11,7 +12,7 @@ import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
-from notifications.transports.base import reset_backends
+from providers.base import reset_backends
 
 PUBLIC_BASE_URL = "https://vigilants.example.fr"
 TWILIO_FROM = "+33700000001"
@@ -46,7 +47,8 @@ def twilio_settings(settings: SettingsWrapper, fake_provider: FakeProvider) -> I
     settings.TWILIO_FROM = TWILIO_FROM
     settings.TWILIO_MESSAGING_SERVICE_SID = ""
     settings.TWILIO_API_BASE_URL = fake_provider.url
-    settings.TWILIO_TIMEOUT_SECONDS = 0.5
+    # The production default: a short one fails under a loaded machine; the tests about timeouts set theirs.
+    settings.TWILIO_TIMEOUT_SECONDS = 10.0
     settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
     fake_provider.configure(callbacks=False)  # PUBLIC_BASE_URL answers nothing; callback_receiver turns them on
     reset_backends()

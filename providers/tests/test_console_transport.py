@@ -2,8 +2,8 @@
 
 import pytest
 
-from notifications.models import ConsoleMessage
-from notifications.transports.base import Outcome, PushMessage, SmsMessage, get_push_backend, get_sms_backend, reset_backends
+from providers.base import Outcome, PushMessage, SmsMessage, get_push_backend, get_sms_backend, reset_backends
+from providers.models import ConsoleMessage
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from notifications.gsm import segments
-from notifications.models import ConsoleMessage
-
 from .base import Outcome, PushMessage, SendResult, SmsMessage
+from .gsm import segments
+from .models import ConsoleMessage
 
 _SEPARATOR = "-" * 79
 _TITLE_MAX = ConsoleMessage._meta.get_field("title").max_length or 200

@@ -1,10 +1,12 @@
+"""GET /communes/{insee}/audit: a commune's audit log (the log itself is the audit app's, below this one)."""
+
 from django.db.models import QuerySet
 from rest_framework import generics
 
-from communes.views_base import CommuneScopedMixin
+from audit.models import AuditEntry
+from audit.serializers import AuditEntrySerializer
 
-from .models import AuditEntry
-from .serializers import AuditEntrySerializer
+from .views_base import CommuneScopedMixin
 
 
 class CommuneAuditList(CommuneScopedMixin, generics.ListAPIView):

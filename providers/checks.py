@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
 
 
-@register("notifications")
+@register("providers")
 def check_providers(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return _twilio_errors() + _fcm_errors()
 
@@ -19,12 +19,12 @@ def _twilio_errors() -> list[CheckMessage]:
     if not settings.TWILIO_ACCOUNT_SID or not settings.TWILIO_AUTH_TOKEN:
         errors.append(Error(
             "SMS_BACKEND is twilio but TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is empty.",
-            hint="Set both, or SMS_BACKEND=console.", id="notifications.E001",
+            hint="Set both, or SMS_BACKEND=console.", id="providers.E001",
         ))
     if not settings.TWILIO_FROM and not settings.TWILIO_MESSAGING_SERVICE_SID:
         errors.append(Error(
             "SMS_BACKEND is twilio but neither TWILIO_FROM nor TWILIO_MESSAGING_SERVICE_SID is set.",
-            hint="Set the sender number (E.164) or a messaging service SID (MG...).", id="notifications.E002",
+            hint="Set the sender number (E.164) or a messaging service SID (MG...).", id="providers.E002",
         ))
     return errors
 
@@ -35,11 +35,11 @@ def _fcm_errors() -> list[CheckMessage]:
     path = settings.FIREBASE_CREDENTIALS
     if not path:
         return [Error("PUSH_BACKEND is fcm but FIREBASE_CREDENTIALS is empty.",
-                      hint="The path of a service-account JSON file.", id="notifications.E003")]
+                      hint="The path of a service-account JSON file.", id="providers.E003")]
     problem = _service_account_problem(path)
     if problem:
         return [Error(f"FIREBASE_CREDENTIALS ({path}) {problem}.",
-                      hint="Download a service-account key from the Firebase console.", id="notifications.E004")]
+                      hint="Download a service-account key from the Firebase console.", id="providers.E004")]
     return []
 
 

@@ -7,10 +7,10 @@ import pytest
 from firebase_admin import messaging
 
 from fakeprovider import write_service_account
-from notifications.checks import check_providers
-from notifications.transports import fcm_push
-from notifications.transports.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
-from notifications.transports.fcm_fast import AHEAD
+from providers import fcm_push
+from providers.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
+from providers.checks import check_providers
+from providers.fcm_fast import AHEAD
 
 PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
@@ -202,14 +202,14 @@ def test_it_fails_loudly_if_the_sdk_moves_the_url(monkeypatch):
 
 def test_it_reports_missing_or_unreadable_credentials_at_start_up(fcm_settings, tmp_path):
     fcm_settings.FIREBASE_CREDENTIALS = ""
-    assert [e.id for e in check_providers()] == ["notifications.E003"]
+    assert [e.id for e in check_providers()] == ["providers.E003"]
 
     fcm_settings.FIREBASE_CREDENTIALS = str(tmp_path / "missing.json")
-    assert [e.id for e in check_providers()] == ["notifications.E004"]
+    assert [e.id for e in check_providers()] == ["providers.E004"]
 
     (tmp_path / "other.json").write_text(json.dumps({"type": "authorized_user"}))
     fcm_settings.FIREBASE_CREDENTIALS = str(tmp_path / "other.json")
-    assert [e.id for e in check_providers()] == ["notifications.E004"]
+    assert [e.id for e in check_providers()] == ["providers.E004"]
 
 
 def test_it_accepts_a_service_account_file(fcm_settings):

@@ -11,8 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from conftest import Town
-from notifications import claims, gsm, planner, ratelimit, sender
+from notifications import claims, planner, sender
 from notifications.models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
+from providers import gsm, ratelimit
 from providers.base import Outcome, SendResult
 
 from .helpers import member, message

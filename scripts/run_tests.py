@@ -1,5 +1,5 @@
-"""`make test`: find PostgreSQL and Redis, then run ruff, the apps' layers (import-linter), the migrations
-check and pytest.
+"""`make test`: find PostgreSQL and Redis, then run ruff, the apps' layers (import-linter), the types (mypy),
+the migrations check and pytest.
 
 With the services: the whole suite, against PostgreSQL, with a real Celery worker on Redis.
 Without them (and without CI): SQLite and in-process tasks, saying what was left out.
@@ -108,6 +108,7 @@ def main() -> int:
     steps = [
         [python, "-m", "ruff", "check", "."],
         [os.path.join(os.path.dirname(python), "lint-imports"), "--no-cache"],
+        [python, "-m", "mypy"],
         [python, "manage.py", "makemigrations", "--check", "--dry-run"],
         [python, "-m", "pytest", *extra, *sys.argv[1:]],
     ]

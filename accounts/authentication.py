@@ -1,5 +1,6 @@
 """`Authorization: Token <key>`: per-device tokens, looked up by hash."""
 
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -24,3 +25,17 @@ class DeviceTokenAuthentication(TokenAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class SignedInHttpRequest(HttpRequest):
+    """A request to a Django view that lets only signed-in people in (the dashboards' login): its user is a User."""
+
+    user: User
+
+
+def signed_in(request: Request) -> User:
+    """The person behind an API request that authentication let through (IsAuthenticated, the default)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise exceptions.NotAuthenticated()
+    return user

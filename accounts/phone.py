@@ -1,5 +1,7 @@
 """Phone numbers: national French format accepted, E.164 stored, mobiles only (codes go by SMS)."""
 
+from typing import Any
+
 import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -37,9 +39,9 @@ def region_refusal() -> str:
 
 
 class MobileField(serializers.CharField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 32)
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object) -> str:
+    def to_internal_value(self, data: Any) -> str:  # whatever the JSON held: CharField refuses what is no text
         return normalize_mobile(super().to_internal_value(data))

@@ -11,7 +11,8 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from . import rgpd
-from .models import AuthToken
+from .authentication import signed_in
+from .models import AuthToken, User
 from .otp import otp_request, sign_in
 from .serializers import MeSerializer, OtpRequestSerializer, OtpVerifySerializer, SessionSerializer, SignInSerializer
 
@@ -69,7 +70,7 @@ class SessionList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[AuthToken]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return AuthToken.objects.none()
-        return AuthToken.objects.filter(user=self.request.user).order_by("-created_at")
+        return AuthToken.objects.filter(user=signed_in(self.request)).order_by("-created_at")
 
 
 class SessionDetail(APIView):
@@ -84,12 +85,12 @@ class MeView(generics.RetrieveUpdateAPIView):
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
-    def get_object(self):
-        return self.request.user
+    def get_object(self) -> User:
+        return signed_in(self.request)
 
     @extend_schema(responses={204: None}, summary="Efface mon compte (RGPD) ; mes signalements restent, anonymisés")
     def delete(self, request: Request) -> Response:
-        rgpd.erase_user(request.user)
+        rgpd.erase_user(signed_in(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -102,4 +103,4 @@ class MeExportView(APIView):
 
     @extend_schema(responses={200: dict}, summary="Toutes les données me concernant (RGPD, droit d'accès)")
     def get(self, request: Request) -> Response:
-        return Response(rgpd.export_user(request.user))
+        return Response(rgpd.export_user(signed_in(request)))

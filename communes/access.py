@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 
-from .models import MODERATOR_ROLES, Commune, GendarmeArea, Membership, MembershipStatus, Role
+from .models import MODERATOR_ROLES, Commune, CommuneQuerySet, GendarmeArea, Membership, MembershipStatus, Role
 
 
 def approved_memberships(user: User) -> QuerySet[Membership]:
@@ -65,7 +65,7 @@ def is_gendarme(user: User) -> bool:
     return user.is_authenticated and GendarmeArea.objects.filter(user=user).exists()
 
 
-def stats_communes(user: User) -> QuerySet[Commune]:
+def stats_communes(user: User) -> CommuneQuerySet:
     """Communes whose statistics the user may read: moderators of it, gendarmes of its area, staff."""
     communes = Commune.objects.all()
     if user.is_staff:

@@ -1,5 +1,8 @@
 """Memberships and quartiers: join, approve, reject, change roles, leave."""
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -12,7 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in
+from accounts.models import User
+
 from . import access, services
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _SupportsHasPermission  # what DRF's views hold: permissions and their & | ~
 from .membership_serializers import (
     MemberSerializer,
     MembershipRequestSerializer,
@@ -26,7 +35,7 @@ from .serializers import NeighbourhoodSerializer
 from .views_base import CommuneScopedMixin
 
 
-def visible_memberships(user) -> QuerySet[Membership]:
+def visible_memberships(user: User) -> QuerySet[Membership]:
     """Your own, and those of the communes you moderate. Anything else is 404."""
     if user.is_staff:
         return Membership.objects.all()
@@ -61,7 +70,7 @@ class CommuneMemberships(CommuneScopedMixin, generics.ListCreateAPIView):
             return Response({"detail": _("Commune inconnue.")}, status=status.HTTP_404_NOT_FOUND)
         serializer = MembershipRequestSerializer(data=request.data, context={"commune": commune})
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_request(user=request.user, commune=commune, **serializer.validated_data)
+        membership = services.membership_request(user=signed_in(request), commune=commune, **serializer.validated_data)
         return Response(MyMembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -71,7 +80,7 @@ class MyMemberships(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Membership]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Membership.objects.none()
-        return Membership.objects.filter(user=self.request.user).select_related("commune")
+        return Membership.objects.filter(user=signed_in(self.request)).select_related("commune")
 
 
 class MembershipActionView(APIView):
@@ -80,11 +89,12 @@ class MembershipActionView(APIView):
     needs = "moderator"
 
     def get_membership(self, request: Request, pk: str) -> Membership:
-        membership = get_object_or_404(visible_memberships(request.user).select_related("commune"), pk=pk)
-        allowed = request.user.is_staff or (
-            access.is_mayor(request.user, membership.commune_id)
+        user = signed_in(request)
+        membership = get_object_or_404(visible_memberships(user).select_related("commune"), pk=pk)
+        allowed = user.is_staff or (
+            access.is_mayor(user, membership.commune_id)
             if self.needs == "mayor"
-            else access.is_moderator(request.user, membership.commune_id)
+            else access.is_moderator(user, membership.commune_id)
         )
         if not allowed:
             raise PermissionDenied()
@@ -96,14 +106,14 @@ class MembershipDecisionView(MembershipActionView):
 
     def get_membership(self, request: Request, pk: str) -> Membership:
         membership = super().get_membership(request, pk)
-        services.ensure_may_decide(request.user, membership)
+        services.ensure_may_decide(signed_in(request), membership)
         return membership
 
 
 class MembershipApprove(MembershipDecisionView):
     @extend_schema(request=None, responses={200: MemberSerializer})
     def post(self, request: Request, pk: str) -> Response:
-        membership = services.membership_approve(membership=self.get_membership(request, pk), actor=request.user)
+        membership = services.membership_approve(membership=self.get_membership(request, pk), actor=signed_in(request))
         return Response(MemberSerializer(membership).data)
 
 
@@ -113,7 +123,7 @@ class MembershipReject(MembershipDecisionView):
         membership = self.get_membership(request, pk)
         serializer = RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_reject(membership=membership, actor=request.user, **serializer.validated_data)
+        membership = services.membership_reject(membership=membership, actor=signed_in(request), **serializer.validated_data)
         return Response(MemberSerializer(membership).data)
 
 
@@ -125,17 +135,16 @@ class MembershipDetail(MembershipActionView):
         membership = self.get_membership(request, pk)
         serializer = RoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = services.membership_set_role(membership=membership, actor=request.user, **serializer.validated_data)
+        membership = services.membership_set_role(membership=membership, actor=signed_in(request), **serializer.validated_data)
         return Response(MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None}, summary="Quitter la commune (ou, pour le maire, retirer un membre)")
     def delete(self, request: Request, pk: str) -> Response:
-        membership = get_object_or_404(visible_memberships(request.user), pk=pk)
-        if membership.user_id != request.user.pk and not (
-            request.user.is_staff or access.is_mayor(request.user, membership.commune_id)
-        ):
+        user = signed_in(request)
+        membership = get_object_or_404(visible_memberships(user), pk=pk)
+        if membership.user_id != user.pk and not (user.is_staff or access.is_mayor(user, membership.commune_id)):
             raise PermissionDenied()
-        services.membership_leave(membership=membership, actor=request.user)
+        services.membership_leave(membership=membership, actor=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -146,7 +155,7 @@ class CommuneNeighbourhoods(CommuneScopedMixin, generics.ListCreateAPIView):
     serializer_class = NeighbourhoodSerializer
     pagination_class = None
 
-    def get_permissions(self) -> list:
+    def get_permissions(self) -> Sequence["_SupportsHasPermission"]:
         return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Neighbourhood]:
@@ -162,5 +171,5 @@ class CommuneNeighbourhoods(CommuneScopedMixin, generics.ListCreateAPIView):
         commune = self.get_commune()
         serializer = NeighbourhoodCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        neighbourhood = services.neighbourhood_create(commune=commune, actor=request.user, **serializer.validated_data)
+        neighbourhood = services.neighbourhood_create(commune=commune, actor=signed_in(request), **serializer.validated_data)
         return Response(NeighbourhoodSerializer(neighbourhood).data, status=status.HTTP_201_CREATED)

@@ -81,9 +81,10 @@ class Commune(models.Model):
 
     def contains(self, latitude: float, longitude: float) -> bool:
         """Whether a point falls inside the commune's bounding box (no box known: accepted)."""
-        if None in (self.bbox_south, self.bbox_west, self.bbox_north, self.bbox_east):
+        south, west, north, east = self.bbox_south, self.bbox_west, self.bbox_north, self.bbox_east
+        if south is None or west is None or north is None or east is None:
             return True
-        return self.bbox_south <= latitude <= self.bbox_north and self.bbox_west <= longitude <= self.bbox_east
+        return south <= latitude <= north and west <= longitude <= east
 
 
 class Neighbourhood(models.Model):

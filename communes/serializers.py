@@ -30,7 +30,8 @@ class CommuneDetailSerializer(CommuneSerializer):
     def get_neighbourhoods(self, commune: Commune) -> list[dict]:
         if not commune.enrolled:
             return []
-        return NeighbourhoodSerializer(commune.neighbourhoods.all(), many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it as the child's dict.
+        return NeighbourhoodSerializer(commune.neighbourhoods.all(), many=True).data  # type: ignore[return-value]
 
     def get_bbox(self, commune: Commune) -> dict[str, float | None]:
         return {

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
-from .models import Commune
+from .models import Commune, CommuneQuerySet
 from .serializers import CommuneDetailSerializer, CommuneSerializer
 
 
@@ -22,7 +22,7 @@ class CommuneFilter(django_filters.FilterSet):
         model = Commune
         fields = ["search", "postal_code", "departement", "enrolled", "type"]
 
-    def filter_search(self, queryset: QuerySet[Commune], name: str, value: str) -> QuerySet[Commune]:
+    def filter_search(self, queryset: CommuneQuerySet, name: str, value: str) -> CommuneQuerySet:
         return queryset.search(value)
 
     def filter_postal_code(self, queryset: QuerySet[Commune], name: str, value: str) -> QuerySet[Commune]:

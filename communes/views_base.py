@@ -1,11 +1,18 @@
 """Views scoped to a commune named by its INSEE code in the URL, with the access level they need."""
 
+from typing import TYPE_CHECKING
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 
 from . import access
 from .models import Commune
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView as _View  # the views the mixin goes into: their request, their kwargs
+else:
+    _View = object
 
 _CHECKS = {
     "member": access.is_member,
@@ -14,7 +21,7 @@ _CHECKS = {
 }
 
 
-class CommuneScopedMixin:
+class CommuneScopedMixin(_View):
     """`commune_access` is "member", "moderator", "mayor" or "stats". Staff pass every check.
 
     The commune itself is public reference data, so a refusal is a 403; objects inside it that the
@@ -22,7 +29,6 @@ class CommuneScopedMixin:
     """
 
     commune_access = "member"
-    kwargs: dict
 
     def get_commune(self) -> Commune:
         if not hasattr(self, "_commune"):
@@ -34,10 +40,12 @@ class CommuneScopedMixin:
         return self._commune
 
     def check_commune_access(self, commune: Commune) -> None:
-        user = self.request.user  # type: ignore[attr-defined]
+        user = self.request.user
         if user.is_staff:
             return
-        if self.commune_access == "stats":
+        if not user.is_authenticated:  # the views' permissions keep anonymous requests out before this
+            allowed = False
+        elif self.commune_access == "stats":
             allowed = access.stats_communes(user).filter(pk=commune.pk).exists()
         else:
             allowed = _CHECKS[self.commune_access](user, commune)

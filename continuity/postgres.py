@@ -71,8 +71,9 @@ def object_count(db: DatabaseSettings) -> int:
         WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
           AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     """
-    with psycopg.connect(**libpq_params(db), autocommit=True) as connection:
-        return connection.execute(query).fetchone()[0]
+    with psycopg.connect(make_conninfo(**libpq_params(db)), autocommit=True) as connection:
+        row = connection.execute(query).fetchone()
+    return int(row[0]) if row else 0
 
 
 def load(dump_path: Path, db: DatabaseSettings, clean: bool) -> None:
@@ -87,7 +88,7 @@ def load(dump_path: Path, db: DatabaseSettings, clean: bool) -> None:
 
 def analyze(db: DatabaseSettings) -> None:
     """pg_restore leaves no planner statistics; without them the first fan-outs would pick bad plans."""
-    with psycopg.connect(**libpq_params(db), autocommit=True) as connection:
+    with psycopg.connect(make_conninfo(**libpq_params(db)), autocommit=True) as connection:
         connection.execute("ANALYZE")
 
 
@@ -95,7 +96,7 @@ def _maintenance_connection(db: DatabaseSettings) -> psycopg.Connection:
     error: psycopg.Error | None = None
     for name in _MAINTENANCE_DATABASES:
         try:
-            return psycopg.connect(**libpq_params(db, dbname=name), autocommit=True)
+            return psycopg.connect(make_conninfo(**libpq_params(db, dbname=name)), autocommit=True)
         except psycopg.OperationalError as exc:
             error = exc
     raise ContinuityError(f"serveur PostgreSQL injoignable : {first_line(error)}")

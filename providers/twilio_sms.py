@@ -118,11 +118,11 @@ class TwilioSmsBackend:
 
 
 def _matching(records: list[Any], body: str, start: datetime) -> list[str]:
-    def created(record: Any) -> datetime | None:
-        return record.date_created or record.date_sent
+    def since_start(record: Any) -> bool:
+        created: datetime | None = record.date_created or record.date_sent
+        return created is None or created >= start
 
-    return [r.sid for r in records
-            if r.sid and (r.body or "").strip() == body.strip() and (created(r) is None or created(r) >= start)]  # fmt: skip
+    return [r.sid for r in records if r.sid and (r.body or "").strip() == body.strip() and since_start(r)]
 
 
 def status_callback_url(key: str) -> str:

@@ -145,8 +145,9 @@ def login_phone(request: HttpRequest) -> HttpResponse:
     try:
         otp_request(phone=form.cleaned_data["phone"])
     except exceptions.Throttled as exc:
+        wait = exc.wait  # type: ignore[attr-defined]  # DRF sets it; the stubs leave it out
         form.add_error(None, _("Trop de codes demandés pour ce numéro : réessayez dans %(minutes)d minutes.")
-                       % {"minutes": max(1, round((exc.wait or 60) / 60))})  # fmt: skip
+                       % {"minutes": max(1, round((wait or 60) / 60))})  # fmt: skip
         return _render(request, "login_phone.html", {"form": form}, status=429)
     except (serializers.ValidationError, exceptions.APIException) as exc:
         form.add_error(None, _first_message(exc.detail))
@@ -243,7 +244,10 @@ def _pending_staff(request: HttpRequest) -> User | None:
     if time.time() - pending.get("at", 0) > STAFF_CODE_WINDOW_SECONDS:
         request.session.pop(SESSION_STAFF, None)
         return None
-    return User.objects.filter(pk=pending.get("user"), is_active=True, is_staff=True).first()
+    user_pk = pending.get("user")
+    if user_pk is None:
+        return None
+    return User.objects.filter(pk=user_pk, is_active=True, is_staff=True).first()
 
 
 @never_cache

@@ -147,7 +147,7 @@ def alert_map(commune: Commune, year: int) -> CommuneMap:
     """The year's counted reports, per grid cell, placed on the commune's bounding box."""
     alerts = aggregates.approved_reports(year_range(year)).filter(commune=commune)
     positions = list(alerts.filter(latitude__isnull=False, longitude__isnull=False).values_list("latitude", "longitude"))
-    cells = Counter((_snap(lat), _snap(lon)) for lat, lon in positions)
+    cells = Counter((_snap(lat), _snap(lon)) for lat, lon in positions if lat is not None and lon is not None)
     result = CommuneMap(unplaced=alerts.count() - len(positions))
     result.cells = [MapCell(latitude=lat, longitude=lon, count=n) for (lat, lon), n in sorted(cells.items())]
     _project(commune, result)

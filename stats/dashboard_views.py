@@ -8,7 +8,7 @@ not read is a 404, as in the API. Numbers come from `stats.dashboard_data`.
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import etag, require_safe
 
+from accounts.authentication import SignedInHttpRequest
+from accounts.models import User
 from communes.access import gendarme_area_q, is_gendarme, moderated_commune_ids, stats_communes
 from communes.models import Commune, GendarmeArea, Membership, MembershipStatus
 from notifications.health import DELAY_REASONS, sending_delay
@@ -57,7 +59,7 @@ def brand_stylesheet(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _commune_or_404(request: HttpRequest, insee: str) -> Commune:
+def _commune_or_404(request: SignedInHttpRequest, insee: str) -> Commune:
     commune = stats_communes(request.user).by_insee(insee)
     if commune is None:
         raise Http404(_("Commune inconnue ou hors de votre périmètre."))
@@ -73,7 +75,7 @@ def _year(value: str | None, default: int) -> int:
 
 
 @dashboard_login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInHttpRequest) -> HttpResponse:
     communes = stats_communes(request.user).filter(enrolled=True).order_by("departement", "name")
     return render(request, "dashboard/index.html", {
         "communes": communes[:500], "communes_total": communes.count(), "departements": _departements(request.user),
@@ -87,7 +89,12 @@ def _sending_delay(commune_ids: Any) -> str | None:
     return str(DELAY_REASONS[reason]) if reason else None
 
 
-def _departements(user: Any) -> list[dict[str, Any]]:
+class Departement(TypedDict):
+    departement: str
+    departement_name: str
+
+
+def _departements(user: User) -> list[Departement]:
     """The départements whose page the user may open: staff all those with an enrolled commune."""
     if not (user.is_staff or is_gendarme(user)):
         return []
@@ -97,7 +104,7 @@ def _departements(user: Any) -> list[dict[str, Any]]:
 
 
 @dashboard_login_required
-def commune_page(request: HttpRequest, insee: str) -> HttpResponse:
+def commune_page(request: SignedInHttpRequest, insee: str) -> HttpResponse:
     commune = _commune_or_404(request, insee)
     year = _year(request.GET.get("annee"), data.current_year())
     context = data.commune_figures(commune, year)
@@ -108,7 +115,7 @@ def commune_page(request: HttpRequest, insee: str) -> HttpResponse:
 
 
 @dashboard_login_required
-def commune_bilan(request: HttpRequest, insee: str, year: int) -> HttpResponse:
+def commune_bilan(request: SignedInHttpRequest, insee: str, year: int) -> HttpResponse:
     commune = _commune_or_404(request, insee)
     if not FIRST_YEAR <= year <= data.current_year():
         raise Http404(_("Année indisponible."))
@@ -121,7 +128,7 @@ def commune_bilan(request: HttpRequest, insee: str, year: int) -> HttpResponse:
 
 
 @dashboard_login_required
-def departement_page(request: HttpRequest, code: str) -> HttpResponse:
+def departement_page(request: SignedInHttpRequest, code: str) -> HttpResponse:
     communes = _departement_communes(request, code)
     start, end = _period(request)
     category = request.GET.get("categorie", "burglaries")
@@ -134,7 +141,7 @@ def departement_page(request: HttpRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def _export_query(request: HttpRequest, code: str, communes: list[Commune], start: date, end: date) -> str:
+def _export_query(request: SignedInHttpRequest, code: str, communes: list[Commune], start: date, end: date) -> str:
     """The export API's query: the whole département when the user's area is the département, else its communes."""
     area = GendarmeArea.objects.filter(user=request.user).first()
     whole = request.user.is_staff or (area is not None and area.departement == code)
@@ -142,17 +149,17 @@ def _export_query(request: HttpRequest, code: str, communes: list[Commune], star
     return urlencode({**scope, "from": start.isoformat(), "to": end.isoformat()})
 
 
-def _departement_communes(request: HttpRequest, code: str) -> list[Commune]:
+def _departement_communes(request: SignedInHttpRequest, code: str) -> list[Commune]:
     user = request.user
     if not (user.is_staff or is_gendarme(user)):
         raise PermissionDenied(
             _("Les pages départementales sont réservées à la gendarmerie et à l’équipe %(brand)s.")
             % {"brand": current_brand().name}
         )
-    communes = Commune.objects.filter(departement=code, enrolled=True)
+    enrolled = Commune.objects.filter(departement=code, enrolled=True)
     if not user.is_staff:
-        communes = communes.filter(gendarme_area_q(user))
-    communes = list(communes.order_by("name"))
+        enrolled = enrolled.filter(gendarme_area_q(user))
+    communes = list(enrolled.order_by("name"))
     if not communes and not (user.is_staff and Commune.objects.filter(departement=code).exists()):
         raise Http404(_("Département inconnu ou hors de votre périmètre."))
     return communes

@@ -93,7 +93,7 @@ def period_label(day: date, granularity: Granularity) -> str:
 
 def trunc(granularity: Granularity | str, field: str = "occurred_at") -> TruncMonth | TruncWeek | TruncYear:
     """The database expression for the period of `field`, cut at midnight Paris time."""
-    kinds = {"month": TruncMonth, "week": TruncWeek, "year": TruncYear}
+    kinds: dict[str, type[TruncMonth | TruncWeek | TruncYear]] = {"month": TruncMonth, "week": TruncWeek, "year": TruncYear}
     return kinds[str(granularity)](field, output_field=DateTimeField(), tzinfo=PARIS)
 
 

@@ -90,7 +90,10 @@ def commune_dwellings(commune: Commune) -> tuple[Decimal, int | None] | None:
                                       dwellings__isnull=False)
         .order_by("-year").values_list("dwellings", "dwellings_year").first()
     )  # fmt: skip
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    dwellings, year = row
+    return None if dwellings is None else (dwellings, year)
 
 
 def year_before(commune: Commune, date_range: DateRange) -> dict[str, object]:

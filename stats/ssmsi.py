@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import overload
 
 from django.db import reset_queries, transaction
 from django.utils import timezone
@@ -87,7 +88,7 @@ class ImportResult:
 class Layout:
     """Where each field sits in a file's lines, found from its header."""
 
-    level: str
+    level: GeographyLevel
     width: int
     geography: int
     columns: dict[str, int]
@@ -117,7 +118,7 @@ def read_layout(header: list[str]) -> Layout:
     return Layout(level=level, width=len(header), geography=geography, columns=columns, names=names)
 
 
-def _geography(header: list[str]) -> tuple[str, int]:
+def _geography(header: list[str]) -> tuple[GeographyLevel, int]:
     for pattern, level in GEOGRAPHY_COLUMNS:
         for index, name in enumerate(header):
             if pattern.match(name):
@@ -129,6 +130,10 @@ def _missing(value: str) -> bool:
     return value in WITHHELD_MARKERS
 
 
+@overload
+def _year(value: str, field: str, line: int) -> int: ...
+@overload
+def _year(value: str, field: str, line: int, *, required: bool) -> int | None: ...
 def _year(value: str, field: str, line: int, *, required: bool = True) -> int | None:
     if not required and _missing(value):
         return None

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.authentication import signed_in
 from communes.views_base import CommuneScopedMixin
 
 from . import exporting
@@ -59,10 +60,10 @@ class ExportView(APIView):
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data: dict[str, Any] = query.validated_data
-        scope = exporting.export_scope(request.user, departement=data.get("departement"),
-                                       insee_codes=data.get("communes", []))  # fmt: skip
+        user = signed_in(request)
+        scope = exporting.export_scope(user, departement=data.get("departement"), insee_codes=data.get("communes", []))
         export = exporting.prepare_export(scope, data["range"])
-        exporting.record_export(request.user, export, data["format"])
+        exporting.record_export(user, export, data["format"])
         return _response(export, data["format"])
 
 

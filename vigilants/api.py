@@ -1,5 +1,6 @@
 """API conventions shared by every app: pagination, error shapes, the JSON parser."""
 
+from collections.abc import Mapping
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -20,7 +21,7 @@ class Pagination(PageNumberPagination):
 class JSONParser(parsers.JSONParser):
     """DRF's parser, except that JSON nested too deep for the decoder is a 400, not a RecursionError (500)."""
 
-    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:

@@ -25,7 +25,8 @@ class AnyOf(Lookup):
         values: Iterable[Any] = self.rhs
         return [int(value) for value in values]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    # Django 5.2 gathers a lookup's params in lists; the stubs follow Django 6, whose params are tuples.
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
         if not self.rhs:
             raise EmptyResultSet  # as id__in=[]: the query is not even sent
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -7,6 +7,7 @@ Production: DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, pro
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE as CSP_NONE
@@ -394,7 +395,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging: no phone numbers or tokens, ever (see vigilants/logfilters.py) -----------------
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "vigilants.logfilters.RedactPersonalData"}},

@@ -3,7 +3,7 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from notifications.urls import webhook_urlpatterns
@@ -13,7 +13,7 @@ from .health import healthz
 
 docs_view = SpectacularSwaggerSplitView.as_view(url_name="schema")
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("communes.urls")),
     path("", include("alerts.urls")),

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         try:
             phone = normalize_mobile(phone)
         except ValidationError as exc:
-            raise CommandError(f"numéro : {exc.detail[0]}") from None
+            detail = exc.detail
+            raise CommandError(f"numéro : {detail[0] if isinstance(detail, list) else detail}") from None
         if departement and not Commune.objects.filter(departement=departement).exists():
             raise CommandError(f"Département inconnu : {departement}")
         found = [self._commune(code) for code in communes or []]

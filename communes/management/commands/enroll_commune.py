@@ -26,7 +26,8 @@ class Command(BaseCommand):
             try:
                 phone = normalize_mobile(mayor)
             except ValidationError as exc:
-                raise CommandError(f"--mayor : {exc.detail[0]}") from None
+                detail = exc.detail
+                raise CommandError(f"--mayor : {detail[0] if isinstance(detail, list) else detail}") from None
             user, _ = User.objects.get_or_create(phone=phone, defaults={"display_name": name})
         commune_enroll(commune=commune, mayor=user)
         self.stdout.write(self.style.SUCCESS(f"{commune} est inscrite" + (" ; maire nommé." if user else ".")))

@@ -60,12 +60,12 @@ class Town:
 
 
 def make_town(insee: str, name: str, departement: str, **geo: float) -> Town:
-    commune = CommuneFactory(insee=insee, name=name, departement=departement, **geo)
+    commune = CommuneFactory.create(insee=insee, name=name, departement=departement, **geo)
     people = {}
     for role_name, role in [("mayor", Role.MAYOR), ("referent", Role.REFERENT), ("resident", Role.RESIDENT),
                             ("resident2", Role.RESIDENT)]:  # fmt: skip
-        people[role_name] = MembershipFactory(commune=commune, role=role, user=UserFactory()).user
-    applicant = MembershipFactory(commune=commune, status="pending", user=UserFactory()).user
+        people[role_name] = MembershipFactory.create(commune=commune, role=role, user=UserFactory.create()).user
+    applicant = MembershipFactory.create(commune=commune, status="pending", user=UserFactory.create()).user
     return Town(commune=commune, applicant=applicant, **people)
 
 
@@ -83,14 +83,14 @@ def charleville(db: None) -> Town:
 
 @pytest.fixture
 def gendarme_06(db: None) -> User:
-    user = UserFactory(display_name="Gendarme 06")
+    user = UserFactory.create(display_name="Gendarme 06")
     GendarmeArea.objects.create(user=user, departement="06")
     return user
 
 
 @pytest.fixture
 def gendarme_08(db: None) -> User:
-    user = UserFactory(display_name="Gendarme 08")
+    user = UserFactory.create(display_name="Gendarme 08")
     GendarmeArea.objects.create(user=user, departement="08")
     return user
 

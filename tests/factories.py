@@ -7,7 +7,7 @@ from accounts.models import User
 from communes.models import Commune, CommuneType, Membership, MembershipStatus, Neighbourhood, Role
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ["phone"]
@@ -16,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     display_name = factory.Faker("name", locale="fr_FR")
 
 
-class CommuneFactory(factory.django.DjangoModelFactory):
+class CommuneFactory(factory.django.DjangoModelFactory[Commune]):
     class Meta:
         model = Commune
         django_get_or_create = ["insee", "type"]
@@ -37,7 +37,7 @@ class CommuneFactory(factory.django.DjangoModelFactory):
     enrolled_at = factory.LazyFunction(timezone.now)
 
 
-class NeighbourhoodFactory(factory.django.DjangoModelFactory):
+class NeighbourhoodFactory(factory.django.DjangoModelFactory[Neighbourhood]):
     class Meta:
         model = Neighbourhood
 
@@ -45,7 +45,7 @@ class NeighbourhoodFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Quartier {n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 

@@ -132,7 +132,7 @@ def centre(town: Town) -> Neighbourhood:
 
 
 def make_member(town: Town, role: str, status: str = "approved") -> int:
-    return MembershipFactory(commune=town.commune, role=role, status=status, user=UserFactory()).pk
+    return MembershipFactory.create(commune=town.commune, role=role, status=status, user=UserFactory.create()).pk
 
 
 def fill(template: Any, town: Town) -> Any:

@@ -75,7 +75,7 @@ def test_the_current_code_is_printed_in_debug_only(settings, staff: User) -> Non
 
 def test_the_demo_staff_gets_a_totp_secret_that_verifies(settings) -> None:
     settings.DEBUG = True
-    CommuneFactory(insee="06128", name="Saint-Paul-de-Vence", departement="06")
+    CommuneFactory.create(insee="06128", name="Saint-Paul-de-Vence", departement="06")
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     staff = User.objects.get(phone="+33600000099")

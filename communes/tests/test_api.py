@@ -60,7 +60,7 @@ def test_it_paginates_with_a_cap(all_communes: None, anon: APIClient) -> None:
 @pytest.mark.django_db
 def test_one_commune_shows_neighbourhoods_only_when_enrolled(all_communes: None, anon: APIClient) -> None:
     commune = Commune.objects.by_insee("06128")
-    NeighbourhoodFactory(commune=commune, name="Village")
+    NeighbourhoodFactory.create(commune=commune, name="Village")
     assert anon.get("/api/v1/communes/06128").json()["neighbourhoods"] == []
     commune.enrolled = True
     commune.save()

@@ -17,7 +17,7 @@ from vigilants.errors import Conflict
 
 
 def second_mayor(town: Town) -> Membership:
-    return MembershipFactory(commune=town.commune, role=Role.MAYOR, user=UserFactory())
+    return MembershipFactory.create(commune=town.commune, role=Role.MAYOR, user=UserFactory.create())
 
 
 def mayors(town: Town) -> int:
@@ -43,7 +43,7 @@ def test_a_referent_cannot_reject_a_referent(saint_paul: Town, target: str) -> N
     if target == "self":
         membership = Membership.objects.get(user=saint_paul.referent)
     else:
-        membership = MembershipFactory(commune=saint_paul.commune, role=Role.REFERENT, user=UserFactory())
+        membership = MembershipFactory.create(commune=saint_paul.commune, role=Role.REFERENT, user=UserFactory.create())
     response = client_for(saint_paul.referent).post(f"/api/v1/memberships/{membership.pk}/reject", {"reason": "x"})
     assert response.status_code == 403
     assert Membership.objects.get(pk=membership.pk).status == "approved"

@@ -10,8 +10,8 @@ from tests.factories import CommuneFactory, NeighbourhoodFactory, UserFactory
 
 @pytest.mark.django_db
 def test_a_person_asks_to_join_and_a_referent_approves(saint_paul: Town) -> None:
-    newcomer = UserFactory()
-    quartier = NeighbourhoodFactory(commune=saint_paul.commune)
+    newcomer = UserFactory.create()
+    quartier = NeighbourhoodFactory.create(commune=saint_paul.commune)
     response = client_for(newcomer).post("/api/v1/communes/06128/memberships",
                                          {"address": "5 chemin des Oliviers", "neighbourhood": quartier.pk})  # fmt: skip
     assert response.status_code == 201
@@ -38,7 +38,7 @@ def test_a_rejection_carries_its_reason_to_the_applicant(saint_paul: Town) -> No
 
 @pytest.mark.django_db
 def test_joining_a_commune_not_enrolled_is_a_clear_400(saint_paul: Town) -> None:
-    CommuneFactory(insee="06044", name="Colle-sur-Loup", enrolled=False)
+    CommuneFactory.create(insee="06044", name="Colle-sur-Loup", enrolled=False)
     response = client_for(saint_paul.resident).post("/api/v1/communes/06044/memberships", {"address": "1 rue"})
     assert response.status_code == 400
     assert "commune" in response.json()
@@ -46,8 +46,9 @@ def test_joining_a_commune_not_enrolled_is_a_clear_400(saint_paul: Town) -> None
 
 @pytest.mark.django_db
 def test_a_neighbourhood_of_another_commune_is_refused(saint_paul: Town, charleville: Town) -> None:
-    other = NeighbourhoodFactory(commune=charleville.commune)
-    response = client_for(UserFactory()).post("/api/v1/communes/06128/memberships", {"address": "1", "neighbourhood": other.pk})
+    other = NeighbourhoodFactory.create(commune=charleville.commune)
+    response = client_for(UserFactory.create()).post("/api/v1/communes/06128/memberships",
+                                                     {"address": "1", "neighbourhood": other.pk})  # fmt: skip
     assert response.status_code == 400
     assert "neighbourhood" in response.json()
 
@@ -124,7 +125,7 @@ def test_the_database_refuses_to_rewrite_the_audit_log(saint_paul: Town) -> None
 
 @pytest.mark.django_db
 def test_the_commands_enrol_a_commune_and_create_gendarmes() -> None:
-    CommuneFactory(insee="06128", name="Saint-Paul-de-Vence", departement="06", enrolled=False)
+    CommuneFactory.create(insee="06128", name="Saint-Paul-de-Vence", departement="06", enrolled=False)
     call_command("enroll_commune", "06128", "--mayor", "06 11 22 33 44")
     membership = Membership.objects.get(commune__insee="06128")
     assert (membership.role, membership.status, membership.commune.enrolled) == ("mayor", "approved", True)

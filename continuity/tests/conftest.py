@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from django.db import connection
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from continuity.postgres import libpq_params
 
@@ -27,7 +28,7 @@ def database_url(name: str) -> str:
 
 def drop_database(name: str) -> None:
     # FORCE: a worker of the drill may still hold a connection when the test ends.
-    with psycopg.connect(**libpq_params(connection.settings_dict, dbname="postgres"), autocommit=True) as server:
+    with psycopg.connect(make_conninfo(**libpq_params(connection.settings_dict, dbname="postgres")), autocommit=True) as server:
         server.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

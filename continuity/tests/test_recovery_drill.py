@@ -32,7 +32,7 @@ from django.utils import timezone
 from accounts.models import User
 from alerts.models import Alert
 from audit.models import AuditEntry
-from communes.models import Membership
+from communes.models import Commune, Membership
 from continuity.databases import table_counts
 from continuity.manifest import Manifest, manifest_path
 from fakeprovider import FakeProvider, write_service_account
@@ -66,7 +66,7 @@ def seed(members: int, served: int) -> Seeded:
     """A commune, `members` members with a device, an approved alert and its message, planned, of which the
     first `served` deliveries were sent and the others are pending (half of them published to the broker that
     is lost with the machine, half never published yet)."""
-    commune = CommuneFactory(name="Vigie-sur-Reprise")
+    commune = CommuneFactory.create(name="Vigie-sur-Reprise")
     users = User.objects.bulk_create(
         (User(phone=f"+3362{i:07d}", preferences={"channels": ["push"], "categories": None, "quiet_hours": None})
          for i in range(members)), batch_size=BATCH,
@@ -84,7 +84,7 @@ def seed(members: int, served: int) -> Seeded:
     return Seeded(served=set(tokens[:served]), waiting=set(tokens[served:]))
 
 
-def approved_alert_message(commune: object) -> Message:
+def approved_alert_message(commune: Commune) -> Message:
     alert = Alert.objects.create(commune=commune, category="cambriolage", description="Porte fracturée rue des Lilas.",
                                  occurred_at=timezone.now(), status="approved")  # fmt: skip
     AuditEntry.objects.create(commune=commune, action="alert.approve", object_type="alert", object_id=str(alert.pk))

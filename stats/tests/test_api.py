@@ -1,9 +1,15 @@
 """GET /api/v1/stats/communes/{insee}: who may read it, its parameters, its shape."""
 
+from typing import TYPE_CHECKING
+
 import pytest
 
+from accounts.models import User
 from conftest import Town, client_for
 from stats.tests.scenario import build
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse as ApiResponse  # what APIClient answers, in the stubs
 
 URL = "/api/v1/stats/communes/{insee}"
 
@@ -14,7 +20,7 @@ def scenario(saint_paul: Town, charleville: Town) -> Town:
     return saint_paul
 
 
-def get(user: object, insee: str = "06128", **params: str) -> object:
+def get(user: User | None, insee: str = "06128", **params: str) -> "ApiResponse":
     return client_for(user).get(URL.format(insee=insee), params)
 
 
@@ -29,7 +35,7 @@ def test_it_returns_the_hand_counted_figures(scenario: Town) -> None:
     assert set(body) >= {"enrolment", "moderation", "deliveries", "official", "categories"}
 
 
-def test_it_answers_without_trailing_slash_and_with(scenario: Town, gendarme_06: object) -> None:
+def test_it_answers_without_trailing_slash_and_with(scenario: Town, gendarme_06: User) -> None:
     assert client_for(gendarme_06).get("/api/v1/stats/communes/06128/").status_code == 200
 
 
@@ -38,7 +44,7 @@ def test_it_defaults_to_twelve_monthly_periods(scenario: Town) -> None:
     assert len(body["series"]) == 12 and body["granularity"] == "month"
 
 
-def test_it_serves_weeks(scenario: Town, staff: object) -> None:
+def test_it_serves_weeks(scenario: Town, staff: User) -> None:
     body = get(staff, **{"from": "2026-01-26", "to": "2026-02-08", "granularity": "week"}).json()
     assert [(p["period"], p["total"]) for p in body["series"]] == [("2026-W05", 2), ("2026-W06", 0)]
 
@@ -52,7 +58,7 @@ def test_it_refuses_bad_parameters_with_field_errors(scenario: Town, params: dic
     assert response.status_code == 400 and field in response.json()
 
 
-def test_it_is_refused_to_residents_and_other_areas(scenario: Town, gendarme_08: object, charleville: Town) -> None:
+def test_it_is_refused_to_residents_and_other_areas(scenario: Town, gendarme_08: User, charleville: Town) -> None:
     assert get(scenario.resident).status_code == 403
     assert get(gendarme_08).status_code == 403
     assert get(charleville.mayor).status_code == 403
@@ -60,5 +66,5 @@ def test_it_is_refused_to_residents_and_other_areas(scenario: Town, gendarme_08:
     assert "cambriolage" not in get(gendarme_08).content.decode()
 
 
-def test_it_says_404_for_an_unknown_commune(scenario: Town, staff: object) -> None:
+def test_it_says_404_for_an_unknown_commune(scenario: Town, staff: User) -> None:
     assert get(staff, insee="99999").status_code == 404

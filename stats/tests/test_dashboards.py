@@ -249,7 +249,7 @@ def test_the_official_figure_says_when_it_is_withheld_and_at_which_level(saint_p
 def test_the_departement_ranks_communes_within_the_gendarmes_area(
     saint_paul: Town, charleville: Town, gendarme_06: User, burglaries: None
 ) -> None:
-    vence = CommuneFactory(insee="06157", name="Vence", departement="06", population=19000)
+    vence = CommuneFactory.create(insee="06157", name="Vence", departement="06", population=19000)
     html = signed_in(gendarme_06).get(f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12").content.decode()
     ranking = html.split('data-testid="ranking-table"')[1].split("</table>")[0]
     assert re.findall(r'data-insee="(\w+)"', ranking) == ["06128", vence.insee]
@@ -319,7 +319,7 @@ def test_the_departement_ranking_adds_up_to_the_export_and_its_links_work(
 
 @pytest.mark.django_db
 def test_a_gendarme_of_listed_communes_exports_those_communes(saint_paul: Town) -> None:
-    gendarme = UserFactory()
+    gendarme = UserFactory.create()
     GendarmeArea.objects.create(user=gendarme).communes.add(saint_paul.commune)
     client = signed_in(gendarme)
     html = client.get("/dashboard/departements/06/").content.decode()

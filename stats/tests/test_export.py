@@ -4,8 +4,10 @@ import io
 import json
 
 import pytest
+from django.http import StreamingHttpResponse
 from openpyxl import load_workbook
 
+from accounts.models import User
 from audit.models import AuditEntry
 from conftest import Town, client_for
 from stats.tests.scenario import alert, build, official, utc
@@ -24,13 +26,13 @@ def scenario(saint_paul: Town, charleville: Town) -> Town:
     return saint_paul
 
 
-def export(user: object, **params: str) -> tuple[int, bytes]:
+def export(user: User | None, **params: str) -> tuple[int, bytes]:
     response = client_for(user).get(URL, params)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = b"".join(response.streaming_content) if isinstance(response, StreamingHttpResponse) else response.content
     return response.status_code, body
 
 
-def test_it_writes_french_csv_exactly(scenario: Town, gendarme_06: object) -> None:
+def test_it_writes_french_csv_exactly(scenario: Town, gendarme_06: User) -> None:
     status, body = export(gendarme_06, communes="06128", format="csv", **WINTER)
     assert status == 200, body
     assert body.startswith(b"\xef\xbb\xbf")
@@ -44,9 +46,9 @@ def test_it_writes_french_csv_exactly(scenario: Town, gendarme_06: object) -> No
     ]
 
 
-def test_it_says_when_the_official_figure_is_withheld_or_departemental(scenario: Town, staff: object) -> None:
+def test_it_says_when_the_official_figure_is_withheld_or_departemental(scenario: Town, staff: User) -> None:
     alert(scenario.commune, "cambriolage", utc(2023, 6, 15, 10))
-    other = CommuneFactory(insee="06004", name="Antibes", departement="06", population=73000)
+    other = CommuneFactory.create(insee="06004", name="Antibes", departement="06", population=73000)
     alert(other, "cambriolage", utc(2025, 12, 1, 10))
     official("departement", "06", 2025, 30000)
     status, body = export(staff, departement="06", format="json", **{"from": "2023-01-01", "to": "2025-12-31"})
@@ -62,11 +64,12 @@ def test_it_says_when_the_official_figure_is_withheld_or_departemental(scenario:
     )
 
 
-def test_it_gives_the_same_numbers_in_xlsx_and_json(scenario: Town, gendarme_06: object) -> None:
+def test_it_gives_the_same_numbers_in_xlsx_and_json(scenario: Town, gendarme_06: User) -> None:
     _, as_json = export(gendarme_06, departement="06", format="json", **WINTER)
     status, as_xlsx = export(gendarme_06, departement="06", format="xlsx", **WINTER)
     assert status == 200
     sheet = load_workbook(io.BytesIO(as_xlsx), read_only=True).active
+    assert sheet is not None
     lines = list(sheet.iter_rows(values_only=True))
     rows = json.loads(as_json)
     assert len(rows) == 4 and len(lines) == 5
@@ -76,20 +79,20 @@ def test_it_gives_the_same_numbers_in_xlsx_and_json(scenario: Town, gendarme_06:
         )  # fmt: skip
 
 
-def test_it_exports_exactly_the_gendarmes_area(scenario: Town, gendarme_06: object, charleville: Town) -> None:
+def test_it_exports_exactly_the_gendarmes_area(scenario: Town, gendarme_06: User, charleville: Town) -> None:
     _, body = export(gendarme_06, format="json", **WINTER)  # no filter: the whole area
     rows = json.loads(body)
     assert {r["insee"] for r in rows} == {"06128"} and sum(r["count"] for r in rows) == 5
 
 
 @pytest.mark.parametrize("params", [{"departement": "06"}, {"communes": "06128"}, {"communes": "08105,06128"}])
-def test_it_refuses_another_area_without_data(scenario: Town, gendarme_08: object, params: dict) -> None:
+def test_it_refuses_another_area_without_data(scenario: Town, gendarme_08: User, params: dict) -> None:
     status, body = export(gendarme_08, format="csv", **params, **WINTER)
     assert status == 403 and b"Saint-Paul" not in body and b"cambriolage" not in body
     assert not AuditEntry.objects.filter(action="stats.exported").exists()
 
 
-def test_it_says_404_for_an_unknown_commune(scenario: Town, gendarme_06: object) -> None:
+def test_it_says_404_for_an_unknown_commune(scenario: Town, gendarme_06: User) -> None:
     assert export(gendarme_06, communes="06128,99999")[0] == 404
 
 
@@ -102,12 +105,12 @@ def test_it_lets_mayors_export_their_own_commune_only(scenario: Town, charlevill
 
 
 @pytest.mark.parametrize("params", [{"format": "pdf"}, {"communes": "6128"}, {"departement": "123"}, {"from": "2026-02-30"}])
-def test_it_refuses_bad_parameters(scenario: Town, staff: object, params: dict) -> None:
+def test_it_refuses_bad_parameters(scenario: Town, staff: User, params: dict) -> None:
     status, body = export(staff, **params)
     assert status == 400 and set(json.loads(body)) & {"format", "communes", "departement", "from"}
 
 
-def test_it_records_every_export_for_each_commune_and_its_mayor_sees_it(scenario: Town, gendarme_06: object) -> None:
+def test_it_records_every_export_for_each_commune_and_its_mayor_sees_it(scenario: Town, gendarme_06: User) -> None:
     export(gendarme_06, departement="06", format="csv", **WINTER)
     entries = AuditEntry.objects.filter(action="stats.exported")
     assert sorted(str(e.commune_id) for e in entries) == sorted(["None", str(scenario.commune.pk)])

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.models import User
 from audit.models import AuditEntry
 from conftest import Town, client_for
 
@@ -17,7 +18,7 @@ def test_the_rate_comes_from_the_environment_with_a_default() -> None:
 
 
 @pytest.mark.django_db
-def test_exports_beyond_the_rate_are_429_with_retry_after(saint_paul: Town, gendarme_06: object, staff: object,
+def test_exports_beyond_the_rate_are_429_with_retry_after(saint_paul: Town, gendarme_06: User, staff: User,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "export", "3/hour")
     gendarme = client_for(gendarme_06)

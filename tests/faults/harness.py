@@ -208,7 +208,7 @@ class Postgres:
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         with psycopg.connect(self.url.replace("postgres://", "postgresql://"), connect_timeout=3) as conn:
-            return conn.execute(sql, params or []).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params or []).fetchall()
 
 
 def build_template(home: Path) -> Path:
@@ -398,7 +398,7 @@ class Stack:
             return None, []
         rows = self.postgres.rows("SELECT user_id, channel, status, attempts, error_code FROM notifications_delivery "
                                   "WHERE message_id = %s", [found[0][0]])  # fmt: skip
-        return found[0][1], [tuple(r) for r in rows]  # type: ignore[misc]
+        return found[0][1], [tuple(r) for r in rows]
 
     def quiet(self, alert_id: int, active: set[str]) -> bool:
         """Planned, and no row left to send or in flight: nothing more can reach a phone."""

@@ -37,7 +37,7 @@ def seed(count: int) -> dict[str, Any]:
     from notifications.models import Device
     from tests.factories import CommuneFactory
 
-    commune = CommuneFactory(insee=INSEE, name="Vigie-sur-Faute")
+    commune = CommuneFactory.create(insee=INSEE, name="Vigie-sur-Faute")
     users = User.objects.bulk_create(User(phone=phone(i), preferences=preferences(i)) for i in range(count))
     commune_enroll(commune=commune, mayor=users[0])
     Membership.objects.bulk_create(

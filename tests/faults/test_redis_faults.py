@@ -84,7 +84,7 @@ def test_a_broadcast_is_accepted_and_read_while_redis_is_down(stack: Stack, repo
     started = time.monotonic()
     status, body = stack.post_broadcast("Alerte")
     answers = {"broadcast": (status, time.monotonic() - started)}
-    alert = int(body["id"]) if status == 201 else None  # type: ignore[index]
+    alert = int(body["id"]) if status == 201 else None
     if alert is not None:
         answers["report"] = timed(lambda: mayor.call("GET", f"/api/v1/alerts/{alert}/deliveries"))
     answers["alerts"] = timed(lambda: mayor.call("GET", f"/api/v1/alerts?commune={insee}"))

@@ -11,6 +11,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from pytest_django.fixtures import Settings as DjangoSettings
+from pytest_django.live_server_helper import LiveServer
 
 from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, write_service_account
 from vigilants.celery import app as celery_app
@@ -81,7 +83,7 @@ def fake() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def provider_env(fake: FakeProvider, tmp_path: Path, live_server: object, settings: object,
+def provider_env(fake: FakeProvider, tmp_path: Path, live_server: LiveServer, settings: DjangoSettings,
                  monkeypatch: pytest.MonkeyPatch) -> FakeProvider:  # fmt: skip
     """Workers (started after this) use the real Twilio and FCM backends against the fake; Twilio's
     status callbacks come back to this process's live server, signed with the fake's auth token."""

@@ -6,7 +6,7 @@ from collections import Counter
 from django.db import transaction
 
 from accounts.models import User
-from communes.models import Membership
+from communes.models import Commune, Membership
 from fakeprovider import FakeProvider
 from notifications import sweeper
 from notifications.models import Delivery, DeliveryStatus, Device, Message
@@ -19,9 +19,9 @@ FINAL = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, D
          DeliveryStatus.CANCELLED]  # fmt: skip
 
 
-def seed(members: int, sms_every: int = 10) -> tuple[object, dict[int, str], dict[int, str]]:
+def seed(members: int, sms_every: int = 10) -> tuple[Commune, dict[int, str], dict[int, str]]:
     """`members` approved members, each with a device; one in `sms_every` also chose SMS."""
-    commune = CommuneFactory(name="Vigie-sur-Test")
+    commune = CommuneFactory.create(name="Vigie-sur-Test")
     users = User.objects.bulk_create(
         User(phone=f"+3361{i:07d}", preferences={"channels": ["push", "sms"] if i % sms_every == 0 else ["push"],
                                                  "categories": None, "quiet_hours": None})

@@ -39,7 +39,7 @@ def service(transactional_db: None, tmp_path: Path) -> Iterator[tuple[str, FakeP
         "TWILIO_API_BASE_URL": fake.url, "FCM_API_BASE_URL": fake.url,
         "FIREBASE_CREDENTIALS": str(write_service_account(tmp_path / "sa.json", fake.url)),
     }  # fmt: skip
-    commune_enroll(commune=CommuneFactory(insee="06128", name="Saint-Paul-de-Vence", departement="06"),
+    commune_enroll(commune=CommuneFactory.create(insee="06128", name="Saint-Paul-de-Vence", departement="06"),
                    mayor=User.objects.create_user(MAYOR))  # fmt: skip
     gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "vigilants.wsgi", "-w", "2", "-b", f"127.0.0.1:{PORT}"],
                                 cwd=ROOT, env=env)  # fmt: skip

@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Not searched for strings to translate nor for catalogues to compile.
+I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser venv lint fakeprovider worker beat backup restore bench-fanout bench-stats clean
+.PHONY: run test browser messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats clean
 
 venv: $(VENV)/.installed
 
@@ -16,13 +18,13 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # Embedded default: SQLite, tasks in-process, SMS and push to the console and the database.
-run: venv
+run: venv messages
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py import_communes
 	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv browser
+test: venv browser messages
 	$(PY) scripts/run_tests.py $(ARGS)
 
 # Debian's headless Chromium for the browser tests (never a browser downloaded by Playwright). Without it
@@ -31,6 +33,22 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| [ "$$CI" != "true" ] || { echo "CI=true and chromium could not be installed" >&2; exit 1; }
+
+# The English catalogue compiled for Django (French is the source language): locale/en/LC_MESSAGES/django.mo,
+# never committed. It needs GNU gettext's msgfmt: Debian's `gettext` is installed when missing. Without it outside
+# CI, the pages and the API stay in French only, and this says so; with CI=true it fails the run.
+messages: venv
+	@command -v msgfmt >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; } \
+		|| [ "$$CI" != "true" ] || { echo "CI=true and gettext could not be installed" >&2; exit 1; }
+	@if command -v msgfmt >/dev/null 2>&1; then \
+		DEBUG=true $(PY) manage.py compilemessages --verbosity 0 $(I18N_IGNORE); \
+	else echo "msgfmt not found: the English catalogue is not compiled (French only)" >&2; fi
+
+# After changing user-facing strings: brings the catalogue up to date, then translate what it added
+# (tests/test_translations.py fails on an untranslated, fuzzy or stale entry).
+makemessages: venv
+	DEBUG=true $(PY) manage.py makemessages --locale en --add-location file $(I18N_IGNORE)
 
 lint: venv
 	$(PY) -m ruff check .

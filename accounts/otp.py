@@ -23,6 +23,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from redis.exceptions import RedisError
 from rest_framework import exceptions, serializers
 
@@ -166,7 +167,8 @@ def otp_request(*, phone: str) -> None:
 
 
 def _send(otp: OtpCode, phone: str, code: str) -> None:
-    body = render_to_string("sms/otp.txt", {"code": code, "name": settings.BRAND_NAME}).strip()
+    with override("fr"):  # an SMS: French, whatever language the request asked for
+        body = render_to_string("sms/otp.txt", {"code": code, "name": settings.BRAND_NAME}).strip()
     with _sms_rate_share() as granted:
         if not granted:
             log.warning("sign-in code %s not sent: the global SMS rate is full", otp.pk)

@@ -2,6 +2,7 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from vigilants.categories import Category
@@ -19,13 +20,13 @@ class OtpRequestSerializer(serializers.Serializer):
 
 class OtpVerifySerializer(serializers.Serializer):
     phone = MobileField()
-    code = serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": _("Le code a 6 chiffres.")})
+    code = serializers.RegexField(r"^[0-9]{6}$", error_messages={"invalid": gettext_lazy("Le code a 6 chiffres.")})
     device_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class QuietHoursSerializer(serializers.Serializer):
-    start = serializers.RegexField(_HHMM, error_messages={"invalid": _("Heure au format HH:MM.")})
-    end = serializers.RegexField(_HHMM, error_messages={"invalid": _("Heure au format HH:MM.")})
+    start = serializers.RegexField(_HHMM, error_messages={"invalid": gettext_lazy("Heure au format HH:MM.")})
+    end = serializers.RegexField(_HHMM, error_messages={"invalid": gettext_lazy("Heure au format HH:MM.")})
 
     def validate(self, attrs: dict[str, str]) -> dict[str, str]:
         # Always both ends, even in a partial update; a window may cross midnight (22:00 → 07:00).

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -37,7 +38,7 @@ class OtpRequestView(APIView):
         serializer = OtpRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         otp_request(phone=serializer.validated_data["phone"])
-        return Response({"detail": "Code envoyé."}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": _("Code envoyé.")}, status=status.HTTP_202_ACCEPTED)
 
 
 class OtpVerifyView(APIView):

@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
@@ -28,7 +29,7 @@ class CommuneFilter(django_filters.FilterSet):
     def filter_postal_code(self, queryset: QuerySet[Commune], name: str, value: str) -> QuerySet[Commune]:
         value = value.strip()
         if not (len(value) == 5 and value.isdigit()):
-            raise serializers.ValidationError({"postal_code": ["Un code postal a 5 chiffres."]})
+            raise serializers.ValidationError({"postal_code": [_("Un code postal a 5 chiffres.")]})
         # Codes are 5-digit tokens separated by spaces, so a 5-digit substring is always a whole code.
         return queryset.filter(postal_codes__contains=value)
 

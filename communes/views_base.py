@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import PermissionDenied
 
 from . import access
@@ -54,8 +55,8 @@ class CommuneScopedMixin(_View):
 
 
 _WHO = {
-    "member": _("membres"),
-    "moderator": _("référents et maires"),
-    "mayor": _("maires"),
-    "stats": _("maires, référents et gendarmes"),
+    "member": gettext_lazy("membres"),
+    "moderator": gettext_lazy("référents et maires"),
+    "mayor": gettext_lazy("maires"),
+    "stats": gettext_lazy("maires, référents et gendarmes"),
 }

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from alerts.models import Alert, AlertKind
 from communes.models import Commune
@@ -23,7 +24,21 @@ from vigilants.categories import Category
 from . import aggregates, services
 from .periods import DateRange, Granularity
 
-MONTHS_FR = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+# French, in the request's language when it asks for another (the English catalogue).
+MONTHS_FR = [
+    pgettext_lazy("mois abrégé", "janv."),
+    pgettext_lazy("mois abrégé", "févr."),
+    pgettext_lazy("mois abrégé", "mars"),
+    pgettext_lazy("mois abrégé", "avr."),
+    pgettext_lazy("mois abrégé", "mai"),
+    pgettext_lazy("mois abrégé", "juin"),
+    pgettext_lazy("mois abrégé", "juil."),
+    pgettext_lazy("mois abrégé", "août"),
+    pgettext_lazy("mois abrégé", "sept."),
+    pgettext_lazy("mois abrégé", "oct."),
+    pgettext_lazy("mois abrégé", "nov."),
+    pgettext_lazy("mois abrégé", "déc."),
+]
 # A map cell of 0.01° (about 1.1 km × 0.8 km in France): enough to see where things happen, never which house.
 GRID_DEGREES = 0.01
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from communes import access
-from notifications.services import message_for_source, message_report
+from notifications.services import delivery_report
 from vigilants.categories import Category
 
 from . import services
@@ -176,9 +176,4 @@ class AlertDeliveries(AlertObjectMixin, APIView):
     def get(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
-        message = message_for_source("alert", alert.pk)
-        if message is None:
-            empty = {"sent": 0, "delivered": 0, "failed": 0, "unknown": 0}
-            return Response({"recipients": 0, "push": empty, "sms": dict(empty), "pending": 0, "delayed": False,
-                             "delay_reason": None})  # fmt: skip
-        return Response(message_report(message))
+        return Response(delivery_report("alert", alert.pk))

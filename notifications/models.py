@@ -151,6 +151,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.CHECKING]
+# Accepted by the provider: sent, and perhaps confirmed since (FCM never confirms).
+REACHED_DELIVERY_STATUSES = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED]
 
 
 class Delivery(models.Model):

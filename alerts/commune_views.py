@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from communes.views_base import CommuneScopedMixin
 
 from . import services
-from .models import Alert, AlertKind, CommunePolicy
+from .models import Alert, CommunePolicy
+from .selectors import commune_broadcasts, disclosure_context
 from .serializers import AlertSerializer, BroadcastCreateSerializer, PolicySerializer
-from .views import serializer_context, visible_alerts
 
 
 class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
@@ -23,10 +23,10 @@ class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Alert.objects.none()
-        return visible_alerts(self.request.user).filter(commune=self.get_commune(), kind=AlertKind.BROADCAST)
+        return commune_broadcasts(self.request.user, self.get_commune())
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **serializer_context(self.request.user)}
+        return {**super().get_serializer_context(), **disclosure_context(self.request.user)}
 
     @extend_schema(request=BroadcastCreateSerializer, responses={201: AlertSerializer})
     def post(self, request: Request, insee: str) -> Response:
@@ -36,7 +36,7 @@ class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         alert = services.broadcast_create(commune=commune, actor=request.user, **serializer.validated_data)
         alert = Alert.objects.get(pk=alert.pk)
-        return Response(AlertSerializer(alert, context=serializer_context(request.user)).data, status=status.HTTP_201_CREATED)
+        return Response(AlertSerializer(alert, context=disclosure_context(request.user)).data, status=status.HTTP_201_CREATED)
 
 
 class CommunePolicyView(CommuneScopedMixin, generics.GenericAPIView):

@@ -3,7 +3,7 @@
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -21,6 +21,7 @@ from vigilants.categories import Category
 
 from . import services
 from .models import Alert, AlertStatus
+from .selectors import disclosure_context, may_moderate, visible_alert, visible_alerts
 from .serializers import (
     AlertCreateSerializer,
     AlertSerializer,
@@ -35,25 +36,6 @@ REPORT_GUIDANCE = (
     "Décrivez des faits et des comportements (tenue, véhicule, direction prise), jamais l'origine, la religion, "
     "la nationalité, la santé ou l'orientation sexuelle de quiconque : de tels textes sont refusés."
 )
-
-
-def visible_alerts(user: User) -> QuerySet[Alert]:
-    """Approved alerts of my communes; everything in the communes I moderate; my own reports."""
-    alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
-    if user.is_staff:
-        return alerts
-    return alerts.filter(
-        Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
-        | Q(commune_id__in=access.moderated_commune_ids(user))
-        | Q(reporter=user)
-    )
-
-
-def serializer_context(user: User) -> dict[str, Any]:
-    # Staff see every commune as a moderator: a flag, not the set of every commune that has an alert.
-    if user.is_staff:
-        return {"user": user, "moderates_all": True}
-    return {"user": user, "moderated_communes": set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))}
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -85,7 +67,7 @@ class AlertList(generics.ListCreateAPIView):
         return visible_alerts(self.request.user).order_by("created_at" if queue else "-created_at")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **serializer_context(self.request.user)}
+        return {**super().get_serializer_context(), **disclosure_context(self.request.user)}
 
     @extend_schema(request=AlertCreateSerializer, responses={201: AlertSerializer, 200: AlertSerializer},
                    summary="Signaler un fait suspect", description=REPORT_GUIDANCE)  # fmt: skip
@@ -98,7 +80,7 @@ class AlertList(generics.ListCreateAPIView):
             raise PermissionDenied(_("Seuls les membres acceptés de la commune peuvent y signaler."))
         alert, confirmation = services.alert_create(reporter=request.user, commune=commune, **fields)
         if not confirmation:
-            return Response(AlertSerializer(alert, context=serializer_context(request.user)).data,
+            return Response(AlertSerializer(alert, context=disclosure_context(request.user)).data,
                             status=status.HTTP_201_CREATED)  # fmt: skip
         return Response({**confirmation_view(request.user, alert), "confirmation": True}, status=status.HTTP_200_OK)
 
@@ -106,10 +88,10 @@ class AlertList(generics.ListCreateAPIView):
 def confirmation_view(user: User, alert: Alert) -> dict[str, Any]:
     """The alert a report was attached to, as the caller may see it: in full (as for GET) when it is visible
     to them, else withheld (a neighbour's pending report must not be read by confirming it)."""
-    visible = visible_alerts(user).filter(pk=alert.pk).first()
+    visible = visible_alert(user, alert.pk)
     if visible is None:
         return {**withheld_view(alert), "withheld": True}
-    return {**AlertSerializer(visible, context=serializer_context(user)).data, "withheld": False}
+    return {**AlertSerializer(visible, context=disclosure_context(user)).data, "withheld": False}
 
 
 class AlertObjectMixin:
@@ -119,12 +101,12 @@ class AlertObjectMixin:
         return get_object_or_404(visible_alerts(self.request.user), pk=pk)
 
     def require_moderator(self, alert: Alert) -> None:
-        if not (self.request.user.is_staff or access.is_moderator(self.request.user, alert.commune_id)):
+        if not may_moderate(self.request.user, alert):
             raise PermissionDenied(_("Réservé aux référents et au maire de la commune."))
 
     def respond(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
         alert = visible_alerts(self.request.user).get(pk=alert.pk)
-        return Response(AlertSerializer(alert, context=serializer_context(self.request.user)).data, status=code)
+        return Response(AlertSerializer(alert, context=disclosure_context(self.request.user)).data, status=code)
 
 
 class AlertDetail(AlertObjectMixin, APIView):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from communes.models import Commune, Neighbourhood
+from notifications.models import Channel
 from vigilants.categories import Category
 
 from .geo import PUBLIC_DECIMALS
@@ -13,7 +14,6 @@ from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
-CHANNELS = ("push", "sms")
 
 
 class PlacedDateTimeField(serializers.DateTimeField):
@@ -97,7 +97,7 @@ class BroadcastCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=1000)
     urgent = serializers.BooleanField(required=False, default=False)
     neighbourhoods = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), required=False, default=list,
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.values), required=False, default=list,
                                      allow_empty=True)  # fmt: skip
 
     def validate_neighbourhoods(self, value: list[int]) -> list[Neighbourhood]:

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from communes import access
+from notifications.models import MessageSource
 from notifications.services import delivery_report
 from vigilants.categories import Category
 
@@ -158,4 +159,4 @@ class AlertDeliveries(AlertObjectMixin, APIView):
     def get(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
-        return Response(delivery_report("alert", alert.pk))
+        return Response(delivery_report(MessageSource.ALERT, alert.pk))

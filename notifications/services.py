@@ -23,6 +23,7 @@ from .models import (
     DeliveryStatus,
     Message,
     MessageKind,
+    MessageSource,
     MessageStatus,
 )
 
@@ -32,7 +33,7 @@ ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
 def message_enqueue(
     *,
     commune: Commune,
-    kind: str,
+    kind: MessageKind,
     title: str,
     body: str,
     urgent: bool = False,
@@ -41,7 +42,7 @@ def message_enqueue(
     roles: list[str] | None = None,
     channels: list[str] | None = None,
     exclude_user_id: int | None = None,
-    source_type: str = "",
+    source_type: MessageSource | None = None,
     source_id: int | None = None,
     replaces: Message | None = None,
 ) -> Message:
@@ -53,7 +54,7 @@ def message_enqueue(
         commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
         neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
         roles=sorted(set(roles)) if roles else None,
-        exclude_user_id=exclude_user_id, source_type=source_type, source_id=source_id, replaces=replaces,
+        exclude_user_id=exclude_user_id, source_type=source_type or "", source_id=source_id, replaces=replaces,
     )  # fmt: skip
     if replaces is not None:
         cancel_unsent(replaces)
@@ -75,7 +76,7 @@ def cancel_unsent(message: Message) -> int:
     )
 
 
-def message_for_source(source_type: str, source_id: int) -> Message | None:
+def message_for_source(source_type: MessageSource, source_id: int) -> Message | None:
     """The latest message sent for a source (e.g. an alert); follow-ups are their own source-less rows."""
     return (
         Message.objects.filter(source_type=source_type, source_id=source_id)
@@ -153,7 +154,7 @@ def empty_report() -> DeliveryReport:
             "delay_reason": None}  # fmt: skip
 
 
-def delivery_report(source_type: str, source_id: int) -> DeliveryReport:
+def delivery_report(source_type: MessageSource, source_id: int) -> DeliveryReport:
     """The report of the latest message sent for a source (an alert), or the empty one if none was."""
     message = message_for_source(source_type, source_id)
     return empty_report() if message is None else message_report(message)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from .models import Delivery, DeliveryStatus, InboundSms, SmsOptOut
+from .models import Channel, Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def record_status(key: str, sid: str, status: str, error_code: str = "") -> bool
 
 def _find(key: str, sid: str) -> Delivery | None:
     """By the key we put in the callback URL (checked against the SID when we know it), else by SID."""
-    query = Q(pk=int(key), channel="sms") if key.isdigit() else Q(provider_id=sid, channel="sms")
+    query = Q(pk=int(key), channel=Channel.SMS) if key.isdigit() else Q(provider_id=sid, channel=Channel.SMS)
     delivery = Delivery.objects.filter(query).first() if (key.isdigit() or sid) else None
     if delivery and sid and delivery.provider_id and delivery.provider_id != sid:
         return None

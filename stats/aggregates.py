@@ -14,7 +14,7 @@ from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import Commune, Membership, MembershipStatus
-from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind
+from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageSource
 from notifications.services import ChannelTally, delivery_counts
 from vigilants.categories import BURGLARY_CATEGORIES, Category
 
@@ -108,7 +108,7 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
     kept): `share_of_members` is therefore an approximation; `recipients` (who was planned) is exact.
     """
     alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
-    messages = Message.objects.filter(source_type=MessageKind.ALERT, source_id__in=alert_ids)
+    messages = Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
     deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
     sent = messages.count()
     members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()

@@ -6,7 +6,7 @@ Plain Django views (Twilio signs with the auth token; there is no user session o
 import logging
 import re
 import unicodedata
-from xml.sax.saxutils import escape
+from xml.etree import ElementTree
 
 import phonenumbers
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils.translation import override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from .models import Channel, Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
@@ -148,6 +149,10 @@ def keyword(body: str) -> str:
 
 
 def twiml(text: str) -> HttpResponse:
-    inner = f"<Message>{escape(text)}</Message>" if text else ""
-    xml = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
-    return HttpResponse(xml, content_type="text/xml; charset=utf-8")
+    """Twilio's answer: a reply SMS, or none (an empty <Response>)."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    # Written out in full (`<Response></Response>`, not the SDK's `<Response />`): the answer Twilio always got.
+    body = ElementTree.tostring(response.xml(), encoding="unicode", short_empty_elements=False)
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8"?>{body}', content_type="text/xml; charset=utf-8")

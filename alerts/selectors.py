@@ -3,12 +3,22 @@
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
 
 from accounts.models import User
 from communes import access
 from communes.models import Commune
 
 from .models import Alert, AlertKind, AlertStatus
+
+
+def viewer(request: Request) -> User:
+    """Who is looking: a signed-in person (every alert endpoint requires it: DEFAULT_PERMISSION_CLASSES)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
 
 
 def visible_alerts(user: User) -> QuerySet[Alert]:

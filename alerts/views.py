@@ -11,7 +11,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -22,7 +22,7 @@ from vigilants.categories import Category
 
 from . import services
 from .models import Alert, AlertStatus
-from .selectors import disclosure_context, may_moderate, visible_alert, visible_alerts
+from .selectors import disclosure_context, may_moderate, viewer, visible_alert, visible_alerts
 from .serializers import (
     AlertCreateSerializer,
     AlertSerializer,
@@ -51,24 +51,24 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["commune", "status", "category", "since", "kind"]
 
 
-class AlertList(generics.ListCreateAPIView):
+class AlertList(generics.ListCreateAPIView[Alert]):
     """GET: newest first; `?status=pending` is the moderation queue, oldest first. POST: report."""
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     throttle_scope = "alert_create"
 
-    def get_throttles(self) -> list:
+    def get_throttles(self) -> list[BaseThrottle]:
         return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
     def get_queryset(self) -> QuerySet[Alert]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Alert.objects.none()
         queue = self.request.query_params.get("status") == AlertStatus.PENDING
-        return visible_alerts(self.request.user).order_by("created_at" if queue else "-created_at")
+        return visible_alerts(viewer(self.request)).order_by("created_at" if queue else "-created_at")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **disclosure_context(self.request.user)}
+        return {**super().get_serializer_context(), **disclosure_context(viewer(self.request))}
 
     @extend_schema(request=AlertCreateSerializer, responses={201: AlertSerializer, 200: AlertSerializer},
                    summary="Signaler un fait suspect", description=REPORT_GUIDANCE)  # fmt: skip
@@ -77,13 +77,13 @@ class AlertList(generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         commune = fields.pop("commune")
-        if not access.is_member(request.user, commune):
+        if not access.is_member(viewer(request), commune):
             raise PermissionDenied(_("Seuls les membres acceptés de la commune peuvent y signaler."))
-        alert, confirmation = services.alert_create(reporter=request.user, commune=commune, **fields)
+        alert, confirmation = services.alert_create(reporter=viewer(request), commune=commune, **fields)
         if not confirmation:
-            return Response(AlertSerializer(alert, context=disclosure_context(request.user)).data,
+            return Response(AlertSerializer(alert, context=disclosure_context(viewer(request))).data,
                             status=status.HTTP_201_CREATED)  # fmt: skip
-        return Response({**confirmation_view(request.user, alert), "confirmation": True}, status=status.HTTP_200_OK)
+        return Response({**confirmation_view(viewer(request), alert), "confirmation": True}, status=status.HTTP_200_OK)
 
 
 def confirmation_view(user: User, alert: Alert) -> dict[str, Any]:
@@ -95,22 +95,22 @@ def confirmation_view(user: User, alert: Alert) -> dict[str, Any]:
     return {**AlertSerializer(visible, context=disclosure_context(user)).data, "withheld": False}
 
 
-class AlertObjectMixin:
-    request: Request
+class AlertObjectView(APIView):
+    """An alert's endpoints: found among those the caller may see (else 404), answered as they may see it."""
 
     def get_alert(self, pk: str) -> Alert:
-        return get_object_or_404(visible_alerts(self.request.user), pk=pk)
+        return get_object_or_404(visible_alerts(viewer(self.request)), pk=pk)
 
     def require_moderator(self, alert: Alert) -> None:
-        if not may_moderate(self.request.user, alert):
+        if not may_moderate(viewer(self.request), alert):
             raise PermissionDenied(_("Réservé aux référents et au maire de la commune."))
 
     def respond(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
-        alert = visible_alerts(self.request.user).get(pk=alert.pk)
-        return Response(AlertSerializer(alert, context=disclosure_context(self.request.user)).data, status=code)
+        alert = visible_alerts(viewer(self.request)).get(pk=alert.pk)
+        return Response(AlertSerializer(alert, context=disclosure_context(viewer(self.request))).data, status=code)
 
 
-class AlertDetail(AlertObjectMixin, APIView):
+class AlertDetail(AlertObjectView):
     @extend_schema(responses={200: AlertSerializer})
     def get(self, request: Request, pk: str) -> Response:
         return self.respond(self.get_alert(pk))
@@ -118,43 +118,43 @@ class AlertDetail(AlertObjectMixin, APIView):
     @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
     def patch(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
-        if alert.reporter_id != request.user.pk:
+        if alert.reporter_id != viewer(request).pk:
             self.require_moderator(alert)
         serializer = AlertUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return self.respond(services.alert_update(alert=alert, actor=request.user, **serializer.validated_data))
+        return self.respond(services.alert_update(alert=alert, actor=viewer(request), **serializer.validated_data))
 
 
-class AlertApprove(AlertObjectMixin, APIView):
+class AlertApprove(AlertObjectView):
     @extend_schema(request=None, responses={200: AlertSerializer}, summary="Publier (lance l'envoi aux membres)")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
-        return self.respond(services.alert_approve(alert=alert, actor=request.user))
+        return self.respond(services.alert_approve(alert=alert, actor=viewer(request)))
 
 
-class AlertReject(AlertObjectMixin, APIView):
+class AlertReject(AlertObjectView):
     @extend_schema(request=ReasonSerializer, responses={200: AlertSerializer}, summary="Refuser, avec un motif")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.respond(services.alert_reject(alert=alert, actor=request.user, **serializer.validated_data))
+        return self.respond(services.alert_reject(alert=alert, actor=viewer(request), **serializer.validated_data))
 
 
-class AlertFollowUps(AlertObjectMixin, APIView):
+class AlertFollowUps(AlertObjectView):
     @extend_schema(request=FollowUpSerializer, responses={201: AlertSerializer}, summary="Fin d'alerte ou erratum")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
         serializer = FollowUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.followup_create(alert=alert, actor=request.user, **serializer.validated_data)
+        services.followup_create(alert=alert, actor=viewer(request), **serializer.validated_data)
         return self.respond(alert, status.HTTP_201_CREATED)
 
 
-class AlertDeliveries(AlertObjectMixin, APIView):
+class AlertDeliveries(AlertObjectView):
     @extend_schema(responses={200: dict}, summary="Bilan d'envoi (push, SMS) de l'alerte")
     def get(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)

@@ -141,7 +141,9 @@ class Message(models.Model):
         """What the phone groups on: the source (the alert), so a follow-up replaces the original."""
         if self.source_id:
             return f"{self.source_type}-{self.source_id}"
-        return self.replaces.collapse_key if self.replaces_id else f"message-{self.pk}"
+        if self.replaces_id and self.replaces is not None:
+            return self.replaces.collapse_key
+        return f"message-{self.pk}"
 
 
 class DeliveryStatus(models.TextChoices):

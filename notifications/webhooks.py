@@ -6,6 +6,7 @@ Plain Django views (Twilio signs with the auth token; there is no user session o
 import logging
 import re
 import unicodedata
+from typing import Any
 from xml.etree import ElementTree
 
 import phonenumbers
@@ -39,7 +40,8 @@ def signed(request: HttpRequest) -> bool:
     if not settings.TWILIO_AUTH_TOKEN or not signature:
         return False
     url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+    valid: bool = RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+    return valid
 
 
 @csrf_exempt
@@ -82,7 +84,7 @@ def _find(key: str, sid: str) -> Delivery | None:
     return delivery
 
 
-def _delivery_fields(status: str, error_code: str) -> dict:
+def _delivery_fields(status: str, error_code: str) -> dict[str, Any]:
     now = timezone.now()
     # A callback also settles a send whose outcome we did not know (worker died, timeout).
     released = {"claim_token": None, "lease_until": None}

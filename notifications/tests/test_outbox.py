@@ -1,6 +1,7 @@
 """The outbox: enqueue in the caller's transaction, plan after commit, sweep what never ran, report."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.usefixtures("transports")
 
 
 def enqueue(town: Town, **fields: object) -> Message:
-    values = {"kind": MessageKind.ALERT, "title": "Cambriolage", "body": "Maison visitée.", "category": "cambriolage",
-              "source_type": MessageSource.ALERT, "source_id": 7, **fields}  # fmt: skip
+    values: dict[str, Any] = {"kind": MessageKind.ALERT, "title": "Cambriolage", "body": "Maison visitée.",
+                              "category": "cambriolage", "source_type": MessageSource.ALERT, "source_id": 7,
+                              **fields}  # fmt: skip
     with transaction.atomic():
         return message_enqueue(commune=town.commune, **values)
 

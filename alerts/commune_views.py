@@ -10,12 +10,12 @@ from rest_framework.response import Response
 from communes.views_base import CommuneScopedMixin
 
 from . import services
-from .models import Alert, AlertKind, CommunePolicy
+from .models import Alert, CommunePolicy
+from .selectors import commune_broadcasts, disclosure_context, viewer
 from .serializers import AlertSerializer, BroadcastCreateSerializer, PolicySerializer
-from .views import serializer_context, visible_alerts
 
 
-class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
+class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView[Alert]):
     """GET: the commune's broadcasts (members). POST: a mayor's warning, sent straight away."""
 
     serializer_class = AlertSerializer
@@ -23,10 +23,10 @@ class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Alert.objects.none()
-        return visible_alerts(self.request.user).filter(commune=self.get_commune(), kind=AlertKind.BROADCAST)
+        return commune_broadcasts(viewer(self.request), self.get_commune())
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **serializer_context(self.request.user)}
+        return {**super().get_serializer_context(), **disclosure_context(viewer(self.request))}
 
     @extend_schema(request=BroadcastCreateSerializer, responses={201: AlertSerializer})
     def post(self, request: Request, insee: str) -> Response:
@@ -34,12 +34,12 @@ class CommuneBroadcasts(CommuneScopedMixin, generics.ListAPIView):
         commune = self.get_commune()
         serializer = BroadcastCreateSerializer(data=request.data, context={"commune": commune})
         serializer.is_valid(raise_exception=True)
-        alert = services.broadcast_create(commune=commune, actor=request.user, **serializer.validated_data)
+        alert = services.broadcast_create(commune=commune, actor=viewer(request), **serializer.validated_data)
         alert = Alert.objects.get(pk=alert.pk)
-        return Response(AlertSerializer(alert, context=serializer_context(request.user)).data, status=status.HTTP_201_CREATED)
+        return Response(AlertSerializer(alert, context=disclosure_context(viewer(request))).data, status=status.HTTP_201_CREATED)
 
 
-class CommunePolicyView(CommuneScopedMixin, generics.GenericAPIView):
+class CommunePolicyView(CommuneScopedMixin, generics.GenericAPIView[CommunePolicy]):
     serializer_class = PolicySerializer
     commune_access = "moderator"
 
@@ -51,5 +51,5 @@ class CommunePolicyView(CommuneScopedMixin, generics.GenericAPIView):
         commune = self.get_commune()
         serializer = PolicySerializer(CommunePolicy.for_commune(commune), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        policy = services.policy_update(commune=commune, actor=request.user, **serializer.validated_data)
+        policy = services.policy_update(commune=commune, actor=viewer(request), **serializer.validated_data)
         return Response(PolicySerializer(policy).data)

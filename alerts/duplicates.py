@@ -28,6 +28,9 @@ def find_duplicate(*, commune: Commune, category: str, occurred_at: datetime, **
         nearby = candidates.filter(latitude__range=(latitude - dlat, latitude + dlat),
                                    longitude__range=(longitude - dlon, longitude + dlon))  # fmt: skip
         for alert in nearby.order_by("-created_at"):
+            # The box filter above leaves no alert without a position.
+            if alert.latitude is None or alert.longitude is None:
+                continue
             if distance_m(latitude, longitude, alert.latitude, alert.longitude) <= RADIUS_M:
                 return alert
         return None

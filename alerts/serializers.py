@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from communes.models import Commune, Neighbourhood
+from notifications.models import Channel
 from vigilants.categories import Category
 
 from .geo import PUBLIC_DECIMALS
@@ -13,7 +14,7 @@ from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
-CHANNELS = ("push", "sms")
+# Serializer[None]: input validation only, never bound to an instance.
 
 
 class PlacedDateTimeField(serializers.DateTimeField):
@@ -26,7 +27,7 @@ class PlacedDateTimeField(serializers.DateTimeField):
             self.fail("overflow")
 
 
-class AlertCreateSerializer(serializers.Serializer):
+class AlertCreateSerializer(serializers.Serializer[None]):
     commune = serializers.CharField(max_length=10)
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(min_length=5, max_length=2000)
@@ -73,17 +74,17 @@ def _neighbourhood(commune: Commune, pk: int | None) -> Neighbourhood | None:
     return neighbourhood
 
 
-class AlertUpdateSerializer(serializers.Serializer):
+class AlertUpdateSerializer(serializers.Serializer[None]):
     description = serializers.CharField(min_length=5, max_length=2000, required=False)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     urgent = serializers.BooleanField(required=False)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(serializers.Serializer[None]):
     reason = serializers.CharField(max_length=500)
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
     kind = serializers.ChoiceField(choices=FollowUpKind.choices)
     body = serializers.CharField(min_length=2, max_length=500)
 
@@ -92,12 +93,12 @@ class FollowUpSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "body", "created_at"]
 
 
-class BroadcastCreateSerializer(serializers.Serializer):
+class BroadcastCreateSerializer(serializers.Serializer[None]):
     title = serializers.CharField(max_length=120)
     body = serializers.CharField(max_length=1000)
     urgent = serializers.BooleanField(required=False, default=False)
     neighbourhoods = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), required=False, default=list,
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=Channel.values), required=False, default=list,
                                      allow_empty=True)  # fmt: skip
 
     def validate_neighbourhoods(self, value: list[int]) -> list[Neighbourhood]:
@@ -107,7 +108,7 @@ class BroadcastCreateSerializer(serializers.Serializer):
         return found
 
 
-class PolicySerializer(serializers.ModelSerializer):
+class PolicySerializer(serializers.ModelSerializer[CommunePolicy]):
     auto_approve_categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices))
     escalation_minutes = serializers.IntegerField(min_value=5, max_value=7 * 24 * 60)
 
@@ -119,7 +120,7 @@ class PolicySerializer(serializers.ModelSerializer):
 MODERATOR_FIELDS = ("reporter", "moderated_by", "moderated_at", "rejection_reason", "confirmations", "flagged_terms")
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(serializers.ModelSerializer[Alert]):
     """One serializer, two audiences: moderators of the alert's commune see who reported and who moderated.
 
     Context: `moderated_communes` (ids the viewer moderates) or `moderates_all` (staff), and `user`.
@@ -140,10 +141,10 @@ class AlertSerializer(serializers.ModelSerializer):
             *MODERATOR_FIELDS,
         ]  # fmt: skip
 
-    def get_reporter(self, alert: Alert) -> dict | None:
+    def get_reporter(self, alert: Alert) -> dict[str, Any] | None:
         return _person(alert.reporter)
 
-    def get_moderated_by(self, alert: Alert) -> dict | None:
+    def get_moderated_by(self, alert: Alert) -> dict[str, Any] | None:
         return _person(alert.moderated_by)
 
     def get_mine(self, alert: Alert) -> bool:
@@ -177,5 +178,5 @@ def withheld_view(alert: Alert) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _person(user: Any) -> dict | None:
+def _person(user: Any) -> dict[str, Any] | None:
     return None if user is None else {"id": user.pk, "display_name": user.display_name}

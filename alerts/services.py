@@ -17,6 +17,7 @@ from accounts.models import User
 from audit.services import audit_record
 from communes import access
 from communes.models import MODERATOR_ROLES, Commune, Neighbourhood
+from notifications.models import MessageKind, MessageSource
 from notifications.services import message_enqueue, message_for_source
 from vigilants.categories import Category
 from vigilants.errors import Conflict
@@ -45,9 +46,13 @@ def _lock(alert: Alert) -> Alert:
 
 def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", body: str = "") -> None:
     """Hand the alert to the fan-out, in the caller's transaction (the outbox row commits with it)."""
+    if replaces is not None:
+        kind = MessageKind.FOLLOWUP
+    else:
+        kind = MessageKind.BROADCAST if alert.kind == AlertKind.BROADCAST else MessageKind.ALERT
     message_enqueue(
         commune=alert.commune,
-        kind="followup" if replaces else ("broadcast" if alert.kind == AlertKind.BROADCAST else "alert"),
+        kind=kind,
         title=title or alert.title or str(Category(alert.category).label),
         body=body or alert.description,
         urgent=alert.urgent,
@@ -55,9 +60,9 @@ def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", bo
         neighbourhood_ids=list(alert.target_neighbourhoods.values_list("pk", flat=True)) or None,
         channels=alert.channels or None,
         exclude_user_id=alert.reporter_id if alert.kind == AlertKind.REPORT else None,
-        source_type="alert",
+        source_type=MessageSource.ALERT,
         source_id=alert.pk,
-        replaces=message_for_source("alert", replaces.pk) if replaces else None,
+        replaces=message_for_source(MessageSource.ALERT, replaces.pk) if replaces else None,
     )
 
 
@@ -157,7 +162,7 @@ def broadcast_create(
 
 
 @transaction.atomic
-def followup_create(*, alert: Alert, actor: User, kind: str, body: str) -> FollowUp:
+def followup_create(*, alert: Alert, actor: User, kind: FollowUpKind, body: str) -> FollowUp:
     """"Fin d'alerte" or "erratum": a short follow-up goes out, queued copies of the original are dropped."""
     alert = _lock(alert)
     if alert.status != AlertStatus.APPROVED:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from communes.models import Membership, MembershipStatus, Role
+from notifications.models import MessageKind, MessageSource
 from notifications.services import message_enqueue
 
 from .models import Alert, AlertKind, AlertStatus, Confirmation
@@ -39,11 +40,11 @@ def _remind_mayors(alert: Alert) -> None:
         log.warning("alert %s overdue but commune %s has no mayor", alert.pk, alert.commune_id)
         return
     message_enqueue(
-        commune=alert.commune, kind="reminder", title=_("Signalement en attente de modération"),
+        commune=alert.commune, kind=MessageKind.REMINDER, title=_("Signalement en attente de modération"),
         body=_("Un signalement (%(category)s) attend votre décision depuis %(since)s.")
         % {"category": alert.get_category_display(), "since": timezone.localtime(alert.created_at).strftime("%H:%M")},
         urgent=True, roles=[Role.MAYOR],
-        source_type="alert-reminder", source_id=alert.pk,
+        source_type=MessageSource.ALERT_REMINDER, source_id=alert.pk,
     )  # fmt: skip
     audit_record(actor=None, action="alert.escalated", obj=alert, commune=alert.commune)
 

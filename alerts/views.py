@@ -3,7 +3,7 @@
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -11,16 +11,18 @@ from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
 from communes import access
-from notifications.services import message_for_source, message_report
+from notifications.models import MessageSource
+from notifications.services import delivery_report
 from vigilants.categories import Category
 
 from . import services
 from .models import Alert, AlertStatus
+from .selectors import disclosure_context, may_moderate, viewer, visible_alert, visible_alerts
 from .serializers import (
     AlertCreateSerializer,
     AlertSerializer,
@@ -37,25 +39,6 @@ REPORT_GUIDANCE = (
 )
 
 
-def visible_alerts(user: User) -> QuerySet[Alert]:
-    """Approved alerts of my communes; everything in the communes I moderate; my own reports."""
-    alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
-    if user.is_staff:
-        return alerts
-    return alerts.filter(
-        Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
-        | Q(commune_id__in=access.moderated_commune_ids(user))
-        | Q(reporter=user)
-    )
-
-
-def serializer_context(user: User) -> dict[str, Any]:
-    # Staff see every commune as a moderator: a flag, not the set of every commune that has an alert.
-    if user.is_staff:
-        return {"user": user, "moderates_all": True}
-    return {"user": user, "moderated_communes": set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))}
-
-
 class AlertFilter(django_filters.FilterSet):
     commune = django_filters.CharFilter(field_name="commune__insee")
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
@@ -68,24 +51,24 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["commune", "status", "category", "since", "kind"]
 
 
-class AlertList(generics.ListCreateAPIView):
+class AlertList(generics.ListCreateAPIView[Alert]):
     """GET: newest first; `?status=pending` is the moderation queue, oldest first. POST: report."""
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     throttle_scope = "alert_create"
 
-    def get_throttles(self) -> list:
+    def get_throttles(self) -> list[BaseThrottle]:
         return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
     def get_queryset(self) -> QuerySet[Alert]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Alert.objects.none()
         queue = self.request.query_params.get("status") == AlertStatus.PENDING
-        return visible_alerts(self.request.user).order_by("created_at" if queue else "-created_at")
+        return visible_alerts(viewer(self.request)).order_by("created_at" if queue else "-created_at")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **serializer_context(self.request.user)}
+        return {**super().get_serializer_context(), **disclosure_context(viewer(self.request))}
 
     @extend_schema(request=AlertCreateSerializer, responses={201: AlertSerializer, 200: AlertSerializer},
                    summary="Signaler un fait suspect", description=REPORT_GUIDANCE)  # fmt: skip
@@ -94,40 +77,40 @@ class AlertList(generics.ListCreateAPIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         commune = fields.pop("commune")
-        if not access.is_member(request.user, commune):
+        if not access.is_member(viewer(request), commune):
             raise PermissionDenied(_("Seuls les membres acceptés de la commune peuvent y signaler."))
-        alert, confirmation = services.alert_create(reporter=request.user, commune=commune, **fields)
+        alert, confirmation = services.alert_create(reporter=viewer(request), commune=commune, **fields)
         if not confirmation:
-            return Response(AlertSerializer(alert, context=serializer_context(request.user)).data,
+            return Response(AlertSerializer(alert, context=disclosure_context(viewer(request))).data,
                             status=status.HTTP_201_CREATED)  # fmt: skip
-        return Response({**confirmation_view(request.user, alert), "confirmation": True}, status=status.HTTP_200_OK)
+        return Response({**confirmation_view(viewer(request), alert), "confirmation": True}, status=status.HTTP_200_OK)
 
 
 def confirmation_view(user: User, alert: Alert) -> dict[str, Any]:
     """The alert a report was attached to, as the caller may see it: in full (as for GET) when it is visible
     to them, else withheld (a neighbour's pending report must not be read by confirming it)."""
-    visible = visible_alerts(user).filter(pk=alert.pk).first()
+    visible = visible_alert(user, alert.pk)
     if visible is None:
         return {**withheld_view(alert), "withheld": True}
-    return {**AlertSerializer(visible, context=serializer_context(user)).data, "withheld": False}
+    return {**AlertSerializer(visible, context=disclosure_context(user)).data, "withheld": False}
 
 
-class AlertObjectMixin:
-    request: Request
+class AlertObjectView(APIView):
+    """An alert's endpoints: found among those the caller may see (else 404), answered as they may see it."""
 
     def get_alert(self, pk: str) -> Alert:
-        return get_object_or_404(visible_alerts(self.request.user), pk=pk)
+        return get_object_or_404(visible_alerts(viewer(self.request)), pk=pk)
 
     def require_moderator(self, alert: Alert) -> None:
-        if not (self.request.user.is_staff or access.is_moderator(self.request.user, alert.commune_id)):
+        if not may_moderate(viewer(self.request), alert):
             raise PermissionDenied(_("Réservé aux référents et au maire de la commune."))
 
     def respond(self, alert: Alert, code: int = status.HTTP_200_OK) -> Response:
-        alert = visible_alerts(self.request.user).get(pk=alert.pk)
-        return Response(AlertSerializer(alert, context=serializer_context(self.request.user)).data, status=code)
+        alert = visible_alerts(viewer(self.request)).get(pk=alert.pk)
+        return Response(AlertSerializer(alert, context=disclosure_context(viewer(self.request))).data, status=code)
 
 
-class AlertDetail(AlertObjectMixin, APIView):
+class AlertDetail(AlertObjectView):
     @extend_schema(responses={200: AlertSerializer})
     def get(self, request: Request, pk: str) -> Response:
         return self.respond(self.get_alert(pk))
@@ -135,50 +118,45 @@ class AlertDetail(AlertObjectMixin, APIView):
     @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
     def patch(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
-        if alert.reporter_id != request.user.pk:
+        if alert.reporter_id != viewer(request).pk:
             self.require_moderator(alert)
         serializer = AlertUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return self.respond(services.alert_update(alert=alert, actor=request.user, **serializer.validated_data))
+        return self.respond(services.alert_update(alert=alert, actor=viewer(request), **serializer.validated_data))
 
 
-class AlertApprove(AlertObjectMixin, APIView):
+class AlertApprove(AlertObjectView):
     @extend_schema(request=None, responses={200: AlertSerializer}, summary="Publier (lance l'envoi aux membres)")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
-        return self.respond(services.alert_approve(alert=alert, actor=request.user))
+        return self.respond(services.alert_approve(alert=alert, actor=viewer(request)))
 
 
-class AlertReject(AlertObjectMixin, APIView):
+class AlertReject(AlertObjectView):
     @extend_schema(request=ReasonSerializer, responses={200: AlertSerializer}, summary="Refuser, avec un motif")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.respond(services.alert_reject(alert=alert, actor=request.user, **serializer.validated_data))
+        return self.respond(services.alert_reject(alert=alert, actor=viewer(request), **serializer.validated_data))
 
 
-class AlertFollowUps(AlertObjectMixin, APIView):
+class AlertFollowUps(AlertObjectView):
     @extend_schema(request=FollowUpSerializer, responses={201: AlertSerializer}, summary="Fin d'alerte ou erratum")
     def post(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
         serializer = FollowUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.followup_create(alert=alert, actor=request.user, **serializer.validated_data)
+        services.followup_create(alert=alert, actor=viewer(request), **serializer.validated_data)
         return self.respond(alert, status.HTTP_201_CREATED)
 
 
-class AlertDeliveries(AlertObjectMixin, APIView):
+class AlertDeliveries(AlertObjectView):
     @extend_schema(responses={200: dict}, summary="Bilan d'envoi (push, SMS) de l'alerte")
     def get(self, request: Request, pk: str) -> Response:
         alert = self.get_alert(pk)
         self.require_moderator(alert)
-        message = message_for_source("alert", alert.pk)
-        if message is None:
-            empty = {"sent": 0, "delivered": 0, "failed": 0, "unknown": 0}
-            return Response({"recipients": 0, "push": empty, "sms": dict(empty), "pending": 0, "delayed": False,
-                             "delay_reason": None})  # fmt: skip
-        return Response(message_report(message))
+        return Response(delivery_report(MessageSource.ALERT, alert.pk))

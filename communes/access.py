@@ -5,9 +5,6 @@ Staff administer everything. Querysets are scoped with these, so another commune
 """
 
 from django.db.models import Q, QuerySet
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from accounts.models import User
 
@@ -46,10 +43,6 @@ def moderated_commune_ids(user: User) -> QuerySet:
     return approved_memberships(user).filter(role__in=MODERATOR_ROLES).values("commune_id")
 
 
-def mayor_commune_ids(user: User) -> QuerySet:
-    return approved_memberships(user).filter(role=Role.MAYOR).values("commune_id")
-
-
 def gendarme_area_q(user: User, prefix: str = "") -> Q | None:
     """A filter on communes (`prefix` = path to the commune, e.g. "commune__") for a gendarme's area."""
     area = GendarmeArea.objects.filter(user=user).first() if user.is_authenticated else None
@@ -76,7 +69,3 @@ def stats_communes(user: User) -> CommuneQuerySet:
         q |= area
     return communes.filter(q)
 
-
-class IsStaff(BasePermission):
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)

@@ -155,12 +155,6 @@ class FakeProvider:
         return [r.json["message"] for r in self.requests
                 if r.path.endswith("/messages:send") and isinstance(r.json, dict) and "message" in r.json]
 
-    def wait_for_callbacks(self, count: int, timeout: float = 5.0) -> list[Callback]:
-        deadline = time.monotonic() + timeout
-        while len(self.callbacks) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return list(self.callbacks)
-
     # --- used by the handlers -------------------------------------------------------------
     def sleep_slow(self) -> None:
         time.sleep(self.slow_seconds)

@@ -3,18 +3,29 @@
 No phone number or token is shown where a list would spread them: deliveries name the user only.
 """
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from .models import Delivery, DeliveryStatus, Device, Message, SmsOptOut
 
+# The admin's classes are generic for the type checker only (not subscriptable at run time).
+if TYPE_CHECKING:
+    MessageAdminBase = admin.ModelAdmin[Message]
+    DeliveryAdminBase = admin.ModelAdmin[Delivery]
+    DeviceAdminBase = admin.ModelAdmin[Device]
+    SmsOptOutAdminBase = admin.ModelAdmin[SmsOptOut]
+else:
+    MessageAdminBase = DeliveryAdminBase = DeviceAdminBase = SmsOptOutAdminBase = admin.ModelAdmin
+
 _COUNTED = [DeliveryStatus.PENDING, DeliveryStatus.CHECKING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED,
             DeliveryStatus.UNKNOWN]  # fmt: skip
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(MessageAdminBase):
     list_display = ["id", "kind", "commune", "title", "urgent", "status", "created_at", *[f"n_{s}" for s in _COUNTED]]
     list_filter = ["kind", "status", "urgent"]
     search_fields = ["title", "commune__name", "commune__insee"]
@@ -41,7 +52,7 @@ for _status in _COUNTED:
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(DeliveryAdminBase):
     list_display = ["id", "message_id", "user_id", "channel", "status", "attempts", "provider_status", "error_code",
                     "segments", "created_at", "sent_at"]  # fmt: skip
     list_filter = ["channel", "status", "provider_status"]
@@ -53,7 +64,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(DeviceAdminBase):
     list_display = ["id", "user", "platform", "active", "deactivated_reason", "updated_at"]
     list_filter = ["platform", "active"]
     raw_id_fields = ["user"]
@@ -61,6 +72,6 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsOptOut)
-class SmsOptOutAdmin(admin.ModelAdmin):
+class SmsOptOutAdmin(SmsOptOutAdminBase):
     list_display = ["id", "phone", "created_at"]
     search_fields = ["phone"]

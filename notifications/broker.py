@@ -23,7 +23,9 @@ def forgot_everything() -> bool:
         # Kombu's own client for the broker: the URL's options (TLS, timeouts) as the workers read them.
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)
-            return bool(connection.default_channel.client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True))
+            # kombu's stub types default_channel as the abstract StdChannel; Redis's Channel has the client.
+            client = connection.default_channel.client  # type: ignore[attr-defined]
+            return bool(client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True))
     except Exception as error:  # noqa: BLE001 - cannot tell: the empty-queue rule and the catch-all remain
         log.warning("notifications: broker epoch unreadable (%s)", type(error).__name__)
         return False

@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
 from vigilants.lookups import int_array
@@ -114,7 +114,7 @@ def claim(ids: Sequence[int], channel: str, token: uuid.UUID | None = None) -> t
         return token, sorted(Claimed(*row) for row in cursor.fetchall())
 
 
-def claim_statement(ids: Sequence[int], channel: str, token: uuid.UUID) -> tuple[str, list]:
+def claim_statement(ids: Sequence[int], channel: str, token: uuid.UUID) -> tuple[str, list[Any]]:
     """claim()'s UPDATE … RETURNING on PostgreSQL: due_among()'s conditions (the same statuses and channels
     spelt "none of the others", for the same reason), written once: a push call takes a claim per part,
     and the ORM spent more CPU building each than PostgreSQL did running it."""
@@ -152,19 +152,19 @@ def claim_known(deliveries: Sequence[Delivery], channel: str,
     return token, list(claimed)
 
 
-def _claiming(token: uuid.UUID, lease_seconds: float | None = None) -> dict:
+def _claiming(token: uuid.UUID, lease_seconds: float | None = None) -> dict[str, Any]:
     """What a claim writes: sending, under this token, for one lease, one attempt more."""
     lease = timezone.now() + timedelta(seconds=lease_seconds or settings.NOTIFICATIONS_LEASE_SECONDS)
     return {"status": DeliveryStatus.SENDING.value, "claim_token": token, "lease_until": lease, "attempts": F("attempts") + 1}
 
 
-def _held(token: uuid.UUID, ids: Sequence[int]):  # -> QuerySet[Delivery]
+def _held(token: uuid.UUID, ids: Sequence[int]) -> QuerySet[Delivery]:
     # Not `status = 'sending'`, for the reason given in due_among.
     sending = _only("status", DeliveryStatus.SENDING, DeliveryStatus.values)
     return Delivery.objects.filter(sending, pk__any=ids, claim_token=token)
 
 
-def _released() -> dict:
+def _released() -> dict[str, None]:
     return {"claim_token": None, "lease_until": None}
 
 
@@ -183,20 +183,20 @@ def mark_sms_sent(token: uuid.UUID, sent: Sequence[tuple[int, str, int]]) -> int
     """
     if not sent:
         return 0
-    table, values, params = Delivery._meta.db_table, ", ".join(["(%s, %s, %s)"] * len(sent)), []
+    table, values = Delivery._meta.db_table, ", ".join(["(%s, %s, %s)"] * len(sent))
+    params: list[int | str] = []
     for pk, sid, segments in sent:
         params += [pk, sid[:64], segments]
-    field = Delivery._meta.get_field
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, sent_at = %s, provider_id = v.column2, "  # noqa: S608 - no user input
             f"segments = CAST(v.column3 AS integer), provider_status = 'queued', claim_token = NULL, "
             f"lease_until = NULL FROM (VALUES {values}) AS v "
             f"WHERE {table}.id = v.column1 AND {table}.claim_token = %s AND {table}.status = %s",
-            [DeliveryStatus.SENT, field("sent_at").get_db_prep_value(timezone.now(), connection), *params,
-             field("claim_token").get_db_prep_value(token, connection), DeliveryStatus.SENDING],
+            [DeliveryStatus.SENT, _db_value("sent_at", timezone.now()), *params, _db_value("claim_token", token),
+             DeliveryStatus.SENDING],
         )  # fmt: skip
-        got = cursor.rowcount
+        got: int = cursor.rowcount
         if got < len(sent):
             # A status callback overtook us and already moved some rows on: keep their status, add what we know.
             cursor.execute(
@@ -205,6 +205,14 @@ def mark_sms_sent(token: uuid.UUID, sent: Sequence[tuple[int, str, int]]) -> int
                 params,
             )
     return got
+
+
+def _db_value(name: str, value: object) -> Any:
+    """A value as the database adapter takes it for this column of Delivery (raw SQL above)."""
+    field = Delivery._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{name} is not a column of Delivery")
+    return field.get_db_prep_value(value, connection)
 
 
 def mark_final(token: uuid.UUID, ids: Sequence[int], status: str, error_code: str = "") -> int:
@@ -216,7 +224,7 @@ def mark_final(token: uuid.UUID, ids: Sequence[int], status: str, error_code: st
 def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     """Exponential (5 s, 10 s, 20 s, then 30 s) with jitter so retries spread; never sooner than the provider
     asked."""
-    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+    delay: float = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
     delay *= 1 + random.random() / 5
     return max(delay, retry_after or 0.0)
 

@@ -1,5 +1,7 @@
 """What a member reads: the push notification and the SMS text of a message (French, GSM-7)."""
 
+from typing import TypedDict
+
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -41,7 +43,15 @@ def push_data(message: Message) -> dict[str, str]:
     return data
 
 
-def push_fields(message: Message) -> dict:
+class PushFields(TypedDict):
+    title: str
+    body: str
+    data: dict[str, str]
+    collapse_key: str
+    urgent: bool
+
+
+def push_fields(message: Message) -> PushFields:
     """Everything in a push but its key and device token."""
     return {"title": message.title, "body": message.body[:PUSH_BODY_MAX], "data": push_data(message),
             "collapse_key": message.collapse_key, "urgent": message.urgent}  # fmt: skip

@@ -78,7 +78,7 @@ def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
         yield list(items[start : start + size])
 
 
-def _publish(task: str, args: list, countdown: float | None, what: str) -> bool:
+def _publish(task: str, args: Sequence[object], countdown: float | None, what: str) -> bool:
     """Publish, or return False at once while the broker is known to be down (the sweeper publishes later)."""
     app = current_app
     eager = bool(app.conf.task_always_eager)
@@ -87,8 +87,10 @@ def _publish(task: str, args: list, countdown: float | None, what: str) -> bool:
         return False
     try:
         with _producer(app, eager) as producer:
-            app.signature(task).apply_async(args, countdown=countdown, producer=producer, retry=True,
-                                            retry_policy=_RETRY_POLICY)  # fmt: skip
+            options: dict[str, Any] = {"producer": producer, "retry": True, "retry_policy": _RETRY_POLICY}
+            if countdown is not None:
+                options["countdown"] = countdown
+            app.signature(task).apply_async(tuple(args), **options)
     except Exception as exc:  # noqa: BLE001 - the broker being down must never fail the caller
         if eager:
             log.warning("notifications: could not publish %s (%s); the sweeper will", what, type(exc).__name__)
@@ -108,4 +110,5 @@ def _producer(app: Any, eager: bool) -> AbstractContextManager[Any]:
     options = _PUBLISH_TIMEOUTS_REDIS if url.startswith(("redis", "unix")) else _PUBLISH_TIMEOUTS_AMQP
     connection = app.connection_for_write(connect_timeout=PUBLISH_TIMEOUT_SECONDS, transport_options=options)
     # kombu keeps one pool per connection parameters: the same pool comes back on every call.
-    return pools.producers[connection].acquire(block=True, timeout=PUBLISH_TIMEOUT_SECONDS)
+    producer: AbstractContextManager[Any] = pools.producers[connection].acquire(block=True, timeout=PUBLISH_TIMEOUT_SECONDS)
+    return producer

@@ -9,6 +9,7 @@ Also why sending is delayed, for the mayors (delivery report, dashboards): `dela
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -48,7 +49,7 @@ def check_notifications() -> str:
     return "degraded: " + "; ".join(problems)
 
 
-def sending_delay(commune_ids: QuerySet | list[int]) -> str | None:
+def sending_delay(commune_ids: QuerySet[Any, Any] | list[int]) -> str | None:
     """For the dashboards: BROKER_UNAVAILABLE whenever the broker does not answer (whatever a mayor sends
     now would wait), else why these communes' messages of the day are late, or None."""
     if not broker_answers():

@@ -78,6 +78,13 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", _("rappel aux modérateurs")
 
 
+class MessageSource(models.TextChoices):
+    """What a message is about, named with its id in `source_id`: the key of its report and its push tag."""
+
+    ALERT = "alert", _("alerte")  # an alert (a report or a broadcast) handed to sending
+    ALERT_REMINDER = "alert-reminder", _("rappel d'une alerte en attente")  # to the mayors, about a pending report
+
+
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("en file")  # written with the caller's transaction; planning not started
     PLANNING = "planning", _("planification")  # a worker holds the planning lease
@@ -103,7 +110,7 @@ class Message(models.Model):
     roles = models.JSONField(null=True, blank=True)  # null: every member; ["mayor"]: a reminder to the mayors
     channels = models.JSONField(default=list)  # subset of Channel values
     exclude_user_id = models.BigIntegerField(null=True, blank=True)  # the reporter: no FK, survives erasure
-    source_type = models.CharField(max_length=30, blank=True)
+    source_type = models.CharField(max_length=30, blank=True, choices=MessageSource.choices)  # blank: none
     source_id = models.BigIntegerField(null=True, blank=True)
     replaces = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="followups")
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
@@ -134,7 +141,9 @@ class Message(models.Model):
         """What the phone groups on: the source (the alert), so a follow-up replaces the original."""
         if self.source_id:
             return f"{self.source_type}-{self.source_id}"
-        return self.replaces.collapse_key if self.replaces_id else f"message-{self.pk}"
+        if self.replaces_id and self.replaces is not None:
+            return self.replaces.collapse_key
+        return f"message-{self.pk}"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -151,6 +160,8 @@ class DeliveryStatus(models.TextChoices):
 
 
 ACTIVE_DELIVERY_STATUSES = [DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.CHECKING]
+# Accepted by the provider: sent, and perhaps confirmed since (FCM never confirms).
+REACHED_DELIVERY_STATUSES = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED]
 
 
 class Delivery(models.Model):

@@ -10,10 +10,11 @@ and publishes its send tasks after commit, so sending starts while later batches
 import json
 import logging
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Q, TextField
+from django.db.models import CharField, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -22,11 +23,20 @@ from vigilants.lookups import int_array
 
 from .dispatch import publish_or_release
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
-from .preferences import Recipient, channels_for, not_before
+from .preferences import Preferences, Recipient, channels_for, not_before
 
 log = logging.getLogger(__name__)
 
 PLAN_BATCH = 2000
+
+
+class MemberRow(TypedDict):
+    """A member as planning reads them: raw text, decoded only as needed (see _members)."""
+
+    id: int
+    user_id: int
+    phone: str | None
+    prefs: str | None
 
 
 def lease_end() -> datetime:
@@ -74,7 +84,7 @@ def plan_next_batch(message_id: int) -> int | None:
     return len(rows)
 
 
-def _members(message: Message):  # -> QuerySet of dicts
+def _members(message: Message) -> QuerySet[Membership, MemberRow]:
     members = Membership.objects.filter(
         commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True,
         id__gt=message.plan_cursor,
@@ -91,7 +101,7 @@ def _members(message: Message):  # -> QuerySet of dicts
     return members.order_by("id").annotate(phone=phone, prefs=preferences).values("id", "user_id", "phone", "prefs")
 
 
-def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
+def _reachability(members: list[MemberRow]) -> tuple[set[int], set[str]]:
     """Who among the batch has an active device, and which of its numbers opted out of SMS.
 
     Two lookups by the batch's ids and numbers, not EXISTS in the members query: there PostgreSQL
@@ -103,8 +113,8 @@ def _reachability(members: list[dict]) -> tuple[set[int], set[str]]:
     return with_device, opted_out_numbers(user_ids)
 
 
-def _recipients(members: list[dict], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
-    decoded: dict[str | None, dict] = {}  # shared, read-only: channels_for and not_before only read them
+def _recipients(members: list[MemberRow], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
+    decoded: dict[str | None, Preferences] = {}  # shared, read-only: channels_for and not_before only read them
     for m in members:
         if m["prefs"] not in decoded:
             decoded[m["prefs"]] = json.loads(m["prefs"] or "null") or {}
@@ -161,7 +171,8 @@ def insert_ignoring_conflicts(message_id: int, rows: list[Row]) -> list[tuple[in
                 # Arrays as text: channels are the enum's own values, users ints (psycopg's list dumping is Python).
                 [message_id, now, now, int_array(users), "{" + ",".join(channels) + "}", held if any(held) else None],
             )  # fmt: skip
-            return cursor.fetchall()
+            inserted: list[tuple[int, str, datetime | None]] = cursor.fetchall()
+            return inserted
         values = "(" + ", ".join(["%s"] * len(_COLUMNS)) + f", {constants})"
         sql = f"INSERT INTO {quote(table)} ({columns}) VALUES {values} {conflict}"  # noqa: S608 - no user input
         cursor.executemany(sql, [(message_id, *row, now) for row in rows])

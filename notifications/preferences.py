@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .models import Channel, Message, MessageKind
+
+# A member's preferences (User.preferences, JSON): channels, categories, quiet_hours.
+Preferences = dict[str, Any]
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -13,7 +17,7 @@ PARIS = ZoneInfo("Europe/Paris")
 class Recipient:
     user_id: int
     phone: str
-    preferences: dict
+    preferences: Preferences
     has_device: bool  # at least one active push device
     opted_out: bool  # the number answered STOP
 
@@ -37,7 +41,7 @@ def channels_for(message: Message, who: Recipient) -> list[str]:
     return out
 
 
-def _wants_category(message: Message, prefs: dict) -> bool:
+def _wants_category(message: Message, prefs: Preferences) -> bool:
     # A mayor's broadcast goes to everyone: categories filter alerts (and their follow-ups) only.
     categories = prefs.get("categories")
     if message.kind == MessageKind.BROADCAST or not message.category or categories is None:
@@ -45,7 +49,7 @@ def _wants_category(message: Message, prefs: dict) -> bool:
     return message.category in categories
 
 
-def not_before(message: Message, prefs: dict, now: datetime) -> datetime | None:
+def not_before(message: Message, prefs: Preferences, now: datetime) -> datetime | None:
     """End of the member's quiet hours if `now` falls inside them (non-urgent messages only)."""
     window = (prefs or {}).get("quiet_hours")
     if message.urgent or not window:

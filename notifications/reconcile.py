@@ -13,8 +13,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import CharField, Q
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -37,7 +38,8 @@ def check_sms(delivery_ids: Sequence[int]) -> dict[str, int]:
         return {}
     find = getattr(get_sms_backend(), "find_sent", None)
     messages = Message.objects.in_bulk({d.message_id for d in rows})
-    outcome: dict[str, list] = {"found": [], "resend": [], "later": [], "undecided": []}
+    # "found": (delivery id, Twilio SID) pairs; the others: delivery ids.
+    outcome: dict[str, list[Any]] = {"found": [], "resend": [], "later": [], "undecided": []}
     for row in rows:
         verdict, sid = _ask(find, row, messages[row.message_id])
         outcome[verdict].append((row.pk, sid) if verdict == "found" else row.pk)
@@ -60,7 +62,7 @@ def _claim(ids: Sequence[int]) -> tuple[uuid.UUID, list[Delivery]]:
     return token, list(rows)
 
 
-def _held(token: uuid.UUID):  # -> QuerySet[Delivery]
+def _held(token: uuid.UUID) -> QuerySet[Delivery]:
     return Delivery.objects.filter(status=DeliveryStatus.CHECKING, claim_token=token)
 
 
@@ -83,7 +85,7 @@ def _ask(find: object, row: Delivery, message: Message) -> tuple[str, str | None
     return ("found", mine[0]) if mine else ("resend", None)
 
 
-def _record(token: uuid.UUID, outcome: dict[str, list]) -> None:
+def _record(token: uuid.UUID, outcome: dict[str, list[Any]]) -> None:
     now, released = timezone.now(), {"claim_token": None, "lease_until": None}
     for pk, sid in outcome["found"]:
         _held(token).filter(pk=pk).update(status=DeliveryStatus.SENT, provider_id=sid[:64], sent_at=now,

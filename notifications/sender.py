@@ -10,8 +10,9 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from providers.base import (
     Outcome,
     PushMessage,
     SendResult,
+    SmsMessage,
     call_deadline,
     get_push_backend,
     get_sms_backend,
@@ -41,6 +43,18 @@ log = logging.getLogger(__name__)
 # Deliveries per provider call (one send task, FCM's multicast size): one result UPDATE per outcome per 500,
 # so the transport's pool rarely waits on the database (100 per call: 58.5 s for 100,000 pushes; bench/fanout).
 PUSH_CALL = 500
+
+
+class _Phone(TypedDict):
+    phone: str | None  # the member's number, read with the SMS rows (Cast: the raw E.164 text)
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    WithPhone = WithAnnotations[Delivery, _Phone]
+else:
+    WithPhone = Delivery
 # Deliveries per claim within a call, taken as the transport runs out of work: a worker killed during the
 # call leaves "maybe sent" (unknown, never resent) what was in flight or queued and one claim, not 500.
 # Each claim is a commit: 128 cost 2-3 points of the bench's throughput ratio, 64 about 6 (bench/fanout).
@@ -64,7 +78,7 @@ class Tally:
 
 def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one provider call per ≤PUSH_CALL; returns how many went."""
-    sent, failed, messages = 0, [], {}
+    sent, failed, messages = 0, list[Claimed](), dict[int, Message]()
     for group in chunks(list(delivery_ids), PUSH_CALL):
         went, lost = _push_call(group, messages)
         sent, failed = sent + went, failed + lost
@@ -82,7 +96,7 @@ def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[
     """
     token, devices = uuid.uuid4(), _devices_by_delivery(ids)
     claimed: list[Claimed] = []
-    shapes: dict[int, dict] = {}  # push title, body, data… by message: shared by its copies
+    shapes: dict[int, composer.PushFields] = {}  # push title, body, data… by message: shared by its copies
 
     def pushes() -> Iterator[list[PushMessage]]:
         for part in chunks(ids, PUSH_CLAIM):
@@ -143,17 +157,17 @@ def _messages(ids: set[int]) -> dict[int, Message]:
     return {m.pk: m for m in Message.objects.filter(pk__in=ids).select_related("commune", "replaces")}
 
 
-def _call(send: object, messages: list) -> dict[str, SendResult]:
+def _call(send: Callable[[list[SmsMessage]], Sequence[SendResult]], messages: list[SmsMessage]) -> dict[str, SendResult]:
     """One provider call's results by key."""
     if not messages:
         return {}
     try:
-        return {r.key: r for r in send(messages)}  # type: ignore[operator]
+        return {r.key: r for r in send(messages)}
     except Exception as exc:  # noqa: BLE001 - logged with its traceback by _unknown
         return _unknown(messages, exc)
 
 
-def _unknown(messages: list, exc: Exception) -> dict[str, SendResult]:
+def _unknown(messages: Sequence[PushMessage | SmsMessage], exc: Exception) -> dict[str, SendResult]:
     """A transport that raised: what it was given may or may not have left (a push is resent under its tag,
     an SMS checked with Twilio). Called inside the `except` block, so that the log carries the traceback."""
     log.exception("notifications: transport raised %s during a call of %s", type(exc).__name__, len(messages))
@@ -181,10 +195,10 @@ def _verdict(tally: Tally) -> Outcome:
     return Outcome.PERMANENT
 
 
-def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
+def _record_push(token: uuid.UUID, claimed: list[Claimed], results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
     """Record a provider call's outcomes; returns how many went and the deliveries that failed for good."""
     tallies = _tallies(results)
-    by_outcome: dict[Outcome, list[Claimable]] = defaultdict(list)
+    by_outcome: dict[Outcome, list[Claimed]] = defaultdict(list)
     for d in claimed:
         if d.pk in tallies:
             by_outcome[_verdict(tallies[d.pk])].append(d)
@@ -195,25 +209,25 @@ def _record_push(token: object, claimed: list[Claimed], results: dict[str, SendR
     return sent, by_outcome[Outcome.PERMANENT]
 
 
-def _mark_refused(token: object, refused: list[Claimable], tallies: dict[int, Tally]) -> None:
+def _mark_refused(token: uuid.UUID, refused: Sequence[Claimable], tallies: dict[int, Tally]) -> None:
     """Refused for good: failed, one UPDATE per error code."""
     for code, group in _by_code(refused, tallies).items():
-        claims.mark_final(token, [d.pk for d in group], DeliveryStatus.FAILED, code)  # type: ignore[arg-type]
+        claims.mark_final(token, [d.pk for d in group], DeliveryStatus.FAILED, code)
 
 
-def _by_code(deliveries: list[Claimable], tallies: dict[int, Tally]) -> dict[str, list[Claimable]]:
+def _by_code(deliveries: Sequence[Claimable], tallies: dict[int, Tally]) -> dict[str, list[Claimable]]:
     groups: dict[str, list[Claimable]] = defaultdict(list)
     for d in deliveries:
         groups[tallies[d.pk].error_code].append(d)
     return groups
 
 
-def _retry(token: object, channel: str, deliveries: list[Claimable], tallies: dict[int, Tally]) -> None:
+def _retry(token: uuid.UUID, channel: str, deliveries: Sequence[Claimable], tallies: dict[int, Tally]) -> None:
     if not deliveries:
         return
     retry_after = max((tallies[d.pk].retry_after or 0 for d in deliveries), default=0) or None
     code = next((tallies[d.pk].error_code for d in deliveries if tallies[d.pk].error_code), "transient")
-    ids, delay = claims.mark_retry(token, deliveries, retry_after, code)  # type: ignore[arg-type]
+    ids, delay = claims.mark_retry(token, deliveries, retry_after, code)
     if ids:
         publish_or_release(channel, ids, countdown=delay)
     log.info("notifications: %s %s deliveries retry in %.0fs", len(deliveries), channel, delay)
@@ -229,7 +243,7 @@ def _deactivate_devices(results: dict[str, SendResult]) -> None:
         log.info("notifications: %s push devices deactivated (%s)", len(device_ids), reason)
 
 
-def _fall_back_to_sms(deliveries: list[Claimable], messages: dict[int, Message]) -> None:
+def _fall_back_to_sms(deliveries: Sequence[Claimable], messages: dict[int, Message]) -> None:
     """Members whose push failed for good and who have no active device left get the SMS instead.
 
     They chose push (or they would have an SMS row already): with no working phone app, an SMS is the
@@ -292,12 +306,12 @@ class StillRunning:
         )
 
 
-def _send_sms_group(due: list[Delivery], still: StillRunning) -> tuple[int, bool]:
+def _send_sms_group(due: Sequence[WithPhone], still: StillRunning) -> tuple[int, bool]:
     """Send rows just read as due; returns how many went and whether the rate stalled (the rest stay pending)."""
     messages = _messages({d.message_id for d in due})
     texts = {pk: composer.sms_text(m) for pk, m in messages.items()}
     parts = {pk: composer.sms_segments(text) for pk, text in texts.items()}
-    phones = {d.pk: d.phone for d in due if d.phone}  # type: ignore[attr-defined]
+    phones = {d.pk: d.phone for d in due if d.phone}
     opted_out = opted_out_numbers([d.user_id for d in due])
     sent, backend = 0, get_sms_backend()
     for group in chunks(due, min(SMS_CALL, ratelimit.largest_burst())):
@@ -343,7 +357,7 @@ def _request_max() -> float:
     return 2 * float(settings.TWILIO_TIMEOUT_SECONDS)  # connect, then read
 
 
-def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, SendResult],
+def _record_sms(token: uuid.UUID, outgoing: Sequence[Delivery], results: dict[str, SendResult],
                 parts: dict[int, int], phones: dict[int, str]) -> int:  # fmt: skip
     """One UPDATE per outcome (and error code) for the whole call, as for push."""
     by_outcome: dict[Outcome, list[Delivery]] = defaultdict(list)
@@ -354,10 +368,10 @@ def _record_sms(token: object, outgoing: list[Delivery], results: dict[str, Send
         tallies[d.pk] = Tally({result.outcome}, result.error_code, result.retry_after)
     accepted = [(d.pk, results[d.key].provider_id, results[d.key].segments or parts[d.pk])
                 for d in by_outcome[Outcome.SENT]]  # fmt: skip
-    sent = claims.mark_sms_sent(token, accepted)  # type: ignore[arg-type]
-    _mark_refused(token, by_outcome[Outcome.PERMANENT], tallies)  # type: ignore[arg-type]
+    sent = claims.mark_sms_sent(token, accepted)
+    _mark_refused(token, by_outcome[Outcome.PERMANENT], tallies)
     # May have left: Twilio's record decides whether it is sent again (reconcile.py).
-    claims.mark_checking(token, [d.pk for d in by_outcome[Outcome.UNKNOWN]], "unknown")  # type: ignore[arg-type]
+    claims.mark_checking(token, [d.pk for d in by_outcome[Outcome.UNKNOWN]], "unknown")
     for d in by_outcome[Outcome.PERMANENT]:
         if results[d.key].deactivate_recipient:
             SmsOptOut.objects.get_or_create(phone=phones[d.pk])

@@ -4,14 +4,28 @@ Where an alert goes: alerts.services (approve) → message_enqueue (this module:
 transaction) → tasks.plan_message after commit → planner (who gets what) → sender (transports) → Delivery.
 """
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypedDict
+
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from communes.models import Commune
 
 from .dispatch import publish_plan
-from .models import ACTIVE_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind, MessageStatus
+from .models import (
+    ACTIVE_DELIVERY_STATUSES,
+    REACHED_DELIVERY_STATUSES,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    MessageSource,
+    MessageStatus,
+)
 
 ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
 
@@ -19,7 +33,7 @@ ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
 def message_enqueue(
     *,
     commune: Commune,
-    kind: str,
+    kind: MessageKind,
     title: str,
     body: str,
     urgent: bool = False,
@@ -28,7 +42,7 @@ def message_enqueue(
     roles: list[str] | None = None,
     channels: list[str] | None = None,
     exclude_user_id: int | None = None,
-    source_type: str = "",
+    source_type: MessageSource | None = None,
     source_id: int | None = None,
     replaces: Message | None = None,
 ) -> Message:
@@ -40,7 +54,7 @@ def message_enqueue(
         commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
         neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
         roles=sorted(set(roles)) if roles else None,
-        exclude_user_id=exclude_user_id, source_type=source_type, source_id=source_id, replaces=replaces,
+        exclude_user_id=exclude_user_id, source_type=source_type or "", source_id=source_id, replaces=replaces,
     )  # fmt: skip
     if replaces is not None:
         cancel_unsent(replaces)
@@ -62,7 +76,7 @@ def cancel_unsent(message: Message) -> int:
     )
 
 
-def message_for_source(source_type: str, source_id: int) -> Message | None:
+def message_for_source(source_type: MessageSource, source_id: int) -> Message | None:
     """The latest message sent for a source (e.g. an alert); follow-ups are their own source-less rows."""
     return (
         Message.objects.filter(source_type=source_type, source_id=source_id)
@@ -72,31 +86,95 @@ def message_for_source(source_type: str, source_id: int) -> Message | None:
     )
 
 
-def message_report(message: Message) -> dict:
-    """Counts for GET /alerts/{id}/deliveries.
+class ChannelReport(TypedDict):
+    sent: int
+    delivered: int
+    failed: int
+    unknown: int
+
+
+class DeliveryReport(TypedDict):
+    """GET /alerts/{id}/deliveries (docs/API.md)."""
+
+    recipients: int
+    push: ChannelReport
+    sms: ChannelReport
+    pending: int
+    delayed: bool
+    delay_reason: str | None
+
+
+DeliveryCounts = Mapping[tuple[str, str], int]  # (channel, status) → deliveries
+
+
+@dataclass(frozen=True)
+class ChannelTally:
+    """One channel's deliveries, by what each status means; the one place that says it.
 
     `sent` counts what the provider accepted (including what it later confirmed as delivered),
     `delivered` only what it confirmed (SMS status callbacks; FCM never confirms), `failed` final
     failures, `unknown` sends whose outcome is not known (timeout after the request left),
     `pending` what is still to go (held by quiet hours, waiting for a retry, in flight, or being checked with
-    the provider), plus one while the message is still being planned (more deliveries are coming).
-    `delayed` says whether what is still to go is late, and `delay_reason` why (notifications.health):
-    `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
+    the provider), `total` every delivery but the cancelled ones.
+    """
+
+    sent: int
+    delivered: int
+    failed: int
+    unknown: int
+    pending: int
+    total: int
+
+    @classmethod
+    def of(cls, counts: DeliveryCounts, channel: str) -> "ChannelTally":
+        got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
+        return cls(
+            sent=sum(got[s] for s in REACHED_DELIVERY_STATUSES),
+            delivered=got[DeliveryStatus.DELIVERED],
+            failed=got[DeliveryStatus.FAILED],
+            unknown=got[DeliveryStatus.UNKNOWN],
+            pending=sum(got[s] for s in ACTIVE_DELIVERY_STATUSES),
+            total=sum(n for status, n in got.items() if status != DeliveryStatus.CANCELLED),
+        )
+
+    def report(self) -> ChannelReport:
+        return {"sent": self.sent, "delivered": self.delivered, "failed": self.failed, "unknown": self.unknown}
+
+
+def delivery_counts(deliveries: QuerySet[Delivery]) -> dict[tuple[str, str], int]:
+    """{(channel, status): n} for these deliveries, in one grouped query."""
+    rows = deliveries.order_by().values("channel", "status").annotate(n=Count("id"))
+    return {(row["channel"], row["status"]): row["n"] for row in rows}
+
+
+def empty_report() -> DeliveryReport:
+    """The report of what was never handed to sending (an alert not approved): zero counts, not delayed."""
+    none = ChannelTally(sent=0, delivered=0, failed=0, unknown=0, pending=0, total=0)
+    return {"recipients": 0, "push": none.report(), "sms": none.report(), "pending": 0, "delayed": False,
+            "delay_reason": None}  # fmt: skip
+
+
+def delivery_report(source_type: MessageSource, source_id: int) -> DeliveryReport:
+    """The report of the latest message sent for a source (an alert), or the empty one if none was."""
+    message = message_for_source(source_type, source_id)
+    return empty_report() if message is None else message_report(message)
+
+
+def message_report(message: Message) -> DeliveryReport:
+    """Counts for GET /alerts/{id}/deliveries: per channel (ChannelTally), and `recipients`.
+
+    `pending` sums both channels' pending deliveries, plus one while the message is still being planned
+    (more deliveries are coming). `delayed` says whether what is still to go is late, and `delay_reason` why
+    (notifications.health): `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
     """
     status, counts, recipients = _snapshot(message)
-    report: dict = {"recipients": recipients, "pending": 0}
-    for channel in ALL_CHANNELS:
-        got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
-        report[channel] = {
-            "sent": got[DeliveryStatus.SENT] + got[DeliveryStatus.DELIVERED],
-            "delivered": got[DeliveryStatus.DELIVERED],
-            "failed": got[DeliveryStatus.FAILED],
-            "unknown": got[DeliveryStatus.UNKNOWN],
-        }
-        report["pending"] += sum(got[s] for s in ACTIVE_DELIVERY_STATUSES)
+    push, sms = ChannelTally.of(counts, Channel.PUSH), ChannelTally.of(counts, Channel.SMS)
     # Still being planned: more deliveries are coming, so it is not done even if none is pending yet.
-    report["pending"] += int(status in (MessageStatus.QUEUED, MessageStatus.PLANNING))
-    return report | _delay(message)
+    planning = int(status in (MessageStatus.QUEUED, MessageStatus.PLANNING))
+    reason = _delay_reason(message)
+    return {"recipients": recipients, "push": push.report(), "sms": sms.report(),
+            "pending": push.pending + sms.pending + planning, "delayed": reason is not None,
+            "delay_reason": reason}  # fmt: skip
 
 
 def _snapshot(message: Message) -> tuple[str, dict[tuple[str, str], int], int]:
@@ -108,16 +186,14 @@ def _snapshot(message: Message) -> tuple[str, dict[tuple[str, str], int], int]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         status = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first() or ""
-        rows = Delivery.objects.filter(message=message).values("channel", "status").annotate(n=Count("id"))
-        counts = {(row["channel"], row["status"]): row["n"] for row in rows}
+        counts = delivery_counts(Delivery.objects.filter(message=message))
         return status, counts, _recipients(message)
 
 
-def _delay(message: Message) -> dict:
+def _delay_reason(message: Message) -> str | None:
     from .health import delay_reason
 
-    reason = delay_reason(Message.objects.filter(pk=message.pk))
-    return {"delayed": reason is not None, "delay_reason": reason}
+    return delay_reason(Message.objects.filter(pk=message.pk))
 
 
 def _recipients(message: Message) -> int:

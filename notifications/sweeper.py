@@ -93,7 +93,7 @@ def _lost_channels(now: datetime, forgot: bool) -> set[str]:
         return set(QUEUE_OF)
     old = Delivery.objects.filter(due(), dispatched_at__lt=now - lost_after())
     waiting = set(old.values_list("channel", flat=True).distinct())
-    return {channel for channel in waiting if broker.queue_is_empty(QUEUE_OF[channel])}
+    return {channel for channel in waiting if broker.queue_is_empty(QUEUE_OF[Channel(channel)])}
 
 
 def _publish_due(now: datetime, lost: set[str], forgot: bool = False) -> int:

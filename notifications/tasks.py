@@ -15,10 +15,10 @@ from . import planner, reconcile, sender, sweeper
 # Connection lost or refused: worth another try in a moment. Not IntegrityError and the like (a bug: retrying
 # would not help).
 DATABASE_GONE = (OperationalError, InterfaceError)
-RETRY = {"bind": True, "max_retries": 60, "acks_late": True}
+MAX_RETRIES = 60
 
 
-def _retry_without_database(task: Task, error: DatabaseError) -> Any:
+def _retry_without_database(task: Task[Any, Any], error: OperationalError | InterfaceError) -> Any:
     """Drop the broken connection (the next query opens a new one) and run again in 1-5 s."""
     try:
         connection.close()
@@ -32,13 +32,13 @@ def survives_database_loss(name: str, run: Callable[[Any], Any]) -> Any:
     """The task `notifications.tasks.<name>`, taking ids, that retries rather than dies when its database
     connection is lost."""
 
-    def task(self: Task, ids: Any) -> Any:
+    def task(self: Task[Any, Any], ids: Any) -> Any:
         try:
             return run(ids)
         except DATABASE_GONE as error:
             return _retry_without_database(self, error)
 
-    return shared_task(name=f"{__name__}.{name}", **RETRY)(task)
+    return shared_task(name=f"{__name__}.{name}", bind=True, max_retries=MAX_RETRIES, acks_late=True)(task)
 
 
 # Lambdas, so that each call looks the function up (tests replace them).

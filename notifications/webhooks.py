@@ -6,7 +6,8 @@ Plain Django views (Twilio signs with the auth token; there is no user session o
 import logging
 import re
 import unicodedata
-from xml.sax.saxutils import escape
+from typing import Any
+from xml.etree import ElementTree
 
 import phonenumbers
 from django.conf import settings
@@ -18,8 +19,9 @@ from django.utils.translation import override
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
-from .models import Delivery, DeliveryStatus, InboundSms, SmsOptOut
+from .models import Channel, Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,8 @@ def signed(request: HttpRequest) -> bool:
     if not settings.TWILIO_AUTH_TOKEN or not signature:
         return False
     url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+    valid: bool = RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, request.POST, signature)
+    return valid
 
 
 @csrf_exempt
@@ -74,14 +77,14 @@ def record_status(key: str, sid: str, status: str, error_code: str = "") -> bool
 
 def _find(key: str, sid: str) -> Delivery | None:
     """By the key we put in the callback URL (checked against the SID when we know it), else by SID."""
-    query = Q(pk=int(key), channel="sms") if key.isdigit() else Q(provider_id=sid, channel="sms")
+    query = Q(pk=int(key), channel=Channel.SMS) if key.isdigit() else Q(provider_id=sid, channel=Channel.SMS)
     delivery = Delivery.objects.filter(query).first() if (key.isdigit() or sid) else None
     if delivery and sid and delivery.provider_id and delivery.provider_id != sid:
         return None
     return delivery
 
 
-def _delivery_fields(status: str, error_code: str) -> dict:
+def _delivery_fields(status: str, error_code: str) -> dict[str, Any]:
     now = timezone.now()
     # A callback also settles a send whose outcome we did not know (worker died, timeout).
     released = {"claim_token": None, "lease_until": None}
@@ -148,6 +151,10 @@ def keyword(body: str) -> str:
 
 
 def twiml(text: str) -> HttpResponse:
-    inner = f"<Message>{escape(text)}</Message>" if text else ""
-    xml = f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>'
-    return HttpResponse(xml, content_type="text/xml; charset=utf-8")
+    """Twilio's answer: a reply SMS, or none (an empty <Response>)."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    # Written out in full (`<Response></Response>`, not the SDK's `<Response />`): the answer Twilio always got.
+    body = ElementTree.tostring(response.xml(), encoding="unicode", short_empty_elements=False)
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8"?>{body}', content_type="text/xml; charset=utf-8")

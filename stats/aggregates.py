@@ -14,14 +14,14 @@ from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from communes.models import Commune, Membership, MembershipStatus
-from notifications.models import ACTIVE_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageKind
+from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageSource
+from notifications.services import ChannelTally, delivery_counts
 from vigilants.categories import BURGLARY_CATEGORIES, Category
 
 from .periods import DateRange, Granularity, local_date, trunc
 
 CATEGORIES: list[str] = list(Category.values)
 BURGLARIES = [str(c) for c in BURGLARY_CATEGORIES]
-REACHED = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED]  # accepted by the provider (FCM never confirms)
 
 
 def approved_reports(date_range: DateRange | None = None) -> QuerySet[Alert]:
@@ -110,13 +110,13 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
     kept): `share_of_members` is therefore an approximation; `recipients` (who was planned) is exact.
     """
     alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
-    messages = Message.objects.filter(source_type=MessageKind.ALERT, source_id__in=alert_ids)
+    messages = Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
     deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
     sent = messages.count()
     members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
     targets = sent * members
-    counts = {(r["channel"], r["status"]): r["n"] for r in deliveries.values("channel", "status").annotate(n=Count("id"))}
-    reached = deliveries.filter(status__in=REACHED).values("message_id", "user_id").distinct().count()
+    counts = delivery_counts(deliveries)
+    reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
     return {
         "alerts_sent": sent,
         "members": members,
@@ -128,16 +128,15 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
 
 
 def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> dict[str, object]:
-    got = {status: counts.get((channel, status), 0) for status in DeliveryStatus.values}
-    reached = got[DeliveryStatus.SENT] + got[DeliveryStatus.DELIVERED]
+    tally = ChannelTally.of(counts, channel)  # what each status counts as: the delivery report's definitions
     return {
-        "deliveries": sum(got.values()),
-        "reached": reached,
-        "delivered": got[DeliveryStatus.DELIVERED],
-        "failed": got[DeliveryStatus.FAILED],
-        "unknown": got[DeliveryStatus.UNKNOWN],
-        "pending": sum(got[status] for status in ACTIVE_DELIVERY_STATUSES),
-        "share_of_members": _share(reached, targets),
+        "deliveries": tally.total,
+        "reached": tally.sent,
+        "delivered": tally.delivered,
+        "failed": tally.failed,
+        "unknown": tally.unknown,
+        "pending": tally.pending,
+        "share_of_members": _share(tally.sent, targets),
     }
 
 

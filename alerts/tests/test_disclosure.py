@@ -2,6 +2,7 @@
 
 import importlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -17,15 +18,16 @@ NEAR = {"latitude": 43.6975, "longitude": 7.1221}  # ~65 m away
 SECRET = "Camionnette grise, plaque AB-123-CD, garée devant chez les Martin"
 
 
-def pending_report(town: Town, report) -> dict:
+def pending_report(town: Town, report) -> dict[str, Any]:
     response = report(who=town.resident, description=SECRET, **HOUSE)
     assert response.status_code == 201
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
-def assert_withholds(body: dict) -> None:
+def assert_withholds(body: dict[str, Any]) -> None:
     text = str(body)
-    for private in (SECRET, HOUSE["address"], str(HOUSE["latitude"]), "43.697", "7.122"):
+    for private in (SECRET, str(HOUSE["address"]), str(HOUSE["latitude"]), "43.697", "7.122"):
         assert private not in text, private
 
 

@@ -8,7 +8,8 @@ from tests.factories import NeighbourhoodFactory
 
 
 def pending_alert(town: Town, report) -> int:
-    return report(who=town.resident).json()["id"]
+    alert_id: int = report(who=town.resident).json()["id"]
+    return alert_id
 
 
 @pytest.mark.django_db
@@ -44,6 +45,7 @@ def test_approval_writes_the_outbox_and_the_audit_log(saint_paul: Town, report) 
     assert message.exclude_user_id == saint_paul.resident.pk
     assert message.category == "vehicule_suspect"
     entry = AuditEntry.objects.get(action="alert.approved")
+    assert entry.before is not None and entry.after is not None
     assert (entry.actor_id, entry.before["status"], entry.after["status"]) == (saint_paul.mayor.pk, "pending", "approved")
     assert client_for(saint_paul.mayor).post(f"/api/v1/alerts/{alert_id}/approve").status_code == 409
     assert Message.objects.filter(source_id=alert_id).count() == 1
@@ -103,7 +105,7 @@ def test_the_policy_publishes_a_referents_report_at_once(saint_paul: Town, repor
 
 @pytest.mark.django_db
 def test_a_mayors_broadcast_is_listed_at_once_and_goes_out(saint_paul: Town) -> None:
-    quartier = NeighbourhoodFactory(commune=saint_paul.commune)
+    quartier = NeighbourhoodFactory.create(commune=saint_paul.commune)
     body = {"title": "Démarcheurs", "body": "De faux agents des eaux passent ce matin.", "urgent": True,
             "neighbourhoods": [quartier.pk], "channels": ["push"]}  # fmt: skip
     response = client_for(saint_paul.mayor).post("/api/v1/communes/06128/broadcasts", body)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -35,7 +36,7 @@ def test_a_member_reports_and_it_waits_for_moderation(saint_paul: Town, report) 
         ({"neighbourhood": 999999}, "neighbourhood"),
     ],
 )
-def test_it_refuses_bad_reports_with_field_errors(saint_paul: Town, report, fields: dict, error_field: str) -> None:
+def test_it_refuses_bad_reports_with_field_errors(saint_paul: Town, report, fields: dict[str, Any], error_field: str) -> None:
     response = report(**fields)
     assert response.status_code == 400
     assert error_field in response.json()
@@ -101,7 +102,7 @@ def test_a_nearby_recent_report_becomes_a_confirmation(saint_paul: Town, report)
         {"occurred_at_offset": 45},  # 45 minutes later
     ],
 )
-def test_a_report_further_away_or_later_or_different_is_a_new_alert(saint_paul: Town, report, change: dict) -> None:
+def test_a_report_further_away_or_later_or_different_is_a_new_alert(saint_paul: Town, report, change: dict[str, Any]) -> None:
     report(**INSIDE)
     offset = change.pop("occurred_at_offset", 0)
     fields = {**INSIDE, **change}
@@ -113,7 +114,7 @@ def test_a_report_further_away_or_later_or_different_is_a_new_alert(saint_paul: 
 
 @pytest.mark.django_db
 def test_without_positions_the_same_quartier_means_the_same_place(saint_paul: Town, report) -> None:
-    quartier = NeighbourhoodFactory(commune=saint_paul.commune)
+    quartier = NeighbourhoodFactory.create(commune=saint_paul.commune)
     report(neighbourhood=quartier.pk)
     assert report(who=saint_paul.resident2, neighbourhood=quartier.pk).json()["confirmation"] is True
     assert report(who=saint_paul.resident2).status_code == 201  # no place at all: never merged

@@ -9,7 +9,7 @@ from tests.factories import MembershipFactory, UserFactory
 def member(commune: Commune, *, channels: list[str] | None = None, device: bool = True, **prefs: object) -> User:
     preferences = {"channels": channels if channels is not None else ["push"], "categories": None,
                    "quiet_hours": None, **prefs}  # fmt: skip
-    user = UserFactory(preferences=preferences)
+    user: User = UserFactory.create(preferences=preferences)
     MembershipFactory(commune=commune, user=user)
     if device:
         Device.objects.create(user=user, fcm_token=f"token-{user.pk}-{'x' * 20}", platform="android")

@@ -1,6 +1,7 @@
 """Tiny in-memory transports for unit tests: they record every call and answer what a test scripts."""
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from typing import Any as SettingsWrapper
 
 import pytest
@@ -15,7 +16,7 @@ from providers.base import (
     reset_backends,
 )
 
-Script = Callable[[object], SendResult]
+Script = Callable[[Any], SendResult]  # a PushMessage or an SmsMessage, as the test's transport takes
 
 
 def accept(message: PushMessage | SmsMessage) -> SendResult:
@@ -24,15 +25,15 @@ def accept(message: PushMessage | SmsMessage) -> SendResult:
 
 class Recording:
     def __init__(self) -> None:
-        self.calls: list[list] = []
+        self.calls: list[list[Any]] = []
         self.script: Script = accept
 
-    def send_batch(self, messages: Sequence) -> list[SendResult]:
+    def send_batch(self, messages: Sequence[Any]) -> list[SendResult]:
         self.calls.append(list(messages))
         return [self.script(m) for m in messages]
 
     @property
-    def sent(self) -> list:
+    def sent(self) -> list[Any]:
         return [m for call in self.calls for m in call]
 
 

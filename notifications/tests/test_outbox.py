@@ -1,6 +1,7 @@
 """The outbox: enqueue in the caller's transaction, plan after commit, sweep what never ran, report."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -11,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from conftest import Town
 from notifications import claims, planner, sweeper, tasks
-from notifications.models import Delivery, DeliveryStatus, Message, MessageStatus
+from notifications.models import Delivery, DeliveryStatus, Message, MessageKind, MessageSource, MessageStatus
 from notifications.services import message_enqueue, message_for_source, message_report
 from providers.models import ConsoleMessage
 
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.usefixtures("transports")
 
 
 def enqueue(town: Town, **fields: object) -> Message:
-    values = {"kind": "alert", "title": "Cambriolage", "body": "Maison visitée.", "category": "cambriolage",
-              "source_type": "alert", "source_id": 7, **fields}  # fmt: skip
+    values: dict[str, Any] = {"kind": MessageKind.ALERT, "title": "Cambriolage", "body": "Maison visitée.",
+                              "category": "cambriolage", "source_type": MessageSource.ALERT, "source_id": 7,
+                              **fields}  # fmt: skip
     with transaction.atomic():
         return message_enqueue(commune=town.commune, **values)
 
@@ -47,7 +49,7 @@ def test_it_writes_nothing_to_the_broker_when_the_caller_rolls_back(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                message_enqueue(commune=saint_paul.commune, kind="broadcast", title="t", body="b")
+                message_enqueue(commune=saint_paul.commune, kind=MessageKind.BROADCAST, title="t", body="b")
                 raise RuntimeError("the approval failed")
         except RuntimeError:
             pass
@@ -156,7 +158,7 @@ def test_it_cancels_what_has_not_gone_when_a_follow_up_replaces_it(
     awake_ids = list(Delivery.objects.filter(message=original, not_before__isnull=True).values_list("pk", flat=True))
     Delivery.objects.filter(pk__in=awake_ids).update(status=DeliveryStatus.SENT)
     with django_capture_on_commit_callbacks(execute=True):
-        followup = enqueue(saint_paul, kind="followup", title="Fin d'alerte", body="Fausse alerte.", replaces=original)
+        followup = enqueue(saint_paul, kind=MessageKind.FOLLOWUP, title="Fin d'alerte", body="Fausse alerte.", replaces=original)
     held = Delivery.objects.get(message=original, user=sleeper)
     assert held.status == DeliveryStatus.CANCELLED
     assert set(Delivery.objects.filter(pk__in=awake_ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}
@@ -166,7 +168,7 @@ def test_it_cancels_what_has_not_gone_when_a_follow_up_replaces_it(
 def test_it_cancels_the_planning_of_a_message_replaced_before_it_ran(saint_paul: Town, transports) -> None:
     original = message(saint_paul.commune)
     with transaction.atomic():
-        message_enqueue(commune=saint_paul.commune, kind="followup", title="Erratum", body="b", replaces=original)
+        message_enqueue(commune=saint_paul.commune, kind=MessageKind.FOLLOWUP, title="Erratum", body="b", replaces=original)
     assert Message.objects.get(pk=original.pk).status == MessageStatus.CANCELLED
     assert planner.plan(original.pk) == 0
     assert not Delivery.objects.filter(message=original).exists()
@@ -192,8 +194,8 @@ def test_it_reports_deliveries_by_channel_and_status(saint_paul: Town) -> None:
 def test_it_finds_the_message_of_a_source(saint_paul: Town) -> None:
     original = message(saint_paul.commune, source_id=99)
     message(saint_paul.commune, source_id=99, kind="followup", replaces=original)
-    assert message_for_source("alert", 99) == original
-    assert message_for_source("alert", 100) is None
+    assert message_for_source(MessageSource.ALERT, 99) == original
+    assert message_for_source(MessageSource.ALERT, 100) is None
 
 
 def test_it_purges_deliveries_and_console_messages_after_the_retention(saint_paul: Town) -> None:

@@ -37,7 +37,7 @@ def test_it_excludes_the_reporter(saint_paul: Town) -> None:
 
 
 def test_it_targets_chosen_neighbourhoods(saint_paul: Town) -> None:
-    north = NeighbourhoodFactory(commune=saint_paul.commune)
+    north = NeighbourhoodFactory.create(commune=saint_paul.commune)
     Membership.objects.filter(user=saint_paul.resident).update(neighbourhood=north)
     got = planned(message(saint_paul.commune, kind="broadcast", neighbourhood_ids=[north.pk]))
     assert {u for u, _ in got} == {saint_paul.resident.pk}
@@ -126,7 +126,8 @@ def test_it_plans_in_batches_and_twice_without_duplicates(saint_paul: Town, monk
     first = planned(msg)
     msg.refresh_from_db()
     assert msg.status == MessageStatus.PLANNED
-    assert msg.plan_cursor == Membership.objects.filter(commune=saint_paul.commune).order_by("id").last().pk
+    last = Membership.objects.filter(commune=saint_paul.commune).order_by("id").values_list("id", flat=True).last()
+    assert msg.plan_cursor == last
     # Planning again (a redelivered task, or after a crash) writes no second row.
     type(msg).objects.filter(pk=msg.pk).update(status=MessageStatus.QUEUED, plan_cursor=0)
     assert planned(msg) == first

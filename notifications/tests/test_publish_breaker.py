@@ -23,10 +23,10 @@ def broker_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]
     dispatch.BROKER_BREAKER.reset()
 
     def point(url: str) -> None:
-        conf.broker_url, conf.task_always_eager = url, False
+        conf.update(broker_url=url, task_always_eager=False)
 
     yield point
-    conf.broker_url, conf.task_always_eager = before
+    conf.update(broker_url=before[0], task_always_eager=before[1])
     dispatch.BROKER_BREAKER.reset()
 
 

@@ -64,7 +64,7 @@ def test_a_check_twilio_cannot_answer_is_asked_again_later_then_given_up(saint_p
     sms.lookup_error = LookupUnavailable("503")
     assert reconcile.check_sms([row.pk]) == {"later": 1}
     row.refresh_from_db()
-    assert row.status == DeliveryStatus.CHECKING and row.not_before > timezone.now()
+    assert row.status == DeliveryStatus.CHECKING and row.not_before is not None and row.not_before > timezone.now()
     with time_machine.travel(timezone.now() + timedelta(seconds=claims.GIVE_UP_SECONDS + 1)):
         assert sweeper.sweep()["checks"] == 0
     row.refresh_from_db()
@@ -242,6 +242,7 @@ def test_an_sms_found_under_another_deliverys_sid_is_not_taken_for_this_one(sain
     _, sms = transports
     row = sms_row(saint_paul)
     other = Delivery.objects.filter(message=row.message, channel="sms").exclude(pk=row.pk).first()
+    assert other is not None
     Delivery.objects.filter(pk=other.pk).update(provider_id="SM-same-text")
     checking(row)
     sms.found[row.key] = "SM-same-text"  # the same number and text, but another message's SMS

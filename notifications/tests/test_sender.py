@@ -114,6 +114,7 @@ def test_it_keeps_trying_through_a_long_outage_and_gives_up_only_when_the_alert_
             sender.send_push(ids)
     row = Delivery.objects.get(pk=ids[0])
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 20)
+    assert row.not_before is not None
     assert row.not_before <= start + timedelta(minutes=20, seconds=claims.BACKOFF_MAX_SECONDS * 1.2)
     with time_machine.travel(start + timedelta(seconds=claims.GIVE_UP_SECONDS + 60), tick=False):
         sender.send_push(ids)
@@ -154,6 +155,7 @@ def test_it_resends_a_push_whose_outcome_is_unknown_under_the_same_tag(saint_pau
     row = Delivery.objects.get(pk=ids[0])
     assert (row.status, row.error_code) == (DeliveryStatus.PENDING, "network")
     push.script = accept
+    assert row.not_before is not None
     with time_machine.travel(row.not_before + timedelta(seconds=1)):
         sender.send_push(ids)
     assert Delivery.objects.get(pk=ids[0]).status == DeliveryStatus.SENT
@@ -336,6 +338,7 @@ def test_sms_left_pending_when_the_rate_is_not_granted_go_on_the_next_run(
     assert sms.sent == []
     rows = Delivery.objects.filter(pk__in=ids)
     assert set(rows.values_list("status", "attempts")) == {(DeliveryStatus.PENDING, 0)}  # nothing claimed
+    assert other_worker is not None
     other_worker.end()
     monkeypatch.setattr(ratelimit, "ACQUIRE_TIMEOUT_SECONDS", 5)
     assert sender.send_sms(ids) == 3  # the sweeper's re-publication runs the task again

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from fakeprovider import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN
 from notifications import planner, sender
 from notifications.models import Delivery
-from providers.base import Outcome, SmsMessage, get_sms_backend
+from providers.base import Outcome, SendResult, SmsMessage, get_sms_backend
 from providers.checks import check_providers
 from providers.twilio_sms import TwilioSmsBackend
 from tests.provider_fixtures import PUBLIC_BASE_URL, TWILIO_FROM
@@ -22,7 +22,7 @@ from .helpers import member, message
 MESSAGES_PATH = f"/2010-04-01/Accounts/{FAKE_ACCOUNT_SID}/Messages.json"
 
 
-def send(*messages: SmsMessage) -> list:
+def send(*messages: SmsMessage) -> list[SendResult]:
     return get_sms_backend().send_batch(messages)
 
 

@@ -1,6 +1,7 @@
 """Twilio's webhooks: signatures, forward-only statuses, STOP / ARRÊT / START with a TwiML answer."""
 
 import uuid
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -23,12 +24,12 @@ def _twilio(settings: object) -> None:
     settings.PUBLIC_BASE_URL = BASE  # type: ignore[attr-defined]
 
 
-def post(path: str, params: dict[str, str], signature: str | None = "good") -> object:
+def post(path: str, params: dict[str, str], signature: str | None = "good") -> Any:
     if path.startswith(INBOUND):
         params = {"MessageSid": f"SM{uuid.uuid4().hex}", **params}  # each SMS its own SID, as Twilio's
     if signature == "good":
         signature = RequestValidator(TOKEN).compute_signature(BASE + path, params)
-    headers = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature is not None else {}
+    headers: dict[str, Any] = {"HTTP_X_TWILIO_SIGNATURE": signature} if signature is not None else {}
     return Client().post(path, params, **headers)
 
 
@@ -40,7 +41,7 @@ def delivery(saint_paul: Town) -> Delivery:
     )  # fmt: skip
 
 
-def callback(d: Delivery, status: str, **extra: str) -> object:
+def callback(d: Delivery, status: str, **extra: str) -> Any:
     return post(f"{STATUS}?d={d.pk}", {"MessageSid": "SM0001", "MessageStatus": status, **extra})
 
 

@@ -1,0 +1,56 @@
+"""Who sees which alert: one function per rule, read by the views (the rules on roles are communes.access)."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+
+from accounts.models import User
+from communes import access
+from communes.models import Commune
+
+from .models import Alert, AlertKind, AlertStatus
+
+
+def viewer(request: Request) -> User:
+    """Who is looking: a signed-in person (every alert endpoint requires it: DEFAULT_PERMISSION_CLASSES)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
+
+
+def visible_alerts(user: User) -> QuerySet[Alert]:
+    """Approved alerts of my communes; everything in the communes I moderate; my own reports."""
+    alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
+    if user.is_staff:
+        return alerts
+    return alerts.filter(
+        Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
+        | Q(commune_id__in=access.moderated_commune_ids(user))
+        | Q(reporter=user)
+    )
+
+
+def visible_alert(user: User, pk: int) -> Alert | None:
+    """The alert if the user may see it, else None (as if it did not exist)."""
+    return visible_alerts(user).filter(pk=pk).first()
+
+
+def commune_broadcasts(user: User, commune: Commune) -> QuerySet[Alert]:
+    """The mayor's warnings to a commune, as far as the user may see them."""
+    return visible_alerts(user).filter(commune=commune, kind=AlertKind.BROADCAST)
+
+
+def may_moderate(user: User, alert: Alert) -> bool:
+    """Referents and mayors of the alert's commune, and staff."""
+    return user.is_staff or access.is_moderator(user, alert.commune_id)
+
+
+def disclosure_context(user: User) -> dict[str, Any]:
+    """What AlertSerializer needs to show moderators' fields (who reported, who moderated) only to moderators."""
+    # Staff see every commune as a moderator: a flag, not the set of every commune that has an alert.
+    if user.is_staff:
+        return {"user": user, "moderates_all": True}
+    return {"user": user, "moderated_communes": set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))}

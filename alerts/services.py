@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
@@ -45,7 +46,13 @@ def _lock(alert: Alert) -> Alert:
 
 
 def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", body: str = "") -> None:
-    """Hand the alert to the fan-out, in the caller's transaction (the outbox row commits with it)."""
+    """Hand the alert to the fan-out, in the caller's transaction (the outbox row commits with it). What residents
+    receive is French whatever the language of the request that sent it (a mayor's phone set to English)."""
+    with override("fr"):
+        _enqueue(alert, replaces, title=title, body=body)
+
+
+def _enqueue(alert: Alert, replaces: Alert | None, *, title: str, body: str) -> None:
     if replaces is not None:
         kind = MessageKind.FOLLOWUP
     else:
@@ -174,7 +181,8 @@ def followup_create(*, alert: Alert, actor: User, kind: FollowUpKind, body: str)
     if kind == FollowUpKind.END:
         alert.closed_at = timezone.now()
         alert.save(update_fields=["closed_at"])
-    title = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
+    with override("fr"):  # the follow-up's title goes to residents: French whatever the request's language
+        title = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
     audit_record(actor=actor, action=f"alert.followup.{kind}", obj=alert, commune=alert.commune, after={"body": body})
     _publish(alert, replaces=alert, title=title, body=body)
     return followup

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from audit.services import audit_record
 from communes.models import Membership, MembershipStatus, Role
@@ -39,6 +40,12 @@ def _remind_mayors(alert: Alert) -> None:
     if not Membership.objects.filter(commune=alert.commune, role=Role.MAYOR, status=MembershipStatus.APPROVED).exists():
         log.warning("alert %s overdue but commune %s has no mayor", alert.pk, alert.commune_id)
         return
+    with override("fr"):  # sent to the mayors' phones: French, whoever's request is being served
+        _enqueue_reminder(alert)
+    audit_record(actor=None, action="alert.escalated", obj=alert, commune=alert.commune)
+
+
+def _enqueue_reminder(alert: Alert) -> None:
     message_enqueue(
         commune=alert.commune, kind=MessageKind.REMINDER, title=_("Signalement en attente de modération"),
         body=_("Un signalement (%(category)s) attend votre décision depuis %(since)s.")
@@ -46,7 +53,6 @@ def _remind_mayors(alert: Alert) -> None:
         urgent=True, roles=[Role.MAYOR],
         source_type=MessageSource.ALERT_REMINDER, source_id=alert.pk,
     )  # fmt: skip
-    audit_record(actor=None, action="alert.escalated", obj=alert, commune=alert.commune)
 
 
 @shared_task

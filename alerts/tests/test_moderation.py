@@ -1,10 +1,12 @@
 import pytest
+from django.utils.translation import override
 
 from alerts.models import Alert, AlertStatus, CommunePolicy
 from audit.models import AuditEntry
 from conftest import Town, client_for
 from notifications.models import Message
 from tests.factories import NeighbourhoodFactory
+from vigilants.categories import Category
 
 
 def pending_alert(town: Town, report) -> int:
@@ -152,3 +154,17 @@ def test_the_delivery_report_is_for_moderators(saint_paul: Town, charleville: To
     assert set(response.json()) >= {"recipients", "push", "sms", "pending"}
     assert client_for(saint_paul.resident2).get(f"/api/v1/alerts/{alert_id}/deliveries").status_code == 403
     assert client_for(charleville.mayor).get(f"/api/v1/alerts/{alert_id}/deliveries").status_code == 404
+
+
+@pytest.mark.django_db
+def test_what_residents_receive_is_french_whatever_the_moderators_language(saint_paul: Town, report) -> None:
+    alert_id = pending_alert(saint_paul, report)
+    referent = client_for(saint_paul.referent)
+    referent.credentials(HTTP_AUTHORIZATION=referent._credentials["HTTP_AUTHORIZATION"], HTTP_ACCEPT_LANGUAGE="en")
+    assert referent.post(f"/api/v1/alerts/{alert_id}/approve").status_code == 200
+    referent.post(f"/api/v1/alerts/{alert_id}/followups", {"kind": "end", "body": "Le véhicule est reparti."})
+    category = Alert.objects.get(pk=alert_id).category
+    with override("fr"):
+        french_label = str(Category(category).label)
+    assert Message.objects.get(source_id=alert_id, kind="alert").title == french_label
+    assert Message.objects.get(kind="followup").title == "Fin d'alerte"

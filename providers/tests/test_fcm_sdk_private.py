@@ -6,6 +6,7 @@ import importlib.metadata
 
 import pytest
 import requests
+import requests.adapters
 from firebase_admin import messaging
 from google.auth import credentials as google_credentials
 from google.auth.transport.requests import Request
@@ -93,7 +94,9 @@ def test_it_fails_loudly_if_the_sdk_moves_its_client(fcm_settings, monkeypatch):
 def test_the_client_session_is_what_send_each_posts_through_with_our_retry_policy(fcm_settings, fake_provider):
     service = fcm_sdk_private.messaging_service(app_for(fcm_settings))
     assert isinstance(service._client.session, requests.Session)
-    assert service._client.session.get_adapter(fake_provider.url).max_retries is fcm_push.RETRY
+    adapter = service._client.session.get_adapter(fake_provider.url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    assert adapter.max_retries is fcm_push.RETRY
     messaging.send_each([message()], app=app_for(fcm_settings))  # the token first
     fake_provider.reset()
     fake_provider.fail(503, service="fcm", count=1)
@@ -111,7 +114,12 @@ def test_google_auth_still_asks_the_method_we_override_before_a_lookup(fcm_setti
         .credential.get_credential()
     assert credential._is_regional_access_boundary_lookup_required() is False  # skipped for the fake
     asked = []
-    monkeypatch.setattr(credential, "_is_regional_access_boundary_lookup_required", lambda: asked.append(1) or False)
+
+    def lookup_required() -> bool:
+        asked.append(1)
+        return False
+
+    monkeypatch.setattr(credential, "_is_regional_access_boundary_lookup_required", lookup_required)
     credential.token = None
 
     credential.before_request(Request(), "POST", f"{fcm_settings.FCM_API_BASE_URL}{SEND_PATH}", {})

@@ -1,4 +1,10 @@
-"""Push through firebase-admin (FCM HTTP v1): `send_each` in batches of at most 500.
+"""Push through firebase-admin (FCM HTTP v1): its public `messaging.send_each` in batches of at most 500
+(FCM_TRANSPORT=sdk; the default, fcm_fast, sends without the SDK).
+
+Public firebase-admin only, but for pointing the SDK at FCM_API_BASE_URL with our retry policy
+(fcm_sdk_private, the one module that touches private names). Messages are checked against the documented
+wire format (fcm_wire.encode) before they reach the SDK, and the error answers the SDK reports are read by
+the same rules as the lean path's (fcm_wire.answer_result).
 
 Outcomes of a whole-batch failure:
 - the access token cannot be obtained (token endpoint down, bad key): we refresh it ourselves before
@@ -9,9 +15,7 @@ Outcomes of a whole-batch failure:
 """
 
 import hashlib
-import json
 import logging
-import re
 import threading
 import warnings
 from collections.abc import Sequence
@@ -20,39 +24,39 @@ from typing import Any
 import firebase_admin
 import google.auth.exceptions
 import google.auth.transport.requests
-import requests.adapters
 from django.conf import settings
 from firebase_admin import credentials, exceptions, messaging
 from urllib3.util.retry import Retry
 
+from . import fcm_sdk_private, fcm_wire
 from .base import Outcome, PushMessage, SendResult
-from .errors import network_outcome, parse_retry_after
+from .fcm_wire import kept_for_later, web_push_topic
+
+# web_push_topic is fcm_wire's, still importable from here.
+__all__ = ["BATCH_SIZE", "GOOGLE_FCM", "RETRY", "FcmPushBackend", "build_message", "classify", "firebase_app",
+           "messaging_service", "web_push_topic"]
 
 logger = logging.getLogger(__name__)
 
 GOOGLE_FCM = "https://fcm.googleapis.com"
 BATCH_SIZE = 500  # the SDK refuses more per send_each
-SDK_FCM_URL = "https://fcm.googleapis.com/v1/projects/{0}/messages:send"
-DEFAULT_RETRY_AFTER = {"quota": 10.0, "server": 5.0, "auth": 60.0}
 # Our own retry policy instead of the SDK's (4 retries with backoff, and a resend after a read error):
 # one quick retry when FCM answers 500/503 (it did not take the message), never after a read error.
 RETRY = Retry(total=2, connect=1, read=0, status=1, status_forcelist=(500, 503), backoff_factor=0.2,
               allowed_methods=None, raise_on_status=False, respect_retry_after_header=False)
-
-APNS_COLLAPSE_MAX = 64  # bytes, Apple's limit for apns-collapse-id (our tags are ASCII)
-WEB_PUSH_TOPIC_MAX = 32
 
 _apps_lock = threading.Lock()
 
 
 class FcmPushBackend:
     def __init__(self) -> None:
-        self._service: Any = None
+        self._app: firebase_admin.App | None = None
         self._lock = threading.Lock()
+        self._request = google.auth.transport.requests.Request()
 
     def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]:
         try:
-            self._messaging()
+            self._firebase_app()
         except (OSError, ValueError) as error:  # FIREBASE_CREDENTIALS missing or unreadable: nothing left
             logger.error("FIREBASE_CREDENTIALS unusable (%s): pushes kept for later", type(error).__name__)
             return [kept_for_later(m.key, "credentials") for m in messages]
@@ -62,7 +66,7 @@ class FcmPushBackend:
         return results
 
     def _send_chunk(self, messages: Sequence[PushMessage]) -> list[SendResult]:
-        service = self._messaging()
+        app = self._firebase_app()
         encoded: dict[int, messaging.Message] = {}
         results: dict[int, SendResult] = {}
         for index, message in enumerate(messages):
@@ -72,42 +76,42 @@ class FcmPushBackend:
                 logger.error("push %s not encodable: %s", message.key, error)
                 results[index] = SendResult(message.key, Outcome.PERMANENT, error_code="not_encodable")
         if encoded:
-            results.update(self._send_encoded(service, messages, encoded))
+            results.update(self._send_encoded(app, messages, encoded))
         return [results[index] for index in range(len(messages))]
 
-    def _send_encoded(self, service: Any, messages: Sequence[PushMessage],
+    def _send_encoded(self, app: firebase_admin.App, messages: Sequence[PushMessage],
                       encoded: dict[int, messaging.Message]) -> dict[int, SendResult]:
         keys = {index: messages[index].key for index in encoded}
         try:
-            self._ensure_token(service)
+            self._ensure_token(app.credential.get_credential())
         except google.auth.exceptions.GoogleAuthError as error:
             logger.error("FCM access token unavailable (%s): batch kept for later", type(error).__name__)
             return {i: kept_for_later(k, "auth") for i, k in keys.items()}
         try:
-            batch = service.send_each(list(encoded.values()))
+            batch = messaging.send_each(list(encoded.values()), app=app)
         except exceptions.FirebaseError as error:
             logger.error("FCM batch failed after it started (%s): outcome unknown", type(error).__name__)
             return {i: SendResult(k, Outcome.UNKNOWN, error_code="batch") for i, k in keys.items()}
         return {i: _result(keys[i], r) for i, r in zip(encoded, batch.responses, strict=True)}
 
-    def _ensure_token(self, service: Any) -> None:
-        """Get a fresh access token before sending, so a token failure means nothing was sent."""
-        credential = service._credential
+    def _ensure_token(self, credential: Any) -> None:
+        """Get a fresh access token before sending, so a token failure means nothing was sent (the SDK's
+        session uses this same credential object, and sees a valid token)."""
         if not credential.valid:
             with self._lock:
                 if not credential.valid:
-                    credential.refresh(google.auth.transport.requests.Request())
+                    credential.refresh(self._request)
 
-    def _messaging(self) -> Any:
-        if self._service is None:
+    def _firebase_app(self) -> firebase_admin.App:
+        if self._app is None:
             with self._lock:
-                if self._service is None:
-                    self._service = messaging_service(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
-        return self._service
+                if self._app is None:
+                    self._app = firebase_app(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
+        return self._app
 
 
-def messaging_service(credentials_path: str, base_url: str) -> Any:
-    """The SDK's messaging service for a named app, created once per process and configuration."""
+def firebase_app(credentials_path: str, base_url: str) -> firebase_admin.App:
+    """The firebase app for one configuration, created once per process, its messaging aimed at base_url."""
     timeout = settings.FCM_TIMEOUT_SECONDS
     name = "vigilants-" + hashlib.sha256(f"{credentials_path}|{base_url}|{timeout}".encode()).hexdigest()[:12]
     with _apps_lock:
@@ -116,71 +120,37 @@ def messaging_service(credentials_path: str, base_url: str) -> Any:
         except ValueError:
             app = firebase_admin.initialize_app(credentials.Certificate(credentials_path),
                                                 {"httpTimeout": timeout}, name=name)
-        service = messaging._get_messaging_service(app)
-        point_at(service, base_url)
+        fcm_sdk_private.point_app_at(app, base_url, RETRY)
         if base_url != GOOGLE_FCM:
-            _skip_google_only_lookups(service._credential)
-    return service
+            fcm_sdk_private.skip_google_only_lookups(app.credential.get_credential())
+    return app
 
 
-def _skip_google_only_lookups(credential: Any) -> None:
-    """After each token refresh, google-auth asks iamcredentials.googleapis.com for the account's
-    "regional access boundary" (in the background). Pointed at the fake, there is no Google to ask."""
-    if hasattr(credential, "_is_regional_access_boundary_lookup_required"):
-        credential._is_regional_access_boundary_lookup_required = lambda: False
-
-
-def point_at(service: Any, base_url: str) -> None:
-    """The one place that knows where the SDK keeps the FCM URL (it has no public switch).
-
-    _MessagingService.__init__ formats FCM_URL into `_fcm_url`, which send/send_each/send_each_async
-    read. If a new SDK version moves it, fail loudly rather than silently sending to Google.
-    """
-    if getattr(type(service), "FCM_URL", None) != SDK_FCM_URL or not hasattr(service, "_fcm_url"):
-        raise RuntimeError("firebase_admin moved its FCM URL: update providers/fcm_push.py")
-    service._fcm_url = f"{base_url}/v1/projects/{service._project_id}/messages:send"
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=BATCH_SIZE, max_retries=RETRY)
-    service._client.session.mount(base_url, adapter)
+def messaging_service(credentials_path: str, base_url: str) -> Any:
+    """The SDK's messaging service of firebase_app() (bench/fcm_send_each.py times its send_each_async)."""
+    return fcm_sdk_private.messaging_service(firebase_app(credentials_path, base_url))
 
 
 def build_message(message: PushMessage) -> messaging.Message:
-    """The FCM message. Every copy of a message carries the same tag on every platform, so that a copy sent
-    again (its first send's outcome unknown, a worker killed in the call) replaces the one already shown
-    instead of showing twice, and an update of an alert replaces the alert. Android's `collapse_key` only
-    collapses messages still queued for an offline phone; a shown notification is replaced by its `tag`."""
-    tag = message.collapse_key or None
-    apns_headers = {"apns-priority": "10" if message.urgent else "5"}
-    webpush_headers = {"Urgency": "high" if message.urgent else "normal"}
-    if tag:
-        apns_headers["apns-collapse-id"] = tag[:APNS_COLLAPSE_MAX]
-        webpush_headers["Topic"] = web_push_topic(tag)
+    """The SDK's Message for fcm_wire.encode()'s wire message (same tags, headers and priorities), or
+    ValueError when it cannot be encoded: raised now, not by send_each for its whole batch."""
+    wire = fcm_wire.encode(message)
+    android, webpush = wire["android"], wire["webpush"]
+    tag = android.get("notification", {}).get("tag")
     with warnings.catch_warnings():
         # firebase-admin 7.7 deprecates `token` for Firebase installation ids; the app registers FCM
         # tokens, which the v1 API still takes.
         warnings.simplefilter("ignore", DeprecationWarning)
-        fcm_message = messaging.Message(
-            token=message.token,
-            notification=messaging.Notification(title=message.title, body=message.body),
-            data=dict(message.data),
-            android=messaging.AndroidConfig(collapse_key=tag, priority="high" if message.urgent else "normal",
+        return messaging.Message(
+            token=wire["token"],
+            notification=messaging.Notification(**wire["notification"]),
+            data=wire.get("data", {}),
+            android=messaging.AndroidConfig(collapse_key=android.get("collapse_key"), priority=android["priority"],
                                             notification=messaging.AndroidNotification(tag=tag)),
-            apns=messaging.APNSConfig(headers=apns_headers),
-            # Topic only collapses what waits at the push service; a shown web notification is replaced by its tag.
-            webpush=messaging.WebpushConfig(headers=webpush_headers,
+            apns=messaging.APNSConfig(headers=wire["apns"]["headers"]),
+            webpush=messaging.WebpushConfig(headers=webpush["headers"],
                                             notification=messaging.WebpushNotification(tag=tag) if tag else None),
         )
-    messaging._MessagingService.encode_message(fcm_message)  # raises ValueError now, not mid-batch
-    return fcm_message
-
-
-def web_push_topic(tag: str) -> str:
-    """Web Push's Topic header: at most 32 characters of the URL-safe base64 alphabet (RFC 8030)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", tag)[:WEB_PUSH_TOPIC_MAX]
-
-
-def kept_for_later(key: str, code: str) -> SendResult:
-    """A push that never left because our side could not authenticate (credentials, token): retried later."""
-    return SendResult(key, Outcome.TRANSIENT, error_code=code, retry_after=DEFAULT_RETRY_AFTER["auth"])
 
 
 def _result(key: str, response: messaging.SendResponse) -> SendResult:
@@ -190,53 +160,10 @@ def _result(key: str, response: messaging.SendResponse) -> SendResult:
 
 
 def classify(key: str, error: exceptions.FirebaseError) -> SendResult:
-    code = getattr(error, "code", "") or ""
-    if isinstance(error, messaging.UnregisteredError | messaging.SenderIdMismatchError):
-        return SendResult(key, Outcome.PERMANENT, error_code=_fcm_code(error) or code, deactivate_recipient=True)
-    if isinstance(error, exceptions.InvalidArgumentError):
-        bad_token = _is_bad_token(error)
-        return SendResult(key, Outcome.PERMANENT, error_code="INVALID_TOKEN" if bad_token else code,
-                          deactivate_recipient=bad_token)
-    if isinstance(error, messaging.QuotaExceededError | exceptions.ResourceExhaustedError):
-        return SendResult(key, Outcome.TRANSIENT, error_code=_fcm_code(error) or code,
-                          retry_after=_retry_after(error) or DEFAULT_RETRY_AFTER["quota"])
-    if error.http_response is None and error.cause is not None:
-        outcome = network_outcome(error.cause)  # no answer: connection refused, or a read timeout
-        retry = DEFAULT_RETRY_AFTER["server"] if outcome == Outcome.TRANSIENT else None
-        return SendResult(key, outcome, error_code="network", retry_after=retry)
-    if isinstance(error, exceptions.UnavailableError | exceptions.InternalError | exceptions.UnknownError):
-        return SendResult(key, Outcome.TRANSIENT, error_code=code,
-                          retry_after=_retry_after(error) or DEFAULT_RETRY_AFTER["server"])
-    if isinstance(error, messaging.ThirdPartyAuthError | exceptions.UnauthenticatedError
-                  | exceptions.PermissionDeniedError):
-        # Our APNs certificate or service account, not the device: keep the message for later.
-        logger.error("FCM refused our credentials (%s)", code)
-        return kept_for_later(key, code)
-    return SendResult(key, Outcome.PERMANENT, error_code=code)
-
-
-def _error_body(error: exceptions.FirebaseError) -> dict[str, Any]:
-    try:
-        body = json.loads(error.http_response.content) if error.http_response is not None else {}
-    except ValueError:
-        return {}
-    return body.get("error", {}) if isinstance(body, dict) else {}
-
-
-def _fcm_code(error: exceptions.FirebaseError) -> str:
-    for detail in _error_body(error).get("details", []):
-        if detail.get("@type", "").endswith("google.firebase.fcm.v1.FcmError"):
-            return str(detail.get("errorCode", ""))
-    return ""
-
-
-def _is_bad_token(error: exceptions.FirebaseError) -> bool:
-    """INVALID_ARGUMENT is also what a malformed payload gets: only a bad token deactivates the device."""
-    body = _error_body(error)
-    fields = [v.get("field") for d in body.get("details", []) for v in d.get("fieldViolations", [])]
-    return "message.token" in fields or "registration token" in str(body.get("message", "")).lower()
-
-
-def _retry_after(error: exceptions.FirebaseError) -> float | None:
-    response = error.http_response
-    return parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+    """What an error send_each reports means: its answer read as the lean path reads it (fcm_wire)."""
+    answer = error.http_response
+    if answer is not None:
+        return fcm_wire.answer_result(key, answer.status_code, answer.content, answer.headers.get("Retry-After"))
+    if error.cause is not None:
+        return fcm_wire.network_result(key, error.cause)  # no answer: connection refused, or a read timeout
+    return fcm_wire.status_result(key, str(error.code or "UNKNOWN"))

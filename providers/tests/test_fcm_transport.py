@@ -1,16 +1,15 @@
-"""The FCM backend, through firebase-admin, against the fake provider: what goes on the wire."""
+"""The FCM backends (the lean path and firebase-admin's send_each) against the fake provider: what goes on the wire."""
 
 import json
 import socket
 
 import pytest
-from firebase_admin import messaging
 
 from fakeprovider import write_service_account
-from providers import fcm_push
+from providers import fcm_push, fcm_wire
 from providers.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
 from providers.checks import check_providers
-from providers.fcm_fast import AHEAD
+from providers.fcm_fast import AHEAD, service_account_credentials
 
 PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
@@ -22,8 +21,11 @@ def fcm_path(request: pytest.FixtureRequest, settings) -> str:
     if "fcm_settings" in request.fixturenames:
         request.getfixturevalue("fcm_settings")
         settings.FCM_TRANSPORT = request.param
-        # Both paths share the process's firebase app: each test starts without an access token.
-        fcm_push.messaging_service(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)._credential.token = None
+        # Credentials live as long as the process (the firebase app, the lean path's): each test starts without
+        # an access token.
+        app = fcm_push.firebase_app(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
+        app.credential.get_credential().token = None
+        service_account_credentials(settings.FIREBASE_CREDENTIALS).token = None
         reset_backends()
     return request.param
 
@@ -68,6 +70,20 @@ def test_it_sends_urgent_pushes_at_high_priority(fcm_settings, fake_provider):
     assert message["android"]["priority"] == "high"
     assert message["apns"]["headers"]["apns-priority"] == "10"
     assert message["webpush"]["headers"]["Urgency"] == "high"
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"urgent": True}, {"collapse_key": ""}, {"data": {}}, {"title": "", "body": ""},
+    {"collapse_key": "alerte: Saint-Paul-de-Vence / cambriolage rue des Remparts, n° 42" * 2},
+])
+def test_both_paths_send_the_documented_message(fcm_settings, fake_provider, overrides):
+    """The lean path writes the message itself (fcm_wire), the SDK path through firebase-admin: the same JSON."""
+    message = push(**overrides)
+
+    (result,) = send(message)
+
+    assert result.outcome == Outcome.SENT
+    assert fake_provider.pushes() == [fcm_wire.encode(message)]
 
 
 def test_it_asks_for_a_token_once_for_many_messages(fcm_settings, fake_provider):
@@ -143,13 +159,11 @@ def test_it_reports_a_read_timeout_as_unknown_and_does_not_resend(fcm_settings, 
 
 
 def test_it_keeps_the_batch_when_the_token_endpoint_is_down(fcm_settings, fake_provider, tmp_path):
-    # Its own service account, hence its own app: the broken credential is not shared with other tests.
-    fcm_settings.FIREBASE_CREDENTIALS = str(write_service_account(tmp_path / "sa.json", fake_provider.url))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    credential = get_push_backend()._messaging()._credential
-    credential._token_uri, credential.token = f"{dead}/token", None  # the token must be renewed, and cannot
+    # Its own service account, whose token_uri answers nothing: the token must be obtained, and cannot.
+    fcm_settings.FIREBASE_CREDENTIALS = str(write_service_account(tmp_path / "sa.json", dead))
 
     results = send(push("tok-1", key="d-1"), push("tok-2", key="d-2"))
 
@@ -182,22 +196,6 @@ def test_it_refuses_data_that_is_not_text_without_sending_the_rest_twice(fcm_set
     assert (bad.outcome, bad.error_code) == (Outcome.PERMANENT, "not_encodable")
     assert good.outcome == Outcome.SENT
     assert [m["token"] for m in fake_provider.pushes()] == ["tok-good"]
-
-
-def test_it_canary_the_sdk_still_keeps_the_fcm_url_where_we_override_it(fcm_settings, fake_provider):
-    """If this fails, firebase-admin moved its FCM URL: pushes would go to Google, not FCM_API_BASE_URL."""
-    assert messaging._MessagingService.FCM_URL == fcm_push.SDK_FCM_URL
-    service = get_push_backend()._messaging()
-    assert service._fcm_url == f"{fake_provider.url}{SEND_PATH}"
-    send(push())
-    assert fake_provider.pushes()  # the SDK's send path reads the overridden attribute
-
-
-def test_it_fails_loudly_if_the_sdk_moves_the_url(monkeypatch):
-    monkeypatch.setattr(messaging._MessagingService, "FCM_URL", "https://fcm.googleapis.com/v2/{0}:send")
-
-    with pytest.raises(RuntimeError, match="moved its FCM URL"):
-        fcm_push.point_at(object.__new__(messaging._MessagingService), "http://127.0.0.1:1")
 
 
 def test_it_reports_missing_or_unreadable_credentials_at_start_up(fcm_settings, tmp_path):

@@ -234,7 +234,8 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
-# fast: SDK credentials and encoding, our pooled keep-alive client (fcm_fast.py); sdk: firebase-admin send_each.
+# fast: FCM v1 from its documented wire format over our pooled keep-alive client (fcm_fast.py, fcm_wire.py);
+# sdk: firebase-admin send_each.
 FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="fast")
 # How long one FCM request may take before its pushes are "unknown" (sent again later under their tag).
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)

@@ -62,7 +62,7 @@ def send_message(provider: "FakeProvider", project: str, authorization: str, bod
         return 401, fcm_error(401, "Request had invalid authentication credentials."), {}
     message = body.get("message") if isinstance(body, dict) else None
     targets = [key for key in ("token", "topic", "condition") if isinstance(message, dict) and message.get(key)]
-    if len(targets) != 1:
+    if not isinstance(message, dict) or len(targets) != 1:
         return 400, fcm_error(400, "Exactly one of token, topic or condition is required.", "INVALID_ARGUMENT"), {}
     behaviour = token_behaviour(message.get("token", ""))
     if behaviour == "slow":

@@ -9,12 +9,14 @@ year against last) and adds the rounded map, which the API does not carry.
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from alerts.models import Alert, AlertKind
@@ -141,7 +143,7 @@ def category_rows(this_totals: dict[str, int], last_totals: dict[str, int]) -> l
     ]
 
 
-def _chart(labels: list[str], year: int, this: list[int | None], last: list[int]) -> dict[str, Any]:
+def _chart(labels: Sequence[str | Promise], year: int, this: list[int | None], last: list[int]) -> dict[str, Any]:
     return {"labels": labels, "series": [{"label": str(year), "data": this}, {"label": str(year - 1), "data": last}]}
 
 

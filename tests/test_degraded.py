@@ -44,12 +44,13 @@ def redis_server(settings: Any) -> Iterator[ThrowawayRedis]:
         settings.REDIS_URL = settings.CELERY_BROKER_URL = server.url
         # No OPTIONS: the backend's own short timeouts are the ones under test.
         settings.CACHES = {"default": {"BACKEND": "vigilants.cache.FallbackRedisCache", "LOCATION": server.url}}
-        conf.broker_url, conf.task_always_eager = server.url, False
+        # Settings.broker_url is a read-only property; Celery's attribute assignment is this item assignment.
+        conf["broker_url"], conf.task_always_eager = server.url, False
         _forget_outages()
         try:
             yield server
         finally:
-            conf.broker_url, conf.task_always_eager = before
+            conf["broker_url"], conf.task_always_eager = before
             _forget_outages()
 
 
@@ -93,7 +94,7 @@ def report_approve_broadcast(answered: Callable[..., Any], town: Town) -> tuple[
     return alert, broadcast
 
 
-def throttles_in_redis(server: ThrowawayRedis) -> list[bytes]:
+def throttles_in_redis(server: ThrowawayRedis) -> list[bytes | str]:
     return server.client().keys("*throttle*")
 
 

@@ -3,7 +3,6 @@ one short timeout per outage thanks to the breaker (vigilants/breaker.py), and b
 
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.core.cache.backends.redis import RedisCacheClient
@@ -17,12 +16,12 @@ log = logging.getLogger("tests.breaker")
 
 
 @pytest.fixture
-def redis_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def redis_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """How many times the backend reached for a Redis connection."""
     calls: list[str] = []
     real = RedisCacheClient.get_client
 
-    def counted(self: RedisCacheClient, key: object = None, *, write: bool = False) -> object:
+    def counted(self: RedisCacheClient, key: str | bytes | memoryview | None = None, *, write: bool = False) -> object:
         calls.append("redis")
         return real(self, key, write=write)
 

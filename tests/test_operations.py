@@ -85,13 +85,16 @@ def test_paths_answer_with_and_without_a_trailing_slash() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_workers_keep_healthy_database_connections_and_drop_old_ones() -> None:
     from types import SimpleNamespace
+    from typing import Any
+    from unittest import mock
 
+    from celery import Task
     from django.db import connection
 
     from vigilants.celery import reuse_healthy_connections
 
-    def task(eager: bool) -> SimpleNamespace:
-        return SimpleNamespace(request=SimpleNamespace(is_eager=eager))
+    def task(eager: bool) -> Task[Any, Any]:
+        return mock.Mock(request=SimpleNamespace(is_eager=eager))  # the one attribute the handler reads
 
     connection.ensure_connection()
     connection.close_at, kept = None, connection.connection  # CONN_MAX_AGE=None: persistent

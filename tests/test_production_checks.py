@@ -87,7 +87,7 @@ def test_with_debug_off_every_embedded_default_is_an_error(quiet_database_overri
         "PUSH_BACKEND": "providers.console.ConsolePushBackend", "DATABASES": embedded_databases(),
     }  # fmt: skip
     with override_settings(DEBUG=False, ALLOW_EMBEDDED=False, **embedded):
-        assert sorted(m.id for m in check_production()) == [
+        assert sorted(str(m.id) for m in check_production()) == [
             "vigilants.E010", "vigilants.E011", "vigilants.E012", "vigilants.E013"]
         with pytest.raises(SystemCheckError, match="ALLOW_EMBEDDED=true"):
             call_command("check")

@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection
 from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -45,7 +45,7 @@ def numbers(count: int, start: int = 0) -> list[str]:
 @pytest.fixture
 def cache_down() -> Iterator[None]:
     """What the fallback cache does while Redis is down: each process counts alone, in its own memory."""
-    with mock.patch.object(type(cache._connections[cache._alias]), "using_redis", False, create=True):
+    with mock.patch.object(type(caches[DEFAULT_CACHE_ALIAS]), "using_redis", False, create=True):
         yield
 
 
@@ -151,7 +151,7 @@ def test_a_code_that_did_not_go_does_not_count(anon: APIClient, settings: Any) -
 @pytest.mark.parametrize("where", ["cache", "database"])
 def test_parallel_requests_cannot_overrun_the_budget(settings: Any, where: str) -> None:
     settings.OTP_HOURLY_BUDGET = 5
-    patcher = mock.patch.object(type(cache._connections[cache._alias]), "using_redis", where == "cache", create=True)
+    patcher = mock.patch.object(type(caches[DEFAULT_CACHE_ALIAS]), "using_redis", where == "cache", create=True)
     outcomes = _in_parallel(numbers(16), patcher)
     assert outcomes.count("sent") == 5
     assert outcomes.count("budget") == 11

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 from django.utils import timezone
@@ -33,8 +34,9 @@ def run(*args: str) -> str:
 
 
 def secret_of(output: str) -> bytes:
-    uri = URI.search(output).group(0)
-    return b32decode(parse_qs(urlsplit(uri).query)["secret"][0])
+    found = URI.search(output)
+    assert found is not None, output
+    return b32decode(parse_qs(urlsplit(found.group(0)).query)["secret"][0])
 
 
 def test_the_command_prints_a_uri_whose_secret_verifies(staff: User) -> None:
@@ -42,7 +44,9 @@ def test_the_command_prints_a_uri_whose_secret_verifies(staff: User) -> None:
     key = secret_of(output)
     device = TOTPDevice.objects.get(user=staff, confirmed=True)
     assert device.verify_token(f"{totp(key):06d}")
-    uri = unquote(URI.search(output).group(0))
+    found = URI.search(output)
+    assert found is not None, output
+    uri = unquote(found.group(0))
     assert uri.startswith("otpauth://totp/Vigilants:") and "issuer=Vigilants" in uri
     assert "699999999" not in uri  # the label is the account's name, not its phone number
     assert "\u2588" in output or "\u2580" in output  # the terminal QR code (Unicode blocks)
@@ -80,16 +84,18 @@ def test_the_demo_staff_gets_a_totp_secret_that_verifies(settings) -> None:
     call_command("seed_demo", stdout=out)
     staff = User.objects.get(phone="+33600000099")
     key = secret_of(out.getvalue())
-    assert staff_auth.confirmed_device(staff).verify_token(f"{totp(key):06d}")
+    device = staff_auth.confirmed_device(staff)
+    assert device is not None and device.verify_token(f"{totp(key):06d}")
     call_command("seed_demo", stdout=io.StringIO())  # idempotent: the same secret
-    assert staff_auth.confirmed_device(staff).bin_key == key
+    again = staff_auth.confirmed_device(staff)
+    assert again is not None and again.bin_key == key
 
 
 def test_sign_in_records_are_purged_after_their_retention(settings, saint_paul: Town) -> None:
     settings.AXES_RETENTION_DAYS = 30
     now = timezone.now()
 
-    def aged(model: type, age: timedelta, username: str) -> int:
+    def aged(model: type[AccessLog] | type[AccessAttempt], age: timedelta, username: str) -> int:
         extra = {"failures_since_start": 1} if model is AccessAttempt else {}
         row = model.objects.create(username=username, ip_address="192.0.2.1", user_agent="x", **extra)
         model.objects.filter(pk=row.pk).update(attempt_time=now - age)  # attempt_time is auto_now_add
@@ -116,7 +122,7 @@ def test_erasure_forgets_the_dashboard_sign_ins(saint_paul: Town) -> None:
 
 def test_a_lockout_outside_the_sign_in_forms_answers_429_in_french(db: None) -> None:
     request = RequestFactory().post("/ailleurs/")
-    request.session = {}
+    request.session = SessionStore()
     answer = staff_auth.lockout_response(request, None, None)
     assert answer.status_code == 429
     assert "la connexion est bloquée pour 15 minutes" in answer.content.decode().replace("&#x27;", "'")

@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 import pytest
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
 from communes.importer import import_communes
@@ -9,7 +10,7 @@ from tests.factories import NeighbourhoodFactory
 
 
 @pytest.fixture(scope="module")
-def all_communes(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def all_communes(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """Loaded once for the module (committed), removed afterwards so that other tests start empty."""
     with django_db_blocker.unblock():
         import_communes()
@@ -37,7 +38,7 @@ def test_it_finds_saint_paul_first_whatever_the_spelling(all_communes: None, ano
 def test_it_finds_by_postal_code_and_departement(all_communes: None, anon: APIClient) -> None:
     by_postal = anon.get("/api/v1/communes/", {"postal_code": "06570"}).json()
     assert [c["insee"] for c in by_postal["results"]] == ["06128"]
-    by_dep = anon.get("/api/v1/communes", {"departement": "2A", "page_size": 200}).json()
+    by_dep = anon.get("/api/v1/communes", {"departement": "2A", "page_size": "200"}).json()
     assert by_dep["count"] > 100
     assert all(c["departement"] == "2A" for c in by_dep["results"])
 
@@ -60,6 +61,7 @@ def test_it_paginates_with_a_cap(all_communes: None, anon: APIClient) -> None:
 @pytest.mark.django_db
 def test_one_commune_shows_neighbourhoods_only_when_enrolled(all_communes: None, anon: APIClient) -> None:
     commune = Commune.objects.by_insee("06128")
+    assert commune is not None
     NeighbourhoodFactory.create(commune=commune, name="Village")
     assert anon.get("/api/v1/communes/06128").json()["neighbourhoods"] == []
     commune.enrolled = True

@@ -83,5 +83,6 @@ def test_it_loads_every_shipped_commune() -> None:
     count = import_communes()
     assert count == Commune.objects.count() == 37530
     assert Commune.objects.filter(type="COM").count() == 34875
-    assert Commune.objects.by_insee("06128").name == "Saint-Paul-de-Vence"
-    assert Commune.objects.by_insee("2A004").departement == "2A"
+    saint_paul, ajaccio = Commune.objects.by_insee("06128"), Commune.objects.by_insee("2A004")
+    assert saint_paul is not None and saint_paul.name == "Saint-Paul-de-Vence"
+    assert ajaccio is not None and ajaccio.departement == "2A"

@@ -66,6 +66,7 @@ def test_a_rejected_moderator_comes_back_as_a_resident(saint_paul: Town, staff: 
     rejected = client.post(f"/api/v1/memberships/{other.pk}/reject", {"reason": "Fin de mandat"})
     assert (rejected.status_code, rejected.json()["status"], rejected.json()["role"]) == (200, "rejected", "resident")
     entry = AuditEntry.objects.get(action="membership.rejected")
+    assert entry.before is not None and entry.after is not None
     assert (entry.before["role"], entry.after["role"]) == ("mayor", "resident")
     approved = client.post(f"/api/v1/memberships/{other.pk}/approve")
     assert (approved.status_code, approved.json()["role"]) == (200, "resident")

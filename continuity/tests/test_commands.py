@@ -6,6 +6,7 @@ import stat
 import subprocess
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -125,7 +126,7 @@ def test_postgresql_backup_and_restore_never_show_the_password(
     calls: list[tuple[list[str], dict[str, str]]] = []
     run = postgres.subprocess.run
 
-    def recording(args: list[str], **kwargs: object) -> subprocess.CompletedProcess:
+    def recording(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
         calls.append((args, kwargs["env"]))
         return run(args, **kwargs)
 

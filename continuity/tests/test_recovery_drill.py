@@ -105,7 +105,13 @@ def delivery(message: Message, user: User, index: int, served: int) -> Delivery:
 def counts_in(url: str, tables: list[str]) -> dict[str, int]:
     """Row counts read straight from PostgreSQL, apart from the code under test."""
     with psycopg.connect(url) as restored:
-        return {t: restored.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # noqa: S608
+        return {t: count_of(restored.execute(f'SELECT count(*) FROM "{t}"').fetchone()) for t in tables}  # noqa: S608
+
+
+def count_of(row: tuple[int, ...] | None) -> int:
+    """A `SELECT count(*)` always answers one row."""
+    assert row is not None
+    return row[0]
 
 
 def timed(*args: str, database_url: str) -> tuple[float, str]:
@@ -146,7 +152,7 @@ def resume(url: str, fake: FakeProvider, tmp_path: Path) -> float:
 def active_deliveries(url: str) -> int:
     with psycopg.connect(url) as restored:
         query = "SELECT count(*) FROM notifications_delivery WHERE status = ANY(%s)"
-        return restored.execute(query, [[str(s) for s in ACTIVE_DELIVERY_STATUSES]]).fetchone()[0]
+        return count_of(restored.execute(query, [[str(s) for s in ACTIVE_DELIVERY_STATUSES]]).fetchone())
 
 
 def statuses(url: str) -> Counter:

@@ -21,8 +21,8 @@ from stats.models import OfficialFigure
 from stats.official import BURGLARIES
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def alert(commune: Commune, category: str, occurred_at: datetime, status: str = "approved", kind: str = "report") -> Alert:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from django.views.defaults import server_error
@@ -43,7 +44,9 @@ def signed_in(user: User) -> Client:
 
 def last_code() -> str:
     body = ConsoleMessage.objects.filter(channel="sms").latest("created_at").body
-    return re.search(r"\b(\d{6})\b", body).group(1)
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code is not None, body
+    return code.group(1)
 
 
 # --- Sign-in -----------------------------------------------------------------------------
@@ -309,12 +312,16 @@ def test_the_departement_ranking_adds_up_to_the_export_and_its_links_work(
     client = signed_in(gendarme_06)
     html = client.get(f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12").content.decode()
     exported = client.get(f"/api/v1/stats/export?departement=06&from={YEAR}-01-01&to={YEAR}-12-31&format=json")
-    rows = json.loads(b"".join(exported.streaming_content))
+    assert isinstance(exported, StreamingHttpResponse)
+    rows = json.loads(exported.getvalue())
     burglaries = sum(r["count"] for r in rows if r["insee"] == "06128" and r["category"] in BURGLARIES)
     assert burglaries == 3 and '<td data-testid="ranking-total">3</td>' in html
-    link = re.search(r'data-testid="export-csv" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    found = re.search(r'data-testid="export-csv" href="([^"]+)"', html)
+    assert found is not None, html
+    link = found.group(1).replace("&amp;", "&")
     csv = client.get(link)
-    assert csv.status_code == 200 and "06128" in b"".join(csv.streaming_content).decode("utf-8-sig")
+    assert isinstance(csv, StreamingHttpResponse)
+    assert csv.status_code == 200 and "06128" in csv.getvalue().decode("utf-8-sig")
 
 
 @pytest.mark.django_db
@@ -323,7 +330,9 @@ def test_a_gendarme_of_listed_communes_exports_those_communes(saint_paul: Town) 
     GendarmeArea.objects.create(user=gendarme).communes.add(saint_paul.commune)
     client = signed_in(gendarme)
     html = client.get("/dashboard/departements/06/").content.decode()
-    link = re.search(r'data-testid="export-csv" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    found = re.search(r'data-testid="export-csv" href="([^"]+)"', html)
+    assert found is not None, html
+    link = found.group(1).replace("&amp;", "&")
     assert "communes=06128" in link and "departement" not in link
     assert client.get(link).status_code == 200
     assert client.get("/dashboard/communes/06128/").status_code == 200
@@ -420,7 +429,9 @@ def test_the_brand_stylesheet_carries_the_configured_colour(client: Client, sett
 def test_a_pale_brand_colour_is_darkened_until_text_reads_on_white(client: Client, settings: Any) -> None:
     settings.BRAND_PRIMARY_COLOR = "#FFD700"  # gold: 1.4:1 on white
     css = client.get("/dashboard/brand.css").content.decode()
-    text = re.search(r"--brand-text: (#[0-9a-f]{6});", css).group(1)
+    found = re.search(r"--brand-text: (#[0-9a-f]{6});", css)
+    assert found is not None, css
+    text = found.group(1)
     assert "--brand-primary: #ffd700;" in css and text != "#ffd700"
     assert contrast_on_white(text) >= 4.5
     assert contrast_on_white(readable_on_white("#0d6e6e")) >= 4.5 and readable_on_white("#0d6e6e") == "#0d6e6e"

@@ -4,6 +4,7 @@ import html
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -29,7 +30,7 @@ def device(staff: User) -> TOTPDevice:
     return staff_auth.enrol(staff)
 
 
-def post_password(client: Client, path: str, username: str, password: str, address: str = "192.0.2.10", **extra: str):
+def post_password(client: Client, path: str, username: str, password: str, address: str = "192.0.2.10", **extra: Any):
     return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=address, **extra)
 
 
@@ -132,7 +133,9 @@ def test_staff_signed_in_by_sms_code_do_not_get_into_the_admin(staff: User, devi
     client = Client()
     client.post("/dashboard/login/", {"phone": STAFF_TYPED})
     body = ConsoleMessage.objects.filter(channel="sms").latest("created_at").body
-    code = re.search(r"\b(\d{6})\b", body).group(1)
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found is not None, body
+    code = found.group(1)
     assert client.post("/dashboard/login/code/", {"code": code}).status_code == 302
     assert signed_in(client) and client.get("/dashboard/").status_code == 200  # the SMS path stays as it was
     answer = client.get("/admin/")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, ViewportSize, expect, sync_playwright
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from conftest import Town
@@ -35,8 +35,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 YEAR = timezone.localdate().year
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # The strictest policy the project may apply: nothing inline, nothing from elsewhere, not even data: images.
 STRICT_CSP = {"DIRECTIVES": {"default-src": ["'self'"]}}
 BRAND = {
@@ -150,7 +150,9 @@ def sign_in(page: Page, phone: str, then: str) -> None:
     page.get_by_role("button", name="Recevoir un code par SMS").click()
     page.wait_for_url("**/dashboard/login/code/")
     body = SentMessage.objects.filter(channel="sms").latest("created_at").body
-    page.get_by_label("Code reçu par SMS").fill(re.search(r"\b(\d{6})\b", body).group(1))
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code is not None, body
+    page.get_by_label("Code reçu par SMS").fill(code.group(1))
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"**{then}")
 
@@ -235,7 +237,8 @@ def test_the_yearly_account_prints_and_the_departement_page_offers_exports(
 
     sign_in(page, str(gendarme_06.phone), "/dashboard/departements/06/")
     assert page.locator("[data-testid=ranking-table] tbody tr").first.get_attribute("data-insee") == "06128"
-    assert "format=csv" in page.get_by_test_id("export-csv").get_attribute("href")
+    href = page.get_by_test_id("export-csv").get_attribute("href")
+    assert href is not None and "format=csv" in href
     at_both_widths(page, "departement-06")
     page.goto("/dashboard/")
     expect(page.get_by_role("link", name=re.compile(r"\(06\)"))).to_be_visible()  # the département's tile
@@ -311,7 +314,9 @@ def test_the_other_pages_log_no_error_either(page: Page, saint_paul: Town, repor
     page.get_by_role("button", name="Recevoir un code par SMS").click()
     page.wait_for_url("**/dashboard/login/code/")
     body = SentMessage.objects.filter(channel="sms").latest("created_at").body
-    page.get_by_label("Code reçu par SMS").fill(re.search(r"\b(\d{6})\b", body).group(1))
+    code = re.search(r"\b(\d{6})\b", body)
+    assert code is not None, body
+    page.get_by_label("Code reçu par SMS").fill(code.group(1))
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Accès réservé")
     at_both_widths(page, "acces-reserve")

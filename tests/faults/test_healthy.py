@@ -40,6 +40,7 @@ def test_a_plain_worker_sends_push_and_sms(stack: Stack, report: Callable[[str],
     assert stack.town is not None
     (worker,) = stack.workers
     command = worker.args
+    assert isinstance(command, list), command
     assert "-Q" not in command and "--queues" not in command, command
     observer = Observer(stack.fake, stack.town.members)
     posted = time.monotonic()

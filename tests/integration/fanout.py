@@ -34,7 +34,7 @@ def seed(members: int, sms_every: int = 10) -> tuple[Commune, dict[int, str], di
     return commune, tokens, phones
 
 
-def enqueue(commune: object) -> Message:
+def enqueue(commune: Commune) -> Message:
     with transaction.atomic():
         return message_enqueue(commune=commune, kind="broadcast", title="Alerte", body="Restez vigilants.",
                                urgent=True, source_type="broadcast", source_id=1)  # fmt: skip

@@ -57,8 +57,7 @@ def service_account_credentials(path: str) -> service_account.Credentials:
     with _credentials_lock:
         credential = _credentials.get(path)
         if credential is None:
-            credential = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                path, scopes=[fcm_wire.SCOPE])  # google-auth leaves it unannotated
+            credential = service_account.Credentials.from_service_account_file(path, scopes=[fcm_wire.SCOPE])
             if not credential.project_id:
                 raise ValueError("the service-account file has no project_id")
             _credentials[path] = credential
@@ -89,7 +88,7 @@ class FastFcmPushBackend:
         if not credential.valid:
             with self._lock:
                 if not credential.valid:
-                    credential.refresh(self._request)  # type: ignore[no-untyped-call]
+                    credential.refresh(self._request)
         return str(credential.token)
 
     # --- the client, once per process ---------------------------------------------------------

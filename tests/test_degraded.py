@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from conftest import Town, client_for
 from notifications import dispatch, sweeper
-from notifications.models import Message, MessageStatus
+from notifications.models import Message, MessageSource, MessageStatus
 from notifications.services import message_for_source
 from providers.models import ConsoleMessage
 from vigilants.celery import app as celery_app
@@ -126,7 +126,7 @@ def test_the_api_serves_every_role_while_redis_is_stopped_and_uses_redis_again_o
         assert {alert, broadcast} <= {a["id"] for a in listed["results"]}
         # The outbox rows are the jobs: written, waiting for the sweeper.
         for alert_id in (alert, broadcast):
-            assert message_for_source("alert", alert_id).status == MessageStatus.QUEUED  # type: ignore[union-attr]
+            assert message_for_source(MessageSource.ALERT, alert_id).status == MessageStatus.QUEUED  # type: ignore[union-attr]
         health = APIClient().get("/healthz")
         assert health.status_code == 503
         assert health.json()["checks"]["broker"].startswith("error")

@@ -160,9 +160,9 @@ def test_the_delivery_report_is_for_moderators(saint_paul: Town, charleville: To
 def test_what_residents_receive_is_french_whatever_the_moderators_language(saint_paul: Town, report) -> None:
     alert_id = pending_alert(saint_paul, report)
     referent = client_for(saint_paul.referent)
-    referent.credentials(HTTP_AUTHORIZATION=referent._credentials["HTTP_AUTHORIZATION"], HTTP_ACCEPT_LANGUAGE="en")
-    assert referent.post(f"/api/v1/alerts/{alert_id}/approve").status_code == 200
-    referent.post(f"/api/v1/alerts/{alert_id}/followups", {"kind": "end", "body": "Le véhicule est reparti."})
+    assert referent.post(f"/api/v1/alerts/{alert_id}/approve", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    referent.post(f"/api/v1/alerts/{alert_id}/followups", {"kind": "end", "body": "Le véhicule est reparti."},
+                  HTTP_ACCEPT_LANGUAGE="en")
     category = Alert.objects.get(pk=alert_id).category
     with override("fr"):
         french_label = str(Category(category).label)

@@ -36,7 +36,16 @@ from communes.models import Commune, Membership
 from continuity.databases import table_counts
 from continuity.manifest import Manifest, manifest_path
 from fakeprovider import FakeProvider, write_service_account
-from notifications.models import ACTIVE_DELIVERY_STATUSES, Delivery, DeliveryStatus, Device, Message, MessageStatus
+from notifications.models import (
+    ACTIVE_DELIVERY_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    Device,
+    Message,
+    MessageKind,
+    MessageSource,
+    MessageStatus,
+)
 from notifications.services import message_enqueue
 from tests.factories import CommuneFactory
 from tests.integration.conftest import ROOT, start_worker, stop, wait_for_worker, wait_until
@@ -89,8 +98,9 @@ def approved_alert_message(commune: Commune) -> Message:
                                  occurred_at=timezone.now(), status="approved")  # fmt: skip
     AuditEntry.objects.create(commune=commune, action="alert.approve", object_type="alert", object_id=str(alert.pk))
     with transaction.atomic():
-        return message_enqueue(commune=commune, kind="alert", title="Cambriolage", body=alert.description,
-                               urgent=True, source_type="alert", source_id=alert.pk)  # fmt: skip
+        return message_enqueue(commune=commune, kind=MessageKind.ALERT, title="Cambriolage",
+                               body=alert.description, urgent=True, source_type=MessageSource.ALERT,
+                               source_id=alert.pk)  # fmt: skip
 
 
 def delivery(message: Message, user: User, index: int, served: int) -> Delivery:

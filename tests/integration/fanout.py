@@ -9,7 +9,7 @@ from accounts.models import User
 from communes.models import Commune, Membership
 from fakeprovider import FakeProvider
 from notifications import sweeper
-from notifications.models import Delivery, DeliveryStatus, Device, Message
+from notifications.models import Delivery, DeliveryStatus, Device, Message, MessageKind
 from notifications.services import message_enqueue
 from tests.factories import CommuneFactory
 
@@ -36,8 +36,8 @@ def seed(members: int, sms_every: int = 10) -> tuple[Commune, dict[int, str], di
 
 def enqueue(commune: Commune) -> Message:
     with transaction.atomic():
-        return message_enqueue(commune=commune, kind="broadcast", title="Alerte", body="Restez vigilants.",
-                               urgent=True, source_type="broadcast", source_id=1)  # fmt: skip
+        return message_enqueue(commune=commune, kind=MessageKind.BROADCAST, title="Alerte",
+                               body="Restez vigilants.", urgent=True)  # fmt: skip
 
 
 def planned(message: Message) -> bool:

@@ -181,3 +181,8 @@ def test_the_command_prints_the_report_and_fails_when_strict_with_gaps() -> None
     data = StringIO()
     call_command("security_report", as_json=True, stdout=data)
     assert {c["key"] for c in json.loads(data.getvalue())["controls"]} >= {"transport", "backup", "dependency_audit"}
+
+
+def test_every_page_links_to_the_self_assessment() -> None:
+    page = Client().get("/dashboard/login/").content.decode()
+    assert 'href="/security"' in page

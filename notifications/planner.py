@@ -21,9 +21,9 @@ from django.utils import timezone
 from communes.models import Membership, MembershipStatus
 from vigilants.lookups import int_array
 
-from .dispatch import publish_or_release
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Preferences, Recipient, channels_for, not_before
+from .services import publish_or_release
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from providers.base import LookupUnavailable, get_sms_backend
 
 from . import composer
 from .claims import superseded
-from .dispatch import publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Message
+from .services import publish_or_release
 
 log = logging.getLogger(__name__)
 

@@ -35,8 +35,8 @@ from vigilants.lookups import among
 
 from . import claims, composer
 from .claims import Claimable, Claimed
-from .dispatch import chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
+from .services import chunks, publish_or_release
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from providers.models import ConsoleMessage
 
 from . import broker
 from .claims import GIVE_UP_SECONDS, due, expire_stale_claims
-from .dispatch import publish_checks, publish_or_release, publish_plan
 from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
 from .reconcile import checkable
+from .services import publish_checks, publish_or_release, publish_plan
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from kombu.exceptions import OperationalError
 
-from notifications import services, tasks
+from notifications import planner, services
 from tests.throwaway_redis import free_port, needs_redis_server, silent_server, throwaway_redis
 from vigilants.celery import app as celery_app
 
@@ -77,6 +77,6 @@ def test_in_process_tasks_never_open_the_breaker(monkeypatch: pytest.MonkeyPatch
         raise OperationalError("Connection refused.")
 
     with monkeypatch.context() as down:
-        down.setattr(tasks.plan_message, "apply_async", broker_down)
+        down.setattr(planner.plan_message, "apply_async", broker_down)
         assert services.publish_plan(1) is False
     assert not services.BROKER_BREAKER.is_open

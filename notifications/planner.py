@@ -21,9 +21,10 @@ from django.utils import timezone
 from communes.models import Membership, MembershipStatus
 from vigilants.lookups import int_array
 
-from .dispatch import publish_or_release
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Preferences, Recipient, channels_for, not_before
+from .retrying import survives_database_loss
+from .services import publish_or_release
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ def claim_planning(message_id: int) -> bool:
     now = timezone.now()
     free = Q(status=MessageStatus.QUEUED) | Q(status=MessageStatus.PLANNING, lease_until__lt=now)
     return Message.objects.filter(free, pk=message_id).update(status=MessageStatus.PLANNING, lease_until=lease_end()) == 1
+
+
+# The task (its name is fixed: routes and queued messages use it).
+# A lambda, so that each call looks the function up (tests replace it).
+plan_message = survives_database_loss("notifications.tasks.plan_message", lambda message_id: plan(message_id))
 
 
 def plan(message_id: int) -> int:

@@ -23,13 +23,19 @@ from providers.base import LookupUnavailable, get_sms_backend
 
 from . import composer
 from .claims import superseded
-from .dispatch import publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Message
+from .retrying import survives_database_loss
+from .services import publish_or_release
 
 log = logging.getLogger(__name__)
 
 RETRY_CHECK_SECONDS = 10.0  # Twilio could not be asked: ask again this much later
 CHECK_LEASE_SECONDS = 60.0  # a check's hold on its rows (one list request per row, each with a timeout)
+
+
+# The task (its name is fixed: queued messages use it).
+# A lambda, so that each call looks the function up (tests replace it).
+check_sms_task = survives_database_loss("notifications.tasks.check_sms", lambda ids: check_sms(ids))
 
 
 def check_sms(delivery_ids: Sequence[int]) -> dict[str, int]:

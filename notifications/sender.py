@@ -35,8 +35,9 @@ from vigilants.lookups import among
 
 from . import claims, composer
 from .claims import Claimable, Claimed
-from .dispatch import chunks, publish_or_release
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
+from .retrying import survives_database_loss
+from .services import chunks, publish_or_release
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,11 @@ class Tally:
     outcomes: set[Outcome] = field(default_factory=set)
     error_code: str = ""
     retry_after: float | None = None
+
+
+# The task (its name is fixed: routes and queued messages use it).
+# A lambda, so that each call looks the function up (tests replace it).
+send_push_task = survives_database_loss("notifications.tasks.send_push", lambda ids: send_push(ids))
 
 
 def send_push(delivery_ids: Sequence[int]) -> int:
@@ -273,6 +279,11 @@ def _fall_back_to_sms(deliveries: Sequence[Claimable], messages: dict[int, Messa
         Delivery.objects.filter(pk__any=ids).update(dispatched_at=timezone.now())
         transaction.on_commit(lambda: publish_or_release(Channel.SMS, ids))
     log.info("notifications: %s members fall back to SMS (no working device)", len(ids))
+
+
+# The task (its name is fixed: routes and queued messages use it).
+# A lambda, so that each call looks the function up (tests replace it).
+send_sms_task = survives_database_loss("notifications.tasks.send_sms", lambda ids: send_sms(ids))
 
 
 def send_sms(delivery_ids: Sequence[int]) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
@@ -24,9 +25,9 @@ from providers.models import ConsoleMessage
 
 from . import broker
 from .claims import GIVE_UP_SECONDS, due, expire_stale_claims
-from .dispatch import publish_checks, publish_or_release, publish_plan
 from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
 from .reconcile import checkable
+from .services import publish_checks, publish_or_release, publish_plan
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,17 @@ def lost_after() -> timedelta:
 def unplanned_grace() -> timedelta:
     """Leave the after-commit planning task this long to run before the sweeper plans it instead."""
     return timedelta(seconds=settings.NOTIFICATIONS_UNPLANNED_GRACE_SECONDS)
+
+
+# The tasks, run by the beat schedule (settings) under these names.
+@shared_task(name="notifications.tasks.sweep_outbox")
+def sweep_outbox() -> dict[str, int]:
+    return sweep()
+
+
+@shared_task(name="notifications.tasks.purge_old_deliveries")
+def purge_old_deliveries() -> int:
+    return purge()
 
 
 def sweep() -> dict[str, int]:

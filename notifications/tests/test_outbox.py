@@ -11,7 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from conftest import Town
-from notifications import claims, planner, sweeper, tasks
+from notifications import claims, planner, sender, sweeper
 from notifications.models import Delivery, DeliveryStatus, Message, MessageKind, MessageSource, MessageStatus
 from notifications.services import message_enqueue, message_for_source, message_report
 from providers.models import ConsoleMessage
@@ -66,7 +66,7 @@ def test_it_accepts_the_message_when_the_broker_is_down_and_the_sweeper_sends_it
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     with monkeypatch.context() as down:
-        down.setattr(tasks.plan_message, "apply_async", broker_down)
+        down.setattr(planner.plan_message, "apply_async", broker_down)
         with django_capture_on_commit_callbacks(execute=True):
             msg = enqueue(saint_paul)  # no exception reaches the caller
     msg.refresh_from_db()
@@ -207,7 +207,7 @@ def test_it_purges_deliveries_and_console_messages_after_the_retention(saint_pau
     recent = Delivery.objects.create(message=fresh, user=saint_paul.resident, channel="sms", status="sent")
     ConsoleMessage.objects.create(channel="sms", recipient="+33600000000", body="x")
     ConsoleMessage.objects.update(created_at=timezone.now() - timedelta(days=91))
-    assert tasks.purge_old_deliveries() == 2
+    assert sweeper.purge_old_deliveries() == 2
     assert sorted(Delivery.objects.values_list("pk", flat=True)) == [late.pk, recent.pk]
 
 
@@ -222,8 +222,8 @@ def test_it_leaves_sends_the_broker_refused_to_the_next_sweep(
         raise OperationalError("Connection refused.")
 
     with monkeypatch.context() as down, django_capture_on_commit_callbacks(execute=True):
-        down.setattr(tasks.send_push, "apply_async", broker_down)
-        down.setattr(tasks.send_sms, "apply_async", broker_down)
+        down.setattr(sender.send_push_task, "apply_async", broker_down)
+        down.setattr(sender.send_sms_task, "apply_async", broker_down)
         planner.plan(msg.pk)
     assert set(Delivery.objects.filter(message=msg).values_list("dispatched_at", flat=True)) == {None}
     assert push.calls == []

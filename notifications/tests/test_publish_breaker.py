@@ -1,4 +1,4 @@
-"""Publishing with the broker down fails fast (notifications/dispatch.py `_publish`): at most about a second
+"""Publishing with the broker down fails fast (notifications/services.py `_publish`): at most about a second
 for the first publish of an outage, nothing for the next ones while the breaker is open, one log line."""
 
 import logging
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from kombu.exceptions import OperationalError
 
-from notifications import dispatch, tasks
+from notifications import planner, services
 from tests.throwaway_redis import free_port, needs_redis_server, silent_server, throwaway_redis
 from vigilants.celery import app as celery_app
 
@@ -19,22 +19,22 @@ def broker_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]
     """Tasks published for real (not in-process) to the broker URL given."""
     conf = celery_app.conf
     before = conf.broker_url, conf.task_always_eager
-    monkeypatch.setattr(dispatch.BROKER_BREAKER, "cooldown", 0.3)
-    dispatch.BROKER_BREAKER.reset()
+    monkeypatch.setattr(services.BROKER_BREAKER, "cooldown", 0.3)
+    services.BROKER_BREAKER.reset()
 
     def point(url: str) -> None:
         conf.update(broker_url=url, task_always_eager=False)
 
     yield point
     conf.update(broker_url=before[0], task_always_eager=before[1])
-    dispatch.BROKER_BREAKER.reset()
+    services.BROKER_BREAKER.reset()
 
 
 def publish() -> tuple[bool, float]:
     """publish_plan(), in a thread given 5 s: a publish hanging on a silent broker fails the test, not the run."""
     answer: list[bool] = []
     started = time.monotonic()
-    thread = threading.Thread(target=lambda: answer.append(dispatch.publish_plan(1)), daemon=True)
+    thread = threading.Thread(target=lambda: answer.append(services.publish_plan(1)), daemon=True)
     thread.start()
     thread.join(timeout=5)
     assert answer, "the publish still waits for the broker after 5 s"
@@ -46,7 +46,7 @@ def publish() -> tuple[bool, float]:
 def test_a_dead_broker_costs_one_short_wait_per_outage_and_one_log_line(
     broker_at: Callable[[str], None], caplog: pytest.LogCaptureFixture, scheme: str, down: str
 ) -> None:
-    with silent_server() as silent, caplog.at_level(logging.WARNING, logger="notifications.dispatch"):
+    with silent_server() as silent, caplog.at_level(logging.WARNING, logger="notifications.services"):
         port = silent if down == "silent" else free_port()
         broker_at(f"redis://127.0.0.1:{port}/0" if scheme == "redis" else f"amqp://guest:guest@127.0.0.1:{port}//")
         first = publish()
@@ -71,12 +71,12 @@ def test_publishing_resumes_once_the_broker_answers_again(broker_at: Callable[[s
 
 
 def test_in_process_tasks_never_open_the_breaker(monkeypatch: pytest.MonkeyPatch) -> None:
-    dispatch.BROKER_BREAKER.reset()
+    services.BROKER_BREAKER.reset()
 
     def broker_down(*args: object, **kwargs: object) -> None:
         raise OperationalError("Connection refused.")
 
     with monkeypatch.context() as down:
-        down.setattr(tasks.plan_message, "apply_async", broker_down)
-        assert dispatch.publish_plan(1) is False
-    assert not dispatch.BROKER_BREAKER.is_open
+        down.setattr(planner.plan_message, "apply_async", broker_down)
+        assert services.publish_plan(1) is False
+    assert not services.BROKER_BREAKER.is_open

@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from conftest import Town
-from notifications import broker, claims, planner, reconcile, sender, sweeper, tasks
+from notifications import broker, claims, planner, reconcile, sender, sweeper
 from notifications.models import Delivery, DeliveryStatus
 from providers.base import LookupUnavailable, Outcome, SendResult, call_deadline, past_deadline
 from providers.fcm_push import web_push_topic
@@ -149,7 +149,7 @@ def test_a_task_that_lost_its_database_is_retried_at_once(monkeypatch) -> None:
         return len(ids)
 
     monkeypatch.setattr(sender, "send_push", flaky)
-    result = tasks.send_push.apply(args=[[1, 2]])
+    result = sender.send_push_task.apply(args=[[1, 2]])
     assert result.get() == 2 and calls == [[1, 2], [1, 2]]
 
 

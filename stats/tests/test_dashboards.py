@@ -378,6 +378,9 @@ def test_every_page_wears_the_deployments_brand_and_nothing_of_the_states(
 ) -> None:
     for name, value in BRAND.items():
         setattr(settings, name, value)
+    # The pages show people's names, which the factories draw at random among French first names: Marianne is
+    # one of them, and would read as the State's emblem below.
+    User.objects.update(display_name="Camille Durand")
     for name, html in every_page(saint_paul, gendarme_06).items():
         assert 'lang="fr"' in html and "Vigilance Saint-Paul" in html, name
         assert "Commune de Saint-Paul-de-Vence" in html, name

@@ -1,5 +1,6 @@
 """Who sees which alert: one function per rule, read by the views (the rules on roles are communes.access)."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -11,6 +12,17 @@ from communes import access
 from communes.models import Commune
 
 from .models import Alert, AlertKind, AlertStatus
+
+
+def counted_reports(occurred_from: datetime | None = None, occurred_before: datetime | None = None) -> QuerySet[Alert]:
+    """What the statistics count: approved residents' reports (never the mayor's broadcasts), by when they
+    happened, in [occurred_from, occurred_before)."""
+    alerts = Alert.objects.filter(kind=AlertKind.REPORT, status=AlertStatus.APPROVED)
+    if occurred_from is not None:
+        alerts = alerts.filter(occurred_at__gte=occurred_from)
+    if occurred_before is not None:
+        alerts = alerts.filter(occurred_at__lt=occurred_before)
+    return alerts.order_by()
 
 
 def viewer(request: Request) -> User:

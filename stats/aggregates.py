@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 
 from alerts.models import Alert, AlertKind, AlertStatus
+from alerts.selectors import counted_reports
 from communes.models import Commune, Membership, MembershipStatus
 from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageSource
 from notifications.services import ChannelTally, delivery_counts
@@ -25,12 +26,8 @@ BURGLARIES = [str(c) for c in BURGLARY_CATEGORIES]
 
 
 def approved_reports(date_range: DateRange | None = None) -> QuerySet[Alert]:
-    """What the statistics count: approved residents' reports (not the mayor's broadcasts)."""
-    alerts = Alert.objects.filter(kind=AlertKind.REPORT, status=AlertStatus.APPROVED)
-    if date_range is not None:
-        low, high = date_range.bounds()
-        alerts = alerts.filter(occurred_at__gte=low, occurred_at__lt=high)
-    return alerts.order_by()
+    """What the statistics count (the rule is alerts.selectors.counted_reports), within a range of days."""
+    return counted_reports(*date_range.bounds()) if date_range is not None else counted_reports()
 
 
 def category_counts(commune: Commune, date_range: DateRange, granularity: Granularity) -> dict[date, dict[str, int]]:

@@ -28,7 +28,9 @@ from .throwaway_redis import ThrowawayRedis, needs_redis_server, throwaway_redis
 
 pytestmark = [needs_redis_server, pytest.mark.django_db]
 
-MAX_SECONDS = 2.0  # what any request may take because Redis is down
+# What any request may take because Redis is down: each Redis call gives up after 0.3 s and the breaker then
+# skips Redis; a request that hung would take the system's connect timeout (minutes). Generous against load.
+MAX_SECONDS = 4.0
 NEW_PHONE = "+33698765432"
 REPORT = {"commune": "06128", "category": "vehicule_suspect", "description": "Camionnette blanche qui tourne"}
 BROADCAST = {"title": "Démarcheurs", "body": "De faux agents des eaux passent ce matin."}
@@ -171,7 +173,8 @@ def test_requests_stay_quick_while_redis_accepts_connections_but_never_answers(
         answered(client_for(saint_paul.resident), "get", "/api/v1/alerts")
         health_started = time.monotonic()
         health = APIClient().get("/healthz")
-        assert health.status_code == 503 and time.monotonic() - health_started < 3  # two checks of 1 s at most
+        # Two checks of 1 s at most; a hang would take minutes: the bound is generous against a loaded machine.
+        assert health.status_code == 503 and time.monotonic() - health_started < 6
         assert {"broker", "cache"} <= {name for name, result in health.json()["checks"].items() if result.startswith("error")}
         report = answered(client_for(saint_paul.mayor), "get", f"/api/v1/alerts/{alert}/deliveries").json()
         assert report["delay_reason"] == "broker_unavailable"

@@ -70,7 +70,9 @@ def test_healthz_answers_quickly_when_the_broker_and_cache_never_answer(saint_pa
         settings.CELERY_BROKER_URL = settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
         started = time.monotonic()
         response = anon.get("/healthz")
-    assert response.status_code == 503 and time.monotonic() - started < 3
+    # Two checks give up after 1 s each; a hang would be the system's connect timeout (minutes). Generous, so
+    # that a loaded machine cannot fail it.
+    assert response.status_code == 503 and time.monotonic() - started < 6
     assert response.json()["checks"]["broker"] == response.json()["checks"]["cache"] == "error: TimeoutError"
 
 

@@ -7,6 +7,7 @@ With CI=true: a missing service fails the run. It is never skipped.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -68,12 +69,14 @@ def configure() -> list[str]:
     pg_error = postgres_answers(database_url) if database_url.startswith("postgres") else "not PostgreSQL"
     redis_error = redis_answers(redis_url)
     browser_error = None if os.access(CHROMIUM, os.X_OK) else f"{CHROMIUM} not found"
+    gettext_error = None if shutil.which("msgfmt") and shutil.which("xgettext") else "msgfmt or xgettext not found"
     rabbit_error = rabbitmq_answers()
     missing = [f"PostgreSQL ({pg_error})"] * bool(pg_error) + [f"Redis ({redis_error})"] * bool(redis_error)
     missing += [f"RabbitMQ ({rabbit_error})"] * bool(rabbit_error)
     faults_error = fault_tools_missing()
     missing += [f"fault-test servers ({faults_error})"] * bool(faults_error)
     missing += [f"Chromium ({browser_error})"] * bool(browser_error)
+    missing += [f"GNU gettext ({gettext_error})"] * bool(gettext_error)
     if missing and in_ci:
         sys.exit("CI=true and a required service does not answer: " + "; ".join(missing))
     left_out: list[str] = []
@@ -89,14 +92,18 @@ def configure() -> list[str]:
     else:
         os.environ["REDIS_URL"] = redis_url
     if faults_error:
-        print(f"Fault-test servers unavailable ({faults_error} not found): left out: fault tests.")
-        left_out.append("faults")
+        print(f"Fault-test servers unavailable ({faults_error} not found): left out: fault tests and the tests "
+              "that start a redis-server of their own.")
+        left_out += ["faults", "redis_server"]
     if rabbit_error:
         print(f"RabbitMQ unavailable ({rabbit_error}): left out: Celery-on-RabbitMQ tests.")
         left_out.append("rabbitmq")
     if browser_error:
         print(f"Chromium unavailable ({browser_error}): left out: browser tests (`make browser` installs it).")
         left_out.append("browser")
+    if gettext_error:
+        print(f"GNU gettext unavailable ({gettext_error}): left out: translation tests (`make messages` installs it).")
+        left_out.append("gettext")
     return ["-m", " and ".join(f"not {marker}" for marker in left_out)] if left_out else []
 
 

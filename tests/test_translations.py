@@ -3,8 +3,8 @@
 The catalogue (locale/en/LC_MESSAGES/django.po, French source) must be complete: every entry translated, none
 fuzzy or obsolete, the same placeholders on both sides, and up to date with the code (`make makemessages` would
 add or drop nothing). The compiled .mo is not committed: the behaviour tests compile the committed .po into a
-temporary directory. GNU gettext (msgfmt, xgettext) is needed; without it these tests are skipped, except
-with CI=true where they fail.
+temporary directory. The tests that need GNU gettext (msgfmt, xgettext) carry the `gettext` marker: without it
+`make test` leaves them out and says so, and fails with CI=true.
 """
 
 import ast
@@ -41,11 +41,11 @@ ENGLISH_MONTHS = ["January", "February", "March", "April", "May", "June", "July"
 
 
 def gettext_tool(name: str) -> str:
+    """The tests that need GNU gettext carry the `gettext` marker: `make test` leaves them out, saying so, on a
+    machine without it, and fails in CI (scripts/run_tests.py). Run directly without it, they fail."""
     found = shutil.which(name)
     if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and {name} (GNU gettext) is not installed: `make messages` installs it")
-        pytest.skip(f"{name} (GNU gettext) not installed: `make messages` installs it")
+        pytest.fail(f"{name} (GNU gettext) is not installed: `make messages` installs it")
     return found
 
 
@@ -112,6 +112,7 @@ def test_translations_keep_the_placeholders_of_the_french() -> None:
     assert wrong == []
 
 
+@pytest.mark.gettext
 def test_msgfmt_accepts_the_catalogue(tmp_path: Path) -> None:
     msgfmt = gettext_tool("msgfmt")
     checked = subprocess.run([msgfmt, "--check", "--statistics", "-o", str(tmp_path / "django.mo"), str(CATALOGUE)],
@@ -120,6 +121,7 @@ def test_msgfmt_accepts_the_catalogue(tmp_path: Path) -> None:
     assert "untranslated" not in checked.stderr and "fuzzy" not in checked.stderr, checked.stderr
 
 
+@pytest.mark.gettext
 def test_makemessages_would_add_or_drop_nothing(tmp_path: Path) -> None:
     """The code's strings, extracted as `make makemessages` does into a copy of the project, are the catalogue's."""
     gettext_tool("xgettext")
@@ -152,6 +154,7 @@ def english(tmp_path: Path, settings: Any) -> Iterator[None]:
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
+@pytest.mark.gettext
 def test_an_api_error_is_french_by_default_and_english_when_asked(db: None, english: None) -> None:
     client = APIClient()
     french = client.post("/api/v1/auth/otp/request", {"phone": "123"}, format="json")
@@ -165,12 +168,14 @@ def test_an_api_error_is_french_by_default_and_english_when_asked(db: None, engl
     assert other.json() == {"phone": ["Numéro de téléphone invalide."]}
 
 
+@pytest.mark.gettext
 def test_the_api_s_own_messages_follow_the_language_too(db: None, english: None) -> None:
     client = APIClient()
     assert client.get("/api/v1/me").json()["detail"] == "Informations d'authentification non fournies."
     assert client.get("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en").json()["detail"] == "Authentication credentials were not provided."
 
 
+@pytest.mark.gettext
 def test_a_dashboard_page_is_french_by_default_and_english_when_asked(db: None, english: None) -> None:
     french = Client().get("/dashboard/login/").content.decode()
     assert '<html lang="fr"' in french and "Connexion aux tableaux de bord" in french
@@ -180,6 +185,7 @@ def test_a_dashboard_page_is_french_by_default_and_english_when_asked(db: None, 
     assert "Connexion" not in asked
 
 
+@pytest.mark.gettext
 def test_a_date_on_a_dashboard_page_is_french_by_default_and_english_when_asked(saint_paul: Town, english: None) -> None:
     saint_paul.commune.enrolled_at = timezone.make_aware(datetime(2024, 12, 5, 10, 0))
     saint_paul.commune.save(update_fields=["enrolled_at"])
@@ -193,6 +199,7 @@ def test_a_date_on_a_dashboard_page_is_french_by_default_and_english_when_asked(
     assert "Feb" in english_page and "févr." not in english_page
 
 
+@pytest.mark.gettext
 def test_the_security_report_s_date_reads_in_the_page_s_language(db: None, english: None) -> None:
     month = timezone.localtime().month
     french = Client().get("/security").content.decode()
@@ -201,6 +208,7 @@ def test_the_security_report_s_date_reads_in_the_page_s_language(db: None, engli
     assert re.search(rf"Computed on \d+ {ENGLISH_MONTHS[month - 1]} \d{{4}} at \d\d:\d\d\.", asked)
 
 
+@pytest.mark.gettext
 def test_the_sign_in_sms_is_french_whatever_the_request_s_language(db: None, english: None) -> None:
     asked = APIClient().post("/api/v1/auth/otp/request", {"phone": "06 12 34 56 78"}, format="json",
                              HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
@@ -210,6 +218,7 @@ def test_the_sign_in_sms_is_french_whatever_the_request_s_language(db: None, eng
     assert "Il expire dans 10 minutes." in body
 
 
+@pytest.mark.gettext
 def test_an_alert_sms_is_french_whatever_language_is_active(english: None) -> None:
     message = SimpleNamespace(urgent=True, commune=SimpleNamespace(name="Saint-Paul"), title="Cambriolage", body="Rue X")
     with translation.override("en"):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -15,6 +14,8 @@ from notifications import broker, claims, planner, reconcile, sender, sweeper
 from notifications.models import Delivery, DeliveryStatus
 from providers.base import LookupUnavailable, Outcome, SendResult, call_deadline, past_deadline
 from providers.fcm_push import web_push_topic
+from tests.throwaway_redis import needs_redis_server, throwaway_redis
+from vigilants.celery import app as celery_app
 
 from .helpers import member, message
 from .recording import transports_fixture  # noqa: F401 - fixture
@@ -126,17 +127,17 @@ def test_everything_waiting_is_published_again_when_the_broker_forgot_its_queues
     assert push.sent
 
 
-@pytest.mark.skipif(not settings.BROKER_IS_REDIS, reason="the broker epoch lives in Redis")
-def test_the_broker_epoch_says_once_that_a_redis_broker_came_back_empty(monkeypatch) -> None:
-    import redis
-
+@needs_redis_server
+def test_the_broker_epoch_says_once_that_a_redis_broker_came_back_empty(monkeypatch, settings) -> None:
     monkeypatch.setattr(broker, "_in_process", lambda: False)
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(broker.EPOCH_KEY)
-    assert broker.forgot_everything() is True
-    assert broker.forgot_everything() is False
-    client.flushdb()
-    assert broker.forgot_everything() is True
+    with throwaway_redis() as server:  # a Redis broker of the test's own, whatever the run's broker is
+        settings.BROKER_IS_REDIS = True
+        monkeypatch.setitem(celery_app.conf, "broker_url", server.url)
+        client = server.client()
+        assert broker.forgot_everything() is True
+        assert broker.forgot_everything() is False
+        client.flushdb()
+        assert broker.forgot_everything() is True
 
 
 def test_a_task_that_lost_its_database_is_retried_at_once(monkeypatch) -> None:

@@ -21,10 +21,11 @@ from django.utils import timezone
 from communes.models import Membership, MembershipStatus
 from vigilants.lookups import int_array
 
+from . import broker
 from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Preferences, Recipient, channels_for, not_before
 from .retrying import survives_database_loss
-from .services import publish_or_release
+from .sender import publish_or_release
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,11 @@ def claim_planning(message_id: int) -> bool:
 # The task (its name is fixed: routes and queued messages use it).
 # A lambda, so that each call looks the function up (tests replace it).
 plan_message = survives_database_loss("notifications.tasks.plan_message", lambda message_id: plan(message_id))
+
+
+def publish_plan(message_id: int) -> bool:
+    """Publish the message's planning; False if the broker refused (the sweeper publishes it later)."""
+    return broker.publish(plan_message.name, [message_id], None, what=f"plan message {message_id}")
 
 
 def plan(message_id: int) -> int:

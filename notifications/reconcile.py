@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from providers.base import LookupUnavailable, get_sms_backend
 
-from . import composer
+from . import broker, composer
 from .claims import superseded
 from .models import Channel, Delivery, DeliveryStatus, Message
 from .retrying import survives_database_loss
-from .services import publish_or_release
+from .sender import publish_or_release
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,15 @@ CHECK_LEASE_SECONDS = 60.0  # a check's hold on its rows (one list request per r
 # The task (its name is fixed: queued messages use it).
 # A lambda, so that each call looks the function up (tests replace it).
 check_sms_task = survives_database_loss("notifications.tasks.check_sms", lambda ids: check_sms(ids))
+CHECK_BATCH = 50  # SMS looked up in the provider's record per task: one list request each
+
+
+def publish_checks(delivery_ids: Sequence[int]) -> int:
+    """Publish tasks that ask the SMS provider whether these may-have-left SMS left; returns tasks published."""
+    published = 0
+    for batch in broker.chunks(delivery_ids, CHECK_BATCH):
+        published += broker.publish(check_sms_task.name, [batch], None, what=f"check x{len(batch)}")
+    return published
 
 
 def check_sms(delivery_ids: Sequence[int]) -> dict[str, int]:

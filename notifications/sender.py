@@ -33,11 +33,11 @@ from providers.base import (
 )
 from vigilants.lookups import among
 
-from . import claims, composer
+from . import broker, claims, composer
+from .broker import chunks
 from .claims import Claimable, Claimed
 from .models import Channel, Delivery, DeliveryStatus, Device, Message, SmsOptOut, opted_out_numbers
 from .retrying import survives_database_loss
-from .services import chunks, publish_or_release
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ SMS_READ = 200  # SMS rows read per query
 STILL_RUNNING_SECONDS = 10.0  # how often a long SMS task says its rows are still in hand
 SMS_CALL_WINDOW = 5.0  # seconds a call of SMS_CALL may go on starting requests; the rest go in the next call
 LEASE_MARGIN_SECONDS = 3.0  # clocks of two machines, scheduling: a request's end is never this close to its lease's
+SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -80,6 +81,20 @@ class Tally:
 # The task (its name is fixed: routes and queued messages use it).
 # A lambda, so that each call looks the function up (tests replace it).
 send_push_task = survives_database_loss("notifications.tasks.send_push", lambda ids: send_push(ids))
+
+
+def publish_or_release(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
+    """Publish send tasks for these deliveries, SEND_BATCH a task; a batch the broker refused is marked
+    unpublished, so that the next sweep (30 s) publishes it instead of waiting for the lost-task timeout.
+    Returns how many tasks went out."""
+    task = SEND_TASKS[Channel(channel)]
+    published = 0
+    for batch in chunks(delivery_ids, SEND_BATCH):
+        if broker.publish(task, [batch], countdown, what=f"{channel} x{len(batch)}"):
+            published += 1
+        else:
+            Delivery.objects.filter(pk__in=batch).update(dispatched_at=None)
+    return published
 
 
 def send_push(delivery_ids: Sequence[int]) -> int:
@@ -284,6 +299,7 @@ def _fall_back_to_sms(deliveries: Sequence[Claimable], messages: dict[int, Messa
 # The task (its name is fixed: routes and queued messages use it).
 # A lambda, so that each call looks the function up (tests replace it).
 send_sms_task = survives_database_loss("notifications.tasks.send_sms", lambda ids: send_sms(ids))
+SEND_TASKS = {Channel.PUSH: send_push_task.name, Channel.SMS: send_sms_task.name}
 
 
 def send_sms(delivery_ids: Sequence[int]) -> int:

@@ -26,8 +26,9 @@ from providers.models import ConsoleMessage
 from . import broker
 from .claims import GIVE_UP_SECONDS, due, expire_stale_claims
 from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
-from .reconcile import checkable
-from .services import publish_checks, publish_or_release, publish_plan
+from .planner import publish_plan
+from .reconcile import checkable, publish_checks
+from .sender import publish_or_release
 
 log = logging.getLogger(__name__)
 

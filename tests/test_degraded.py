@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import Town, client_for
-from notifications import services, sweeper
+from notifications import broker, sweeper
 from notifications.models import Message, MessageSource, MessageStatus
 from notifications.services import message_for_source
 from providers.models import ConsoleMessage
@@ -57,7 +57,7 @@ def redis_server(settings: Any) -> Iterator[ThrowawayRedis]:
 
 
 def _forget_outages() -> None:
-    services.BROKER_BREAKER.reset()
+    broker.BROKER_BREAKER.reset()
     forget_broker_answer()
 
 
@@ -137,9 +137,9 @@ def test_the_api_serves_every_role_while_redis_is_stopped_and_uses_redis_again_o
         delivery_report = answered(client_for(saint_paul.mayor), "get", f"/api/v1/alerts/{alert}/deliveries").json()
         assert delivery_report["delayed"] is True and delivery_report["delay_reason"] == "broker_unavailable"
     # One warning per outage for the cache and one for publishing, not one per request; no phone number.
-    watched = ("vigilants.cache", "notifications.services")
+    watched = ("vigilants.cache", "notifications.broker")
     warnings = [r.name for r in caplog.records if r.levelno >= logging.WARNING and r.name in watched]
-    assert sorted(warnings) == ["notifications.services", "vigilants.cache"], caplog.text
+    assert sorted(warnings) == ["notifications.broker", "vigilants.cache"], caplog.text
     assert NEW_PHONE not in caplog.text and NEW_PHONE[3:] not in caplog.text
 
     redis_server.start()  # the same port, empty

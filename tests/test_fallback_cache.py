@@ -81,11 +81,11 @@ def test_redis_that_never_answers_costs_one_short_timeout_per_outage(redis_calls
         started = time.monotonic()
         cache.set("a", 1)
         first = time.monotonic() - started
-        started = time.monotonic()
         for _ in range(20):
             cache.get("a")
-        rest = time.monotonic() - started
-    assert first < 1.0 and rest < 0.1, (first, rest)
+    # The timeouts are 0.3 s; a hang would be the system's (minutes). Generous, so a loaded machine cannot fail
+    # it. The next calls skip Redis: counted, not timed.
+    assert first < 5, first
     assert len(redis_calls) == 1
 
 

@@ -18,8 +18,8 @@ import django
 def main(channel: str, index: int, of: int, start_at: float, recipients_file: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigilants.settings")
     django.setup()
+    from notifications.broker import chunks
     from notifications.sender import PUSH_CALL, SMS_CALL
-    from notifications.services import chunks
     from providers.base import Outcome, PushMessage, SmsMessage, get_push_backend, get_sms_backend
 
     with open(recipients_file) as handle:

@@ -1,4 +1,4 @@
-"""Publishing with the broker down fails fast (notifications/services.py `_publish`): at most about a second
+"""Publishing with the broker down fails fast (notifications/broker.py `publish`): at most about a second
 for the first publish of an outage, nothing for the next ones while the breaker is open, one log line."""
 
 import logging
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kombu.exceptions import OperationalError
 
-from notifications import planner, services
+from notifications import broker, planner
 from tests.throwaway_redis import free_port, needs_redis_server, silent_server, throwaway_redis
 from vigilants.celery import app as celery_app
 
@@ -20,22 +20,22 @@ def broker_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]
     """Tasks published for real (not in-process) to the broker URL given."""
     conf = celery_app.conf
     before = conf.broker_url, conf.task_always_eager
-    monkeypatch.setattr(services.BROKER_BREAKER, "cooldown", 0.3)
-    services.BROKER_BREAKER.reset()
+    monkeypatch.setattr(broker.BROKER_BREAKER, "cooldown", 0.3)
+    broker.BROKER_BREAKER.reset()
 
     def point(url: str) -> None:
         conf.update(broker_url=url, task_always_eager=False)
 
     yield point
     conf.update(broker_url=before[0], task_always_eager=before[1])
-    services.BROKER_BREAKER.reset()
+    broker.BROKER_BREAKER.reset()
 
 
 def publish() -> tuple[bool, float]:
     """publish_plan(), in a thread given 5 s: a publish hanging on a silent broker fails the test, not the run."""
     answer: list[bool] = []
     started = time.monotonic()
-    thread = threading.Thread(target=lambda: answer.append(services.publish_plan(1)), daemon=True)
+    thread = threading.Thread(target=lambda: answer.append(planner.publish_plan(1)), daemon=True)
     thread.start()
     thread.join(timeout=5)
     assert answer, "the publish still waits for the broker after 5 s"
@@ -49,14 +49,14 @@ def test_a_dead_broker_costs_one_short_wait_per_outage_and_one_log_line(
     scheme: str, down: str,
 ) -> None:
     attempts: list[tuple[Any, ...]] = []
-    producer = services._producer
+    producer = broker._producer
 
     def counted(*args: Any) -> Any:
         attempts.append(args)
         return producer(*args)
 
-    monkeypatch.setattr(services, "_producer", counted)
-    with silent_server() as silent, caplog.at_level(logging.WARNING, logger="notifications.services"):
+    monkeypatch.setattr(broker, "_producer", counted)
+    with silent_server() as silent, caplog.at_level(logging.WARNING, logger="notifications.broker"):
         port = silent if down == "silent" else free_port()
         broker_at(f"redis://127.0.0.1:{port}/0" if scheme == "redis" else f"amqp://guest:guest@127.0.0.1:{port}//")
         first = publish()
@@ -84,12 +84,12 @@ def test_publishing_resumes_once_the_broker_answers_again(broker_at: Callable[[s
 
 
 def test_in_process_tasks_never_open_the_breaker(monkeypatch: pytest.MonkeyPatch) -> None:
-    services.BROKER_BREAKER.reset()
+    broker.BROKER_BREAKER.reset()
 
     def broker_down(*args: object, **kwargs: object) -> None:
         raise OperationalError("Connection refused.")
 
     with monkeypatch.context() as down:
         down.setattr(planner.plan_message, "apply_async", broker_down)
-        assert services.publish_plan(1) is False
-    assert not services.BROKER_BREAKER.is_open
+        assert planner.publish_plan(1) is False
+    assert not broker.BROKER_BREAKER.is_open

@@ -3,7 +3,6 @@
 import base64
 import socket
 import threading
-import time
 import urllib.parse
 
 import pytest
@@ -221,11 +220,10 @@ def test_the_provider_never_gets_more_sms_in_a_second_than_the_rate(twilio_setti
     ids = list(Delivery.objects.filter(message=msg, channel="sms").order_by("pk").values_list("pk", flat=True))
     fake_provider.configure(latency=0.09)  # the first call of 10 takes about 0.9 s
     threading.Timer(0.8, lambda: fake_provider.configure(latency=0.0)).start()
-    started = time.time()
     assert len(ids) >= 30  # and the town's own members without a device
+    # Held back, not starved: a rate that starved the call would leave rows for the next one.
     assert sender.send_sms(ids) == len(ids)
     assert fake_provider.sms_rate() == {"count": len(ids), "most_in_one_second": 10}
-    assert time.time() - started < len(ids) / 10 + 3  # held back, not starved
 
 
 def test_it_finds_in_twilios_record_an_sms_whose_answer_was_lost(twilio_settings, fake_provider):

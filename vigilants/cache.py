@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
@@ -74,6 +75,28 @@ class FallbackRedisCache(RedisCache):
                 return result
         return getattr(self.fallback, name)(*args, **kwargs)
 
+    def count(self, key: str, window: int) -> int:
+        """Add one to the counter `key` and return it; a new counter expires after `window` seconds. One
+        round trip (INCR and EXPIRE pipelined): the throttles call it on every request."""
+        if self.breaker.allows():
+            try:
+                result = self._redis_count(key, window)
+            except RedisError as error:
+                self.breaker.failed(error)
+            else:
+                self.breaker.succeeded()
+                return result
+        return count_in(self.fallback, key, window)
+
+    def _redis_count(self, key: str, window: int) -> int:
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        # EXPIRE each time, not only on a new key (NX needs Redis 7): the key names its window, so it lives
+        # at most two windows.
+        pipeline.incr(key)
+        pipeline.expire(key, window)
+        return int(pipeline.execute()[0])
+
     # Every operation RedisCache implements; BaseCache builds the others (get_or_set, decr…) on these.
     add = _guarded("add")
     get = _guarded("get")
@@ -86,3 +109,14 @@ class FallbackRedisCache(RedisCache):
     set_many = _guarded("set_many")
     delete_many = _guarded("delete_many")
     clear = _guarded("clear")
+
+
+def count_in(backend: BaseCache, key: str, window: int) -> int:
+    """`FallbackRedisCache.count` for any other cache (in memory: tests, the embedded default, an outage)."""
+    if backend.add(key, 1, window):
+        return 1
+    try:
+        return int(backend.incr(key))
+    except ValueError:  # expired between add and incr: this request opens the window again
+        backend.add(key, 1, window)
+        return 1

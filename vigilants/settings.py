@@ -317,12 +317,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "vigilants.throttling.AnonRateThrottle",
+        "vigilants.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="600/hour"),
         "user": env.str("THROTTLE_USER", default="3000/hour"),
+        # Reads, counted apart (vigilants/throttling.py): a bound on runaway clients and scrapers, not on the
+        # herd of phones re-reading after a warning, behind carriers' shared addresses, answered from caches.
+        "anon_read": env.str("THROTTLE_ANON_READ", default="100000/hour"),
+        "user_read": env.str("THROTTLE_USER_READ", default="100000/hour"),
         # Phones behind a carrier's shared address: loose per-IP limit on code requests.
         "otp_ip": env.str("THROTTLE_OTP_IP", default="100/hour"),
         "otp_verify_ip": env.str("THROTTLE_OTP_VERIFY_IP", default="300/hour"),

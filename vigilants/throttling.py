@@ -1,0 +1,66 @@
+"""The API's default throttles, counted in fixed windows: one round trip to Redis a request.
+
+DRF's AnonRateThrottle and UserRateThrottle keep each client's request times in a list that they read and
+write back whole on every request: two round trips to Redis and a list that grows with the rate, pickled each
+time (a third of the time of a cheap GET). These count requests per (scope, client, window) with one INCR and
+its EXPIRE in one pipeline. The form changes, not the limits: N an hour still allows at most 2N across a window
+boundary, as a sliding list allows N in any hour.
+
+Reads (GET, HEAD, OPTIONS) and writes are counted apart: the herd of phones re-reading the alerts after a warning
+must not spend anyone's budget for reporting, and the reads' budget (THROTTLE_*_READ) only stops a runaway
+client or a scraper, since reads are answered from caches; CGNAT puts many phones behind one address.
+"""
+
+import time
+from typing import TYPE_CHECKING
+
+from django.core.cache import caches
+from rest_framework import throttling
+from rest_framework.request import Request
+
+from .cache import FallbackRedisCache, count_in
+
+if TYPE_CHECKING:  # DRF's views read the throttle classes named in the settings: a runtime import would loop
+    from rest_framework.views import APIView
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def hit(key: str, window: int) -> int:
+    """Count one request under `key` (which names its window); the count expires with the window."""
+    backend = caches["default"]
+    if isinstance(backend, FallbackRedisCache):
+        return backend.count(key, window)
+    return count_in(backend, key, window)
+
+
+class FixedWindowMixin(throttling.SimpleRateThrottle):
+    """`scope` for writes, `scope`_read for reads; counted per window of the rate's period."""
+
+    wait_seconds: float = 0.0
+
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        if request.method in SAFE_METHODS:
+            self.scope = f"{self.scope}_read"
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.rate is None or self.num_requests is None or self.duration is None:
+            return True
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return True
+        now = time.time()
+        start = int(now // self.duration * self.duration)
+        self.wait_seconds = start + self.duration - now
+        return hit(f"{ident}:{start}", self.duration) <= self.num_requests
+
+    def wait(self) -> float | None:
+        return self.wait_seconds
+
+
+class AnonRateThrottle(FixedWindowMixin, throttling.AnonRateThrottle):
+    scope = "anon"
+
+
+class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
+    scope = "user"

@@ -11,3 +11,22 @@ class AlertsConfig(AppConfig):
 
         # The reports stay, anonymised: no reporter, no address, positions rounded (alerts/rgpd.py).
         register("alerts", export=export_reports, erase=erase_reports)
+        _share_pages_until_they_change()
+
+
+def _share_pages_until_they_change() -> None:
+    """Any alert or follow-up saved or deleted outdates its commune's shared list pages (alerts/pages.py)."""
+    from django.db.models.signals import post_delete, post_save
+
+    from .models import Alert, FollowUp
+    from .pages import commune_changed
+
+    def alert_changed(sender: type, instance: Alert, **kwargs: object) -> None:
+        commune_changed(instance.commune_id)
+
+    def followup_changed(sender: type, instance: FollowUp, **kwargs: object) -> None:
+        commune_changed(Alert.objects.filter(pk=instance.alert_id).values_list("commune_id", flat=True).first() or 0)
+
+    for signal in (post_save, post_delete):
+        signal.connect(alert_changed, sender=Alert, weak=False, dispatch_uid=f"alerts-pages-alert-{signal is post_save}")
+        signal.connect(followup_changed, sender=FollowUp, weak=False, dispatch_uid=f"alerts-pages-followup-{signal is post_save}")

@@ -1,9 +1,11 @@
 """Alerts API: report, list, read, moderate, follow up, broadcast, and the commune's policy."""
 
+import builtins
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -20,15 +22,17 @@ from notifications.models import MessageSource
 from notifications.services import delivery_report
 from vigilants.categories import Category
 
-from . import services
+from . import pages, services
 from .models import Alert, AlertStatus
 from .selectors import disclosure_context, may_moderate, viewer, visible_alert, visible_alerts
 from .serializers import (
+    ROW_COLUMNS,
     AlertCreateSerializer,
     AlertSerializer,
     AlertUpdateSerializer,
     FollowUpSerializer,
     ReasonSerializer,
+    alert_rows,
     withheld_view,
 )
 
@@ -69,6 +73,27 @@ class AlertList(generics.ListCreateAPIView[Alert]):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), **disclosure_context(viewer(self.request))}
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A resident's page of their commune comes from the residents' shared copy when it is current
+        (alerts/pages.py); the others, and a copy outdated, are read from the database."""
+        shared = pages.shared_key(viewer(request), request)
+        if shared is None:
+            return self.get_paginated_response(self.page_rows())
+        response = pages.cached(shared)
+        if response is None:
+            version = pages.current_version(shared)
+            response = pages.keep(shared, version, self.get_paginated_response(self.page_rows()).data)
+        return response
+
+    def page_rows(self) -> "builtins.list[dict[str, Any]]":
+        """Counted and paged on the alerts alone (ids), then only the page's rows read with their joins, as
+        values, and represented without model instances (serializers.alert_rows)."""
+        alerts = self.filter_queryset(self.get_queryset()).select_related(None).prefetch_related(None)
+        ids = self.paginate_queryset(alerts.values_list("pk", flat=True)) or []
+        rows = {row["id"]: row for row in Alert.objects.filter(pk__in=ids).values(*ROW_COLUMNS)}
+        context = disclosure_context(viewer(self.request))
+        return alert_rows([rows[pk] for pk in ids if pk in rows], context)
 
     @extend_schema(request=AlertCreateSerializer, responses={201: AlertSerializer, 200: AlertSerializer},
                    summary="Signaler un fait suspect", description=REPORT_GUIDANCE)  # fmt: skip
@@ -113,7 +138,10 @@ class AlertObjectView(APIView):
 class AlertDetail(AlertObjectView):
     @extend_schema(responses={200: AlertSerializer})
     def get(self, request: Request, pk: str) -> Response:
-        return self.respond(self.get_alert(pk))
+        rows = alert_rows(visible_alerts(viewer(request)).filter(pk=pk).values(*ROW_COLUMNS), disclosure_context(viewer(request)))
+        if not rows:
+            raise Http404
+        return Response(rows[0])
 
     @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
     def patch(self, request: Request, pk: str) -> Response:

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # An answer carrying an ETag (the residents' alert list) is a 304 to a client that already has it.
+    "django.middleware.http.ConditionalGetMiddleware",
     "vigilants.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "vigilants.middleware.PrivateResponsesMiddleware",

@@ -1,0 +1,96 @@
+"""A commune's alert list as its residents see it, kept rendered for a few seconds and shared among them.
+
+After a warning, thousands of residents open the app and ask for the same list within a minute: every approved
+resident of a commune who reported none of its alerts reads exactly the same page (no moderator's fields, no
+report of their own). That page is rendered once, kept in the cache under its URL, and served to the others in
+one cache read, until an alert or a follow-up of the commune changes (signals, at commit: the commune's version
+changes) or PAGE_SECONDS pass (the bound on anything changed without a signal, e.g. an UPDATE in bulk; and the
+bound while Redis is down, when each process keeps its own copies). Moderators, staff and reporters are never
+served a shared page: their pages differ.
+"""
+
+import hashlib
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import translation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from communes.models import Membership, MembershipStatus, Role
+
+from .models import Alert
+
+PAGE_SECONDS = 5
+VERSION_SECONDS = 24 * 3600
+
+
+def shared_key(user: User, request: Request) -> tuple[str, str] | None:
+    """(the commune's version key, the page's key) if this request reads the page every resident reads."""
+    insee = request.query_params.get("commune")
+    if not insee or user.is_staff or getattr(request.accepted_renderer, "format", None) != "json":
+        return None
+    commune_id = _resident_without_reports(user, insee)
+    if commune_id is None:
+        return None
+    url = f"{request.build_absolute_uri()}|{translation.get_language()}"
+    return _version_key(commune_id), f"alerts:page:{commune_id}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def cached(keys: tuple[str, str]) -> Response | None:
+    """The page kept for this version of the commune's alerts, if any (one round trip to the cache)."""
+    version_key, page_key = keys
+    found = cache.get_many([version_key, page_key])
+    page = found.get(page_key)
+    if page is None or found.get(version_key) is None or page[0] != found[version_key]:
+        return None
+    return _response(page[1], page[2])
+
+
+def keep(keys: tuple[str, str], version: str, data: Any) -> Response:
+    """Render the page, keep it under the version read before the database was, and answer it."""
+    body = JSONRenderer().render(data)
+    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    cache.set(keys[1], (version, body, etag), PAGE_SECONDS)
+    return _response(body, etag)
+
+
+def current_version(keys: tuple[str, str]) -> str:
+    """Read before the database: a change committed meanwhile leaves the page under an outdated version."""
+    version = cache.get(keys[0])
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(keys[0], version, VERSION_SECONDS):
+            version = cache.get(keys[0]) or version
+    return str(version)
+
+
+def commune_changed(commune_id: int) -> None:
+    """Pages kept for the commune are outdated, once the change is committed (at once outside a transaction)."""
+    transaction.on_commit(lambda: cache.set(_version_key(commune_id), uuid.uuid4().hex, VERSION_SECONDS))
+
+
+def _response(body: bytes, etag: str) -> Response:
+    """A DRF Response already rendered (setting its content marks it so): the view answers it as any other."""
+    response = Response()
+    response.content = body
+    response["Content-Type"] = "application/json"
+    response["ETag"] = etag
+    return response
+
+
+def _version_key(commune_id: int) -> str:
+    return f"alerts:version:{commune_id}"
+
+
+def _resident_without_reports(user: User, insee: str) -> int | None:
+    own = Alert.objects.filter(reporter=user, commune_id=OuterRef("commune_id"))
+    membership = Membership.objects.filter(
+        user=user, commune__insee=insee, status=MembershipStatus.APPROVED, role=Role.RESIDENT
+    ).filter(~Exists(own))
+    return membership.values_list("commune_id", flat=True).first()

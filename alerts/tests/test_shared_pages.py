@@ -1,0 +1,126 @@
+"""Residents share their commune's list page (alerts/pages.py): served from the cache while current, never
+stale after a change, never to those whose page differs (moderators, staff, reporters)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from alerts.models import Alert, FollowUp
+from alerts.selectors import disclosure_context, visible_alerts
+from alerts.serializers import AlertSerializer
+from conftest import Town, client_for
+
+LIST = "/api/v1/alerts"
+
+
+def approved(town: Town, **fields: Any) -> Alert:
+    defaults = {"commune": town.commune, "category": "cambriolage", "description": "Porte fracturée",
+                "occurred_at": timezone.now() - timedelta(hours=1), "status": "approved"}  # fmt: skip
+    return Alert.objects.create(**{**defaults, **fields})
+
+
+CLIENTS: dict[int, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_client_each() -> None:
+    CLIENTS.clear()
+
+
+def listed(user: Any, **params: Any) -> list[dict[str, Any]]:
+    """The first page, as `user` reads it on their phone (one token each: a new one would cost queries)."""
+    if user.pk not in CLIENTS:
+        CLIENTS[user.pk] = client_for(user)
+    api = CLIENTS[user.pk]
+    response = api.get(LIST, {"commune": "06128", **params})
+    assert response.status_code == 200
+    rows: list[dict[str, Any]] = response.json()["results"]
+    return rows
+
+
+def queries_of(user: Any) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        listed(user)
+    return len(captured)
+
+
+@pytest.fixture
+def season(saint_paul: Town) -> list[Alert]:
+    return [approved(saint_paul, reporter=saint_paul.referent, address="3 rue Haute", latitude=43.6971234,
+                     longitude=7.1223456) for _ in range(3)]  # fmt: skip
+
+
+def test_a_resident_reads_the_shared_copy_in_a_query_or_two(
+    saint_paul: Town, season: list[Alert], django_capture_on_commit_callbacks: Any
+) -> None:
+    resident, other = saint_paul.resident, saint_paul.resident2
+    listed(resident), listed(other)  # tokens marked used; the page kept
+    first = queries_of(resident)
+    assert queries_of(other) == first <= 2  # who asks and whether they may share it; the page is the cache's
+    expected = [AlertSerializer(a, context=disclosure_context(other)).data for a in visible_alerts(other)]
+    assert listed(other) == expected and expected[0]["address"] is None
+
+
+@pytest.mark.parametrize("change", ["new", "approve", "close", "followup", "delete", "edit"])
+def test_a_change_shows_at_once(saint_paul: Town, season: list[Alert], change: str,
+                                django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+    before = listed(saint_paul.resident)
+    pending = Alert.objects.create(commune=saint_paul.commune, category="vol", description="Vélo volé",
+                                   occurred_at=timezone.now(), reporter=saint_paul.referent)  # fmt: skip
+    listed(saint_paul.resident)  # kept again, without the pending report
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "new":
+            approved(saint_paul)
+        elif change == "approve":
+            client_for(saint_paul.mayor).post(f"{LIST}/{pending.pk}/approve")
+        elif change == "close":
+            closing = {"kind": "end", "body": "Fin d'alerte : les gendarmes sont passés"}
+            closed = client_for(saint_paul.mayor).post(f"{LIST}/{season[0].pk}/followups", closing, format="json")
+            assert closed.status_code == 201
+        elif change == "followup":
+            FollowUp.objects.create(alert=season[0], kind="end", body="Fin d'alerte")
+        elif change == "delete":
+            season[1].delete()
+        else:
+            Alert.objects.filter(pk=season[2].pk).first().save(update_fields=[])  # type: ignore[union-attr]
+            season[2].title = "Corrigé"
+            season[2].save()
+    after = listed(saint_paul.resident)
+    expected = [AlertSerializer(a, context=disclosure_context(saint_paul.resident)).data
+                for a in visible_alerts(saint_paul.resident).filter(commune=saint_paul.commune)]  # fmt: skip
+    assert after == expected and after != before
+
+
+@pytest.mark.parametrize("who", ["mayor", "referent", "staff", "reporter"])
+def test_those_whose_page_differs_never_get_the_shared_copy(
+    saint_paul: Town, staff: Any, season: list[Alert], who: str
+) -> None:
+    own = approved(saint_paul, reporter=saint_paul.resident2, address="7 chemin des Oliviers")
+    listed(saint_paul.resident)  # the residents' copy is kept
+    user = {"staff": staff, "reporter": saint_paul.resident2}.get(who) or getattr(saint_paul, who)
+    expected = [AlertSerializer(a, context=disclosure_context(user)).data
+                for a in visible_alerts(user).filter(commune=saint_paul.commune)]  # fmt: skip
+    assert listed(user) == expected
+    mine = next(row for row in expected if row["id"] == own.pk)
+    assert ("reporter" in mine) == (who != "reporter") or mine["address"] == "7 chemin des Oliviers"
+
+
+def test_a_copy_is_kept_per_query(saint_paul: Town, season: list[Alert]) -> None:
+    approved(saint_paul, category="vol")
+    assert len(listed(saint_paul.resident)) == 4
+    assert len(listed(saint_paul.resident, category="vol")) == 1
+    assert len(listed(saint_paul.resident, page_size=2)) == 2
+
+
+def test_an_unchanged_list_answers_304(saint_paul: Town, season: list[Alert], django_capture_on_commit_callbacks: Any) -> None:
+    api = client_for(saint_paul.resident)
+    first = api.get(LIST, {"commune": "06128"})
+    again = api.get(LIST, {"commune": "06128"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    with django_capture_on_commit_callbacks(execute=True):
+        approved(saint_paul)
+    assert api.get(LIST, {"commune": "06128"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200

@@ -7,7 +7,7 @@ PORT ?= 8000
 # Not searched for strings to translate nor for catalogues to compile.
 I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats clean
+.PHONY: run test browser messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats bench-herd clean
 
 venv: $(VENV)/.installed
 
@@ -75,6 +75,12 @@ fakeprovider: venv
 # Benchmarks (PostgreSQL and Redis on 127.0.0.1): they print their figures.
 bench-fanout: venv
 	$(PY) bench/fanout/run.py --members $${MEMBERS:-100000}
+
+# The herd after a warning (bench/herd): wrk from Debian's packages, installed if missing.
+bench-herd: venv
+	@command -v wrk >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/herd/run.py
 
 bench-stats: venv
 	$(PY) bench/stats/run.py

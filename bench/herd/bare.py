@@ -1,0 +1,52 @@
+"""The bare stack the service is measured against: Django and DRF in the same gunicorn, nothing else (no
+middleware, no database, no authentication, no throttle). `/empty` answers `{}`; `/list` twenty rows shaped
+like the service's alerts, from memory, paginated like the service's lists.
+
+    gunicorn --chdir bench/herd bare:application
+"""
+
+from django.conf import settings
+
+settings.configure(
+    DEBUG=False, SECRET_KEY="bare-stack-only",  # noqa: S106 - serves nothing secret
+    ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__, MIDDLEWARE=[],
+    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
+    REST_FRAMEWORK={"DEFAULT_AUTHENTICATION_CLASSES": [], "DEFAULT_PERMISSION_CLASSES": [],
+                    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+                    "UNAUTHENTICATED_USER": None},
+)  # fmt: skip
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.urls import path  # noqa: E402
+from rest_framework.request import Request  # noqa: E402
+from rest_framework.response import Response  # noqa: E402
+from rest_framework.views import APIView  # noqa: E402
+
+ROWS = [
+    {"id": n, "commune": "99999", "kind": "report", "category": "vehicule_suspect", "title": f"Signalement {n}",
+     "description": "Camionnette blanche qui tourne lentement dans le quartier, plaque partielle AB-12.",
+     "latitude": 43.69, "longitude": 7.12, "occurred_at": "2026-12-05T03:12:00+01:00",
+     "created_at": "2026-12-05T03:14:00+01:00", "status": "approved", "urgent": False, "confirmations_count": 2,
+     "followups": []}
+    for n in range(20)
+]  # fmt: skip
+
+
+class Empty(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({})
+
+
+class Rows(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"count": len(ROWS), "next": None, "previous": None, "results": ROWS})
+
+
+urlpatterns = [path("empty", Empty.as_view()), path("list", Rows.as_view())]
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()

@@ -34,7 +34,8 @@ def viewer(request: Request) -> User:
 
 
 def visible_alerts(user: User) -> QuerySet[Alert]:
-    """Approved alerts of my communes; everything in the communes I moderate; my own reports."""
+    """Approved alerts of my communes and of my gendarmerie area; everything in the communes I moderate; my
+    own reports."""
     alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
     if user.is_staff:
         return alerts
@@ -42,6 +43,7 @@ def visible_alerts(user: User) -> QuerySet[Alert]:
         Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
         | Q(commune_id__in=access.moderated_commune_ids(user))
         | Q(reporter=user)
+        | (Q(status=AlertStatus.APPROVED) & access.in_gendarme_area(user, "commune__"))
     )
 
 

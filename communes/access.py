@@ -54,6 +54,14 @@ def gendarme_area_q(user: User, prefix: str = "") -> Q | None:
     return q
 
 
+def in_gendarme_area(user: User, prefix: str = "") -> Q:
+    """Communes (`prefix` = path to the commune) of the user's gendarmerie area, none if they have none: as
+    subqueries of the query it filters, so that asking costs no query of its own on every alert request."""
+    areas = GendarmeArea.objects.filter(user=user)
+    listed = Q(**{f"{prefix}pk__in": areas.exclude(communes=None).values("communes")})
+    return listed | Q(**{f"{prefix}departement__in": areas.exclude(departement="").values("departement")})
+
+
 def is_gendarme(user: User) -> bool:
     return user.is_authenticated and GendarmeArea.objects.filter(user=user).exists()
 

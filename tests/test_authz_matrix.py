@@ -77,7 +77,7 @@ CASES = [
     Case("delete", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(204, 404), staff=204)),
     Case("post", "/api/v1/communes/{insee}/neighbourhoods", everyone(403, anon=401, mayor=(201, 403), staff=201), {"name": "Nouveau"}),
     # Alerts: scoped querysets, so another commune's alerts are 404; visible but not allowed is 403.
-    Case("get", "/api/v1/alerts", everyone(200, anon=401), withheld_from=("resident",),
+    Case("get", "/api/v1/alerts", everyone(200, anon=401), withheld_from=("resident", "gendarme"),
          setup=lambda town: make_alert(town, "approved")),  # fmt: skip
     Case("post", "/api/v1/alerts", everyone(403, anon=401, resident=(201, 403), referent=(201, 403), mayor=(201, 403)),
          {"commune": "{insee}", "category": "vol", "description": "Vol de vélo devant la boulangerie"}),  # fmt: skip
@@ -86,16 +86,18 @@ CASES = [
          {"commune": "{insee}", "category": "vol", "description": "Moi aussi, vu au même endroit",
           "neighbourhood": "{neighbourhood}"}, withheld_from=("resident",), setup=lambda town: make_alert(town, "pending"),
          name="POST /api/v1/alerts (confirms a pending one)"),  # fmt: skip
-    Case("get", "/api/v1/alerts/{approved}", everyone(404, anon=401, resident=(200, 404), referent=(200, 404), mayor=(200, 404), staff=200),
-         withheld_from=("resident",)),  # fmt: skip
+    Case("get", "/api/v1/alerts/{approved}", everyone(404, anon=401, resident=(200, 404), referent=(200, 404), mayor=(200, 404),
+                                                      gendarme=(200, 404), staff=200), withheld_from=("resident", "gendarme")),  # fmt: skip
     Case("get", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
     Case("patch", "/api/v1/alerts/{pending}", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200), {"urgent": True}),
     Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200)),
     Case("post", "/api/v1/alerts/{pending}/reject", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404), staff=200),
          {"reason": "Doublon"}),  # fmt: skip
-    Case("post", "/api/v1/alerts/{approved}/followups", everyone(404, anon=401, resident=(403, 404), referent=(201, 404), mayor=(201, 404),
+    Case("post", "/api/v1/alerts/{approved}/followups", everyone(404, anon=401, resident=(403, 404), gendarme=(403, 404),
+                                                                 referent=(201, 404), mayor=(201, 404),
                                                                  staff=201), {"kind": "end", "body": "Fin de l'alerte"}),  # fmt: skip
-    Case("get", "/api/v1/alerts/{approved}/deliveries", everyone(404, anon=401, resident=(403, 404), referent=(200, 404), mayor=(200, 404),
+    Case("get", "/api/v1/alerts/{approved}/deliveries", everyone(404, anon=401, resident=(403, 404), gendarme=(403, 404),
+                                                                 referent=(200, 404), mayor=(200, 404),
                                                                  staff=200)),  # fmt: skip
     Case("post", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, mayor=(201, 403), staff=201),
          {"title": "Prudence", "body": "Démarcheurs signalés ce matin."}),  # fmt: skip

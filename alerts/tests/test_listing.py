@@ -83,3 +83,19 @@ def test_an_alert_one_may_not_see_is_not_found(saint_paul: Town, charleville: To
     assert client_for(charleville.resident).get(f"/api/v1/alerts/{alerts[0].pk}").status_code == 404
     assert client_for(saint_paul.resident2).get(f"/api/v1/alerts/{alerts[1].pk}").status_code == 404
     assert client_for(saint_paul.resident).get("/api/v1/alerts/999999").status_code == 404
+
+
+def test_a_gendarme_reads_the_approved_alerts_of_their_area_as_residents_do(
+    saint_paul: Town, charleville: Town, gendarme_06: Any, alerts: list[Alert]
+) -> None:
+    elsewhere = alert(charleville)
+    api = client_for(gendarme_06)
+    listed = api.get("/api/v1/alerts").json()["results"]
+    published = [a for a in alerts if a.status == "approved"]
+    assert [row["id"] for row in listed] == [a.pk for a in reversed(published)]  # not the pending, not the 08
+    assert elsewhere.pk not in [row["id"] for row in listed]
+    first = next(row for row in listed if row["id"] == alerts[0].pk)
+    assert first["latitude"] == 43.697 and first["address"] is None and "reporter" not in first
+    assert api.get("/api/v1/alerts", {"category": "autre"}).json()["count"] == 1
+    assert api.get(f"/api/v1/alerts/{elsewhere.pk}").status_code == 404
+    assert api.post(f"/api/v1/alerts/{alerts[0].pk}/approve").status_code == 403  # read-only

@@ -22,13 +22,13 @@ import django
 import psycopg
 
 
-def configure(database: str) -> None:
+def configure(database: str, redis_url: str) -> None:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
             conn.execute(f'CREATE DATABASE "{database}"')
     os.environ.update({"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "DEBUG": "true",
                        "SECRET_KEY": "bench", "ALLOWED_HOSTS": "testserver", "LOG_LEVEL": "WARNING",
-                       "THROTTLE_USER": "100000/hour"})  # fmt: skip
+                       "THROTTLE_USER": "100000/hour", "REDIS_URL": redis_url})  # fmt: skip
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigilants.settings")
     django.setup()
     from django.core.management import call_command
@@ -36,15 +36,28 @@ def configure(database: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def client() -> object:  # the test client: imported after django.setup()
+def client(token: str | None = None) -> object:  # the test client: imported after django.setup()
     from rest_framework.test import APIClient
 
     from accounts.models import AuthToken, User
 
-    staff = User.objects.filter(phone="+33699999990").first() or User.objects.create_superuser("+33699999990", "bench-pass-123")
+    if token is None:
+        phone = "+33699999990"
+        staff = User.objects.filter(phone=phone).first() or User.objects.create_superuser(phone, "bench-pass-123")
+        token = AuthToken.objects.issue(staff, "bench")[1]
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.issue(staff, 'bench')[1]}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return api
+
+
+def gendarme_token(departement: str) -> str:
+    """A gendarme of the département: the access rule runs its query, as for every non-staff reader."""
+    from accounts.models import AuthToken, User
+    from communes.models import GendarmeArea
+
+    gendarme = User.objects.filter(phone="+33699999991").first() or User.objects.create_user("+33699999991")
+    GendarmeArea.objects.update_or_create(user=gendarme, defaults={"departement": departement})
+    return AuthToken.objects.issue(gendarme, "bench-http")[1]
 
 
 def timed(call: object) -> tuple[float, object]:
@@ -72,6 +85,29 @@ def bench_commune_stats(api: object, communes: list, requests: int, rng: random.
           f"{body['totals']['burglaries']} burglaries, {body['rates']['per_1000_inhabitants']} per 1,000 inhabitants, "
           f"year before {body['year_before']['total']}, "
           f"median moderation {body['moderation']['median_minutes_to_approve']} min")  # fmt: skip
+
+
+def profile(api: object, communes: list, requests: int, rng: random.Random) -> None:
+    """The same requests, each part of the path timed (breakdown.py); then the slowest functions (cProfile)."""
+    import cProfile
+    import pstats
+
+    import breakdown
+
+    params = {"from": "2025-01-01", "to": "2025-12-31"}
+    for commune in communes[:5]:
+        api.get(f"/api/v1/stats/communes/{commune.insee}", params)
+    picked = [rng.choice(communes) for _ in range(requests)]
+    timings = breakdown.Timings()
+    with breakdown.instrumented(timings):
+        started = time.perf_counter()
+        for commune in picked:
+            assert api.get(f"/api/v1/stats/communes/{commune.insee}", params).status_code == 200
+        total = time.perf_counter() - started
+    breakdown.report(timings, requests, total)
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [api.get(f"/api/v1/stats/communes/{c.insee}", params) for c in picked])
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def bench_export(api: object, departement: str) -> None:
@@ -112,8 +148,14 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=500)
     parser.add_argument("--departement", default="06")
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="where a request's time goes, then stop")
+    parser.add_argument("--http", action="store_true", help="also over HTTP: gunicorn and wrk (overhttp.py)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    configure(args.database)
+    configure(args.database, args.redis_url)
     import seed
 
     from alerts.models import Alert
@@ -131,8 +173,19 @@ def main() -> None:
     )
     explain(communes[0])
     api = client()
+    if args.profile:  # as the gendarme of the département, in its communes: the access rule's query included
+        own = [c for c in communes if c.departement == args.departement]
+        profile(client(gendarme_token(args.departement)), own, args.requests, rng)
+        return
     bench_commune_stats(api, communes, args.requests, rng)
     bench_export(api, args.departement)
+    if args.http:
+        import overhttp
+
+        codes = [c.insee for c in communes if c.departement == args.departement]
+        overhttp.bench(args.database, args.redis_url,
+                       gendarme_token(args.departement), codes, connections=args.connections, seconds=args.seconds,
+                       runs=args.runs)  # fmt: skip
 
 
 if __name__ == "__main__":

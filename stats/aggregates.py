@@ -15,7 +15,16 @@ from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 from alerts.models import Alert, AlertKind, AlertStatus
 from alerts.selectors import counted_reports
 from communes.models import Commune, Membership, MembershipStatus
-from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageSource
+from notifications.models import (
+    ACTIVE_DELIVERY_STATUSES,
+    REACHED_DELIVERY_STATUSES,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    MessageSource,
+    MessageStatus,
+)
 from notifications.services import ChannelTally, delivery_counts
 from vigilants.categories import BURGLARY_CATEGORIES, Category
 
@@ -106,22 +115,40 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
     The denominator is members × alerts sent, with today's approved members (the membership history is not
     kept): `share_of_members` is therefore an approximation; `recipients` (who was planned) is exact.
     """
-    alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
-    messages = Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
-    deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+    messages = _messages(commune, date_range)
     sent = messages.count()
     members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
     targets = sent * members
-    counts = delivery_counts(deliveries)
-    reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
+    if sent:
+        deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+        counts = delivery_counts(deliveries)
+        reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
+        recipients = deliveries.values("message_id", "user_id").distinct().count()
+    else:  # no message, no delivery: three queries spared for most communes and ranges
+        counts, reached, recipients = {}, 0, 0
     return {
         "alerts_sent": sent,
         "members": members,
-        "recipients": deliveries.values("message_id", "user_id").distinct().count(),
+        "recipients": recipients,
         "members_reached": reached,
         "share_of_members": _share(reached, targets),
         "by_channel": {channel: _channel(counts, channel, targets) for channel in Channel.values},
     }
+
+
+def deliveries_in_flight(commune: Commune, date_range: DateRange) -> bool:
+    """Whether the range's delivery figures may still change on their own: a message not planned yet, or a
+    delivery still to go (the statistics' cache keeps such figures only a few seconds)."""
+    messages = _messages(commune, date_range)
+    if messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.PLANNING]).exists():
+        return True
+    return Delivery.objects.filter(message__in=messages.values("id"), status__in=ACTIVE_DELIVERY_STATUSES).exists()
+
+
+def _messages(commune: Commune, date_range: DateRange) -> QuerySet[Message]:
+    """The messages of the range's approved reports: each alert's own and its follow-ups'."""
+    alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
+    return Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
 
 
 def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> dict[str, object]:

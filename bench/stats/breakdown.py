@@ -65,8 +65,8 @@ def instrumented(timings: Timings) -> Iterator[None]:
             views.commune_statistics = service
 
 
-def report(timings: Timings, requests: int, total: float) -> None:
-    print(f"where a request's time goes ({requests} requests, mean per request; wall {total / requests * 1000:.2f} ms):")
+def report(timings: Timings, label: str, requests: int, total: float) -> None:
+    print(f"where a request's time goes, {label} ({requests} requests, mean per request; wall {total / requests * 1000:.2f} ms):")
     accounted = 0.0
     for part, seconds in sorted(timings.seconds.items(), key=lambda item: -item[1]):
         if not part.startswith("statistics service"):

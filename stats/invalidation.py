@@ -7,6 +7,7 @@ expire (cache.SETTLED_SECONDS): whoever writes them calls `cache.forget` or `cac
 from typing import Any
 
 from accounts.models import User
+from alerts.models import Alert
 from communes.models import Membership
 from notifications.models import Delivery
 
@@ -18,6 +19,10 @@ PURGES = {"notifications.tasks.purge_old_deliveries"}
 
 def alerts_changed(commune_id: int, **kwargs: Any) -> None:
     cache.forget(commune_id)
+
+
+def alert_saved(instance: Alert, **kwargs: Any) -> None:
+    cache.forget(instance.commune_id)
 
 
 def membership_changed(instance: Membership, **kwargs: Any) -> None:

@@ -46,10 +46,10 @@ def environment(database: str, redis_url: str) -> dict[str, str]:
     }  # fmt: skip
 
 
-def start_gunicorn(env: dict[str, str], workers: int, port: int) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], workers: int, port: int, code: Path) -> subprocess.Popen:
     server = subprocess.Popen(
         [str(GUNICORN), "vigilants.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=REPO, env=env,
+        cwd=code, env=env,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -83,16 +83,31 @@ def wrk(port: int, token: str, insee_codes: list[str], connections: int, seconds
     return result
 
 
+def workers_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time the gunicorn workers used so far: per request, a figure the other loads of the machine move
+    less than latencies (they still share its caches and PostgreSQL)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def bench(database: str, redis_url: str, token: str, insee_codes: list[str], *, workers: int = 2,
-          connections: int = 50, seconds: int = 20, runs: int = 3, port: int = 8799) -> None:  # fmt: skip
-    server = start_gunicorn(environment(database, redis_url), workers, port)
+          connections: int = 50, seconds: int = 20, runs: int = 3, port: int = 8799, code: Path = REPO) -> None:  # fmt: skip
+    """`code`: the checkout gunicorn serves (another commit's, for a before/after under the same conditions)."""
+    server = start_gunicorn(environment(database, redis_url), workers, port, code)
     try:
         wrk(port, token, insee_codes, connections, 5)  # warm-up
         for run in range(1, runs + 1):
+            cpu = workers_cpu_seconds(server)
             r = wrk(port, token, insee_codes, connections, seconds)
+            cpu = workers_cpu_seconds(server) - cpu
             print(f"HTTP run {run}: {connections} connections, gunicorn {workers} sync workers, {len(insee_codes)} communes"
                   f" × {len(PARAMS)} ranges: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
-                  f"p99 {r['p99']:.1f} ms, max {r['max']:.0f} ms, {r['errors']:.0f} errors over {r['requests']:.0f}")  # fmt: skip
+                  f"p99 {r['p99']:.1f} ms, max {r['max']:.0f} ms, {r['errors']:.0f} errors over {r['requests']:.0f}; "
+                  f"workers' CPU {cpu / r['requests'] * 1000:.2f} ms per request")  # fmt: skip
     finally:
         server.terminate()
         server.wait(30)

@@ -1,10 +1,16 @@
-"""Statistics benchmark (not a test): commune statistics API p95 and a département-year export.
+"""Statistics benchmark (not a test): commune statistics API and a département-year export.
 
     .venv/bin/python bench/stats/run.py [--database vig_bench_stats] [--alerts 1000000] [--requests 50]
+        [--redis-url redis://127.0.0.1:6379/0] [--profile] [--http | --http-only] [--connections 50]
+        [--seconds 20] [--runs 3] [--server-code DIR]
 
-Uses its own PostgreSQL database (created if missing, migrated, seeded once: see seed.py), the Django test
-client through the whole stack (authentication, URL routing, permissions, serialisation). Targets: commune
-statistics p95 < 200 ms; a département-year CSV export < 5 s.
+Uses its own PostgreSQL database (created if missing, migrated, seeded once: see seed.py) and Redis (the
+cache, throttles). In-process, the Django test client goes through the whole stack (authentication, URL
+routing, permissions, serialisation): each request once computed, then again from the statistics' cache;
+then the exports (target: CSV < 5 s). `--profile`: where a gendarme's request spends its time (breakdown.py).
+`--http`: gunicorn with 2 sync workers in production settings under wrk, 50 connections (overhttp.py);
+target p95 <= 100 ms. `--server-code` serves another checkout (`git archive <commit> | tar -x -C DIR`)
+against the same database, for a before/after under the same conditions.
 """
 
 import argparse
@@ -166,6 +172,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--server-code", type=Path, default=Path(__file__).resolve().parents[2],
+                        help="the checkout gunicorn serves, e.g. an earlier commit's (git archive), same database")
+    parser.add_argument("--http-only", action="store_true", help="skip the in-process figures and the exports")
     args = parser.parse_args()
     configure(args.database, args.redis_url)
     import seed
@@ -192,15 +201,16 @@ def main() -> None:
         own = [c for c in communes if c.departement == args.departement]
         profile(client(gendarme_token(args.departement)), own, args.requests, rng)
         return
-    bench_commune_stats(api, communes, args.requests, rng)
-    bench_export(api, args.departement)
-    if args.http:
+    if not args.http_only:
+        bench_commune_stats(api, communes, args.requests, rng)
+        bench_export(api, args.departement)
+    if args.http or args.http_only:
         import overhttp
 
         codes = [c.insee for c in communes if c.departement == args.departement]
         overhttp.bench(args.database, args.redis_url,
                        gendarme_token(args.departement), codes, connections=args.connections, seconds=args.seconds,
-                       runs=args.runs)  # fmt: skip
+                       runs=args.runs, code=args.server_code)  # fmt: skip
 
 
 if __name__ == "__main__":

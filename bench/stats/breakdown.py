@@ -1,9 +1,9 @@
 """Where one commune statistics request spends its time, in-process: `run.py --profile`.
 
-Times the parts a request goes through by wrapping them (not by sampling): SQL statements (by the table they
-read first), cache round trips (Redis: throttles, the statistics cache), the statistics service, JSON
-rendering; the rest is Django's and DRF's own path (middleware, URL routing, authentication's Python,
-permissions, negotiation) and the test client.
+Times the parts a request goes through by wrapping them (not by sampling): the steps (authentication,
+throttles, the commune's lookup and access rule, the statistics view), SQL statements (by the table they read
+first), cache round trips (Redis: throttles, the statistics' cache), the statistics service, JSON rendering;
+what no step covers is the way in and out (middleware, URL routing, DRF's dispatch) and the test client.
 """
 
 import re
@@ -39,9 +39,36 @@ def _sql_part(sql: str) -> str:
     return f"sql {verb} {found.group(1) if found else '?'}"
 
 
+# Steps of the path, each timed whole (its SQL and cache round trips included): (label, class, method).
+STEPS = [
+    ("step: authentication (DRF)", "rest_framework.views.APIView", "perform_authentication"),
+    ("step: throttles (DRF)", "rest_framework.views.APIView", "check_throttles"),
+    ("step: commune lookup and access rule", "communes.views_base.CommuneScopedMixin", "get_commune"),
+    ("step: access rule (within the lookup)", "communes.views_base.CommuneScopedMixin", "check_commune_access"),
+    ("step: statistics view (lookup included)", "stats.views.CommuneStatisticsView", "get"),
+]
+
+
+def _patch_steps(timings: Timings) -> list[tuple[type, str, Callable]]:
+    from importlib import import_module
+
+    patched = []
+    for label, path, name in STEPS:
+        module, cls_name = path.rsplit(".", 1)
+        cls = getattr(import_module(module), cls_name)
+        original = cls.__dict__[name]
+
+        def wrapper(self: Any, *args: Any, _original: Callable = original, _label: str = label, **kwargs: Any) -> Any:
+            return timings.timed(_label, _original, self, *args, **kwargs)
+
+        setattr(cls, name, wrapper)
+        patched.append((cls, name, original))
+    return patched
+
+
 @contextmanager
 def instrumented(timings: Timings) -> Iterator[None]:
-    """Wraps the database, the cache, the statistics service and the renderer while inside."""
+    """Wraps the steps, the database, the cache, the statistics service and the renderer while inside."""
     from django.db import connection
     from rest_framework.renderers import JSONRenderer
 
@@ -56,6 +83,7 @@ def instrumented(timings: Timings) -> Iterator[None]:
     JSONRenderer.render = lambda self, *a, **k: timings.timed("JSON rendering", render, self, *a, **k)
     if service is not None:
         views.commune_statistics = lambda *a, **k: timings.timed("statistics service (its SQL included)", service, *a, **k)
+    patched = _patch_steps(timings)
     try:
         with connection.execute_wrapper(on_query):
             yield
@@ -63,14 +91,17 @@ def instrumented(timings: Timings) -> Iterator[None]:
         FallbackRedisCache._call, JSONRenderer.render = call, render
         if service is not None:
             views.commune_statistics = service
+        for cls, name, original in patched:
+            setattr(cls, name, original)
 
 
 def report(timings: Timings, label: str, requests: int, total: float) -> None:
+    """Steps first (each with what it waits for), then every query and round trip; what no step or wrapper
+    covers is the request's way in and out: middleware, URL routing, DRF's dispatch, the test client."""
     print(f"where a request's time goes, {label} ({requests} requests, mean per request; wall {total / requests * 1000:.2f} ms):")
-    accounted = 0.0
-    for part, seconds in sorted(timings.seconds.items(), key=lambda item: -item[1]):
-        if not part.startswith("statistics service"):
-            accounted += seconds
+    nested = ("statistics service", "step: access rule", "step: commune lookup")
+    for part, seconds in sorted(timings.seconds.items(), key=lambda item: (not item[0].startswith("step"), -item[1])):
         print(f"  {part:55} {seconds / requests * 1000:7.2f} ms  {timings.calls[part] / requests:5.1f} calls")
-    print(f"  {'the rest: middleware, DRF, Python of auth/permissions':55} {(total - accounted) / requests * 1000:7.2f} ms"
-          "  (the service's own Python included)")
+    outside = total - sum(seconds for part, seconds in timings.seconds.items()
+                          if part.startswith("step") and not part.startswith(nested))  # fmt: skip
+    print(f"  {'outside the steps: middleware, routing, DRF dispatch, client':55} {outside / requests * 1000:7.2f} ms")

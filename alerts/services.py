@@ -26,12 +26,17 @@ from vigilants.errors import Conflict
 from .duplicates import find_duplicate
 from .models import Alert, AlertKind, AlertStatus, CommunePolicy, Confirmation, FollowUp, FollowUpKind
 from .sensitive import explain, find_sensitive
+from .signals import alerts_changed
 
 EDITABLE = ("description", "category", "urgent")
 
 
 def _snapshot(alert: Alert) -> dict[str, Any]:
     return {"status": alert.status, "category": alert.category, "urgent": alert.urgent, "description": alert.description}
+
+
+def _statistics_changed(alert: Alert) -> None:
+    alerts_changed.send(sender=Alert, commune_id=alert.commune_id)
 
 
 def ensure_behaviour_only(field: str, *texts: str) -> None:
@@ -93,6 +98,7 @@ def alert_create(*, reporter: User, commune: Commune, **fields: Any) -> tuple[Al
         duplicate.refresh_from_db()
         return duplicate, True
     alert = Alert.objects.create(reporter=reporter, commune=commune, **fields)
+    _statistics_changed(alert)  # one more pending report in the moderation figures
     if _auto_approves(reporter, commune, alert.category):
         _approve(alert, reporter, action="alert.auto_approved")
     return alert, False
@@ -104,6 +110,7 @@ def _approve(alert: Alert, actor: User, action: str = "alert.approved") -> Alert
     alert.save(update_fields=["status", "moderated_by", "moderated_at"])
     audit_record(actor=actor, action=action, obj=alert, commune=alert.commune, before=before, after=_snapshot(alert))
     _publish(alert)
+    _statistics_changed(alert)
     return alert
 
 
@@ -128,6 +135,7 @@ def alert_reject(*, alert: Alert, actor: User, reason: str) -> Alert:
     alert.save(update_fields=["status", "rejection_reason", "moderated_by", "moderated_at"])
     audit_record(actor=actor, action="alert.rejected", obj=alert, commune=alert.commune, before=before,
                  after={**_snapshot(alert), "reason": reason})  # fmt: skip
+    _statistics_changed(alert)
     return alert
 
 
@@ -185,6 +193,7 @@ def followup_create(*, alert: Alert, actor: User, kind: FollowUpKind, body: str)
         title = _("Fin d'alerte") if kind == FollowUpKind.END else _("Rectificatif")
     audit_record(actor=actor, action=f"alert.followup.{kind}", obj=alert, commune=alert.commune, after={"body": body})
     _publish(alert, replaces=alert, title=title, body=body)
+    _statistics_changed(alert)  # the follow-up is one more message of the alert in the delivery figures
     return followup
 
 

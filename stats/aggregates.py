@@ -10,12 +10,21 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
+from django.db.models import Aggregate, Count, DurationField, Exists, F, OuterRef, Q, QuerySet
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from alerts.selectors import counted_reports
 from communes.models import Commune, Membership, MembershipStatus
-from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, DeliveryStatus, Message, MessageSource
+from notifications.models import (
+    ACTIVE_DELIVERY_STATUSES,
+    REACHED_DELIVERY_STATUSES,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    MessageSource,
+    MessageStatus,
+)
 from notifications.services import ChannelTally, delivery_counts
 from vigilants.categories import BURGLARY_CATEGORIES, Category
 
@@ -75,13 +84,16 @@ def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, obj
     """Reports created in the range: how many approved and rejected, the rejected share, median approval delay."""
     low, high = date_range.bounds()
     reports = Alert.objects.filter(commune=commune, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
+    timed = Q(status=AlertStatus.APPROVED, moderated_at__isnull=False)
+    in_database = connection.vendor == "postgresql"  # the median too, in the same query
     counts = reports.aggregate(
         approved=Count("id", filter=Q(status=AlertStatus.APPROVED)),
         rejected=Count("id", filter=Q(status=AlertStatus.REJECTED)),
         pending=Count("id", filter=Q(status=AlertStatus.PENDING)),
+        **({"median": Median(F("moderated_at") - F("created_at"), filter=timed)} if in_database else {}),
     )
+    median = counts.pop("median") if in_database else _median_delay(reports.filter(timed).order_by())
     decided = counts["approved"] + counts["rejected"]
-    median = _median_delay(reports.filter(status=AlertStatus.APPROVED, moderated_at__isnull=False).order_by())
     return {
         **counts,
         "rejected_share": round(counts["rejected"] / decided, 4) if decided else None,
@@ -90,9 +102,6 @@ def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, obj
 
 
 def _median_delay(approved: QuerySet[Alert]) -> timedelta | None:
-    delay = F("moderated_at") - F("created_at")
-    if connection.vendor == "postgresql":
-        return approved.aggregate(median=Median(delay))["median"]
     # SQLite (make run) has no percentile: one commune's reports for a period are few.
     delays = [moderated - created for created, moderated in approved.values_list("created_at", "moderated_at")
               if moderated is not None]  # fmt: skip
@@ -106,22 +115,39 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
     The denominator is members × alerts sent, with today's approved members (the membership history is not
     kept): `share_of_members` is therefore an approximation; `recipients` (who was planned) is exact.
     """
-    alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
-    messages = Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
-    deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+    messages = _messages(commune, date_range)
     sent = messages.count()
     members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
     targets = sent * members
-    counts = delivery_counts(deliveries)
-    reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
+    if sent:
+        deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+        counts = delivery_counts(deliveries)
+        reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
+        recipients = deliveries.values("message_id", "user_id").distinct().count()
+    else:  # no message, no delivery: three queries spared for most communes and ranges
+        counts, reached, recipients = {}, 0, 0
     return {
         "alerts_sent": sent,
         "members": members,
-        "recipients": deliveries.values("message_id", "user_id").distinct().count(),
+        "recipients": recipients,
         "members_reached": reached,
         "share_of_members": _share(reached, targets),
         "by_channel": {channel: _channel(counts, channel, targets) for channel in Channel.values},
     }
+
+
+def deliveries_in_flight(commune: Commune, date_range: DateRange) -> bool:
+    """Whether the range's delivery figures may still change on their own: a message not planned yet, or a
+    delivery still to go (the statistics' cache keeps such figures only a few seconds)."""
+    going = Delivery.objects.filter(message=OuterRef("pk"), status__in=ACTIVE_DELIVERY_STATUSES)
+    unplanned = Q(status__in=[MessageStatus.QUEUED, MessageStatus.PLANNING])
+    return _messages(commune, date_range).filter(unplanned | Exists(going)).exists()
+
+
+def _messages(commune: Commune, date_range: DateRange) -> QuerySet[Message]:
+    """The messages of the range's approved reports: each alert's own and its follow-ups'."""
+    alert_ids = approved_reports(date_range).filter(commune=commune).values("id")
+    return Message.objects.filter(source_type=MessageSource.ALERT, source_id__in=alert_ids)
 
 
 def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> dict[str, object]:

@@ -25,6 +25,7 @@ from django.db import reset_queries, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import cache
 from .models import GeographyLevel, OfficialFigure
 
 BATCH_SIZE = 5000
@@ -309,6 +310,7 @@ def import_ssmsi(path: Path, batch_size: int = BATCH_SIZE) -> ImportResult:
                 rows, withheld, years = _save(parse(reader, context), batch_size)
                 if not rows:
                     raise SsmsiFileError(2, "aucune ligne de données")
+                cache.forget_all()  # bulk upserts send no post_save: every commune's cached answer goes
         except (UnicodeDecodeError, csv.Error, gzip.BadGzipFile, EOFError, OSError) as exc:
             raise SsmsiFileError(reader.line_num + 1, f"fichier illisible : {exc}") from exc
     return ImportResult(rows=rows, level=str(layout.level), source=path.name, withheld=withheld, years=tuple(sorted(years)))

@@ -1,8 +1,9 @@
 """Statistics API: a commune's figures, and the export. Thin: validate, authorize, hand off to a service."""
 
+import json
 from typing import Any
 
-from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -12,10 +13,11 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import signed_in
+from communes.models import Commune
 from communes.views_base import CommuneScopedMixin
 
-from . import exporting
-from .periods import Granularity
+from . import aggregates, cache, exporting
+from .periods import DateRange, Granularity
 from .serializers import CommuneStatsQuery, ExportQuery
 from .services import commune_statistics
 
@@ -32,12 +34,29 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
     commune_access = "stats"
 
     @extend_schema(parameters=[CommuneStatsQuery], responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, insee: str) -> Response:
+    def get(self, request: Request, insee: str) -> HttpResponseBase:
         commune = self.get_commune()  # 404 / 403 before looking at the parameters
         query = CommuneStatsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         granularity = Granularity(query.validated_data["granularity"])
-        return Response(commune_statistics(commune, query.validated_data["range"], granularity))
+        body = statistics_body(commune, query.validated_data["range"], granularity)
+        if _plain_json(request):  # the usual case: the stored bytes as they are, nothing parsed or rendered again
+            return HttpResponse(body, content_type=JSONRenderer.media_type)
+        return Response(json.loads(body))  # the browsable API, an indented JSON: DRF renders
+
+
+def statistics_body(commune: Commune, date_range: DateRange, granularity: Granularity) -> bytes:
+    """The answer as JSON bytes, from the statistics' cache (stats/cache.py) or computed and stored there."""
+
+    def compute() -> tuple[bytes, bool]:
+        settled = not aggregates.deliveries_in_flight(commune, date_range)  # before the figures: see cache.py
+        return JSONRenderer().render(commune_statistics(commune, date_range, granularity)), settled
+
+    return cache.cached(commune, date_range, granularity, compute)
+
+
+def _plain_json(request: Request) -> bool:
+    return isinstance(request.accepted_renderer, JSONRenderer) and "indent" not in request.accepted_media_type
 
 
 class ExportView(APIView):

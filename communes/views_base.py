@@ -47,7 +47,7 @@ class CommuneScopedMixin(_View):
         if not user.is_authenticated:  # the views' permissions keep anonymous requests out before this
             allowed = False
         elif self.commune_access == "stats":
-            allowed = access.stats_communes(user).filter(pk=commune.pk).exists()
+            allowed = access.reads_statistics(user, commune)
         else:
             allowed = _CHECKS[self.commune_access](user, commune)
         if not allowed:

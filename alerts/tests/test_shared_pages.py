@@ -124,3 +124,23 @@ def test_an_unchanged_list_answers_304(saint_paul: Town, season: list[Alert], dj
     with django_capture_on_commit_callbacks(execute=True):
         approved(saint_paul)
     assert api.get(LIST, {"commune": "06128"}, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_who_shares_the_residents_page_follows_the_rule(saint_paul: Town, charleville: Town, staff: Any) -> None:
+    """The SQL that picks who shares the page: approved residents of the commune who reported none of its alerts."""
+    from django.db.models import Exists, OuterRef
+
+    from alerts.pages import _resident_without_reports
+    from communes.models import Membership
+
+    approved(saint_paul, reporter=saint_paul.resident2)
+    approved(charleville, reporter=saint_paul.resident)
+    people = [saint_paul.mayor, saint_paul.referent, saint_paul.resident, saint_paul.resident2, saint_paul.applicant,
+              charleville.resident, staff]  # fmt: skip
+    for person in people:
+        own = Alert.objects.filter(reporter=person, commune_id=OuterRef("commune_id"))
+        rule = Membership.objects.filter(user=person, commune__insee="06128", status="approved", role="resident")
+        expected = rule.filter(~Exists(own)).values_list("commune_id", flat=True).first()
+        assert _resident_without_reports(person, "06128") == expected, person
+    assert _resident_without_reports(saint_paul.resident, "06128") == saint_paul.commune.pk
+    assert _resident_without_reports(saint_paul.resident2, "06128") is None

@@ -1,5 +1,8 @@
 """Reference list of communes: public, read-only."""
 
+import re
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
@@ -7,13 +10,22 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from .answers import CachedAnswerMixin
 from .models import Commune, CommuneQuerySet
 from .serializers import CommuneDetailSerializer, CommuneSerializer
 
+INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+
 
 class CommuneFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", label="nom (accents, casse et tirets indifférents)")
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100,
+        label="mots du nom dans n'importe quel ordre (accents, casse et tirets indifférents), code postal ou INSEE, "
+              "ou code de département seul",
+    )  # fmt: skip
     postal_code = django_filters.CharFilter(method="filter_postal_code", label="code postal")
     departement = django_filters.CharFilter(field_name="departement", label="code du département")
     enrolled = django_filters.BooleanFilter()
@@ -35,20 +47,28 @@ class CommuneFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(get=extend_schema(summary="Liste de référence des communes françaises"))
-class CommuneList(generics.ListAPIView):
+class CommuneList(CachedAnswerMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = CommuneSerializer
     filterset_class = CommuneFilter
     queryset = Commune.objects.order_by("insee", "type")
 
+    def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
 
 @extend_schema_view(get=extend_schema(summary="Une commune, avec ses quartiers si elle est inscrite"))
-class CommuneDetail(generics.RetrieveAPIView):
+class CommuneDetail(CachedAnswerMixin, generics.RetrieveAPIView):
     permission_classes = [AllowAny]
     serializer_class = CommuneDetailSerializer
 
+    def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.retrieve(request, *args, **kwargs)
+
     def get_object(self) -> Commune:
-        commune = Commune.objects.by_insee(self.kwargs["insee"])
+        # Any last segment reaches this view, so that a malformed code (`6128`) is the API's JSON 404 too.
+        insee = self.kwargs["insee"]
+        commune = Commune.objects.by_insee(insee) if INSEE.match(insee) else None
         if commune is None:
             raise Http404
         return commune

@@ -44,18 +44,19 @@ _TIEBREAK = (
 
 class CommuneQuerySet(models.QuerySet["Commune"]):
     def search(self, text: str) -> "CommuneQuerySet":
-        """Every word of `text` in the name, in any order; a 5-digit code is a postal (or INSEE) code and a
-        lone département code a département. Best first: the whole name, then names starting with the
+        """Every word of `text` in the name, in any order; a 5-digit word is a postal code, and a lone
+        département code a département. Best first: the whole name, then names starting with the
         words, then names with a word starting with each, then the others; enrolled communes (those one may
         join), communes proper (not delegated ones) and the more populous first within each."""
         terms = search_terms(text)
         if terms.departement:
             return self.filter(departement=terms.departement).order_by(*_TIEBREAK)
-        if not (terms.words or terms.codes):
+        if not (terms.words or terms.postal_codes):
             return self
         queryset = self
-        for code in terms.codes:
-            queryset = queryset.filter(models.Q(postal_codes__contains=code) | models.Q(insee=code))
+        for code in terms.postal_codes:
+            # Codes are 5-digit tokens separated by spaces, so a 5-digit substring is always a whole code.
+            queryset = queryset.filter(postal_codes__contains=code)
         for word in terms.words:
             queryset = queryset.filter(search_name__contains=word)
         if not terms.words:

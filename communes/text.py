@@ -17,26 +17,22 @@ def normalize_name(text: str) -> str:
 
 # A whole search that is a département's code: `06`, `2A`, `974`.
 _DEPARTEMENT = re.compile(r"^(?:[0-9]{2,3}|2a|2b)$")
-# A 5-character word is a postal code (`06570`) or an INSEE code (`06128`, `2A004`), never part of a name.
-_CODE = re.compile(r"^(?:[0-9]{2}|2a|2b)[0-9]{3}$")
+# A 5-digit word is a postal code (`06570`), never part of a name.
+_POSTAL_CODE = re.compile(r"^[0-9]{5}$")
 
 
 @dataclass(frozen=True)
 class SearchTerms:
     words: tuple[str, ...] = ()
-    codes: tuple[str, ...] = ()
+    postal_codes: tuple[str, ...] = ()
     departement: str = ""
-
-    @property
-    def phrase(self) -> str:
-        return " ".join(self.words)
 
 
 def search_terms(text: str) -> SearchTerms:
-    """`st paul vence` → words (saint, paul, vence); `06570` → a code; `2a` alone → département 2A."""
+    """`st paul vence` → words (saint, paul, vence); `06570` → a postal code; `2a` alone → département 2A."""
     tokens = normalize_name(text).split()
     if len(tokens) == 1 and _DEPARTEMENT.match(tokens[0]):
         return SearchTerms(departement=tokens[0].upper())
-    codes = tuple(dict.fromkeys(token.upper() for token in tokens if _CODE.match(token)))
-    words = tuple(dict.fromkeys(token for token in tokens if not _CODE.match(token)))
-    return SearchTerms(words=words, codes=codes)
+    postal_codes = tuple(dict.fromkeys(token for token in tokens if _POSTAL_CODE.match(token)))
+    words = tuple(dict.fromkeys(token for token in tokens if not _POSTAL_CODE.match(token)))
+    return SearchTerms(words=words, postal_codes=postal_codes)

@@ -1,17 +1,23 @@
 """Reference list of communes: public, read-only."""
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.core.paginator import InvalidPage, Page
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from vigilants.api import Pagination
 
 from .answers import CachedAnswerMixin
 from .models import Commune, CommuneQuerySet
@@ -46,11 +52,37 @@ class CommuneFilter(django_filters.FilterSet):
         return queryset.filter(postal_codes__contains=value)
 
 
+class OneQueryPagination(Pagination):
+    """The page and the number of matches in one query (`COUNT(*) OVER ()`): a search's matches are read and
+    ranked once, where Django's paginator reads them twice (a COUNT, then the page)."""
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        page_size = self.get_page_size(request)
+        asked = request.query_params.get(self.page_query_param) or "1"
+        # `last`, or not a number: DRF's way, and its errors.
+        if not isinstance(queryset, QuerySet) or not page_size or not asked.isdigit() or int(asked) < 1:
+            return super().paginate_queryset(queryset, request, view)
+        number = int(asked)
+        rows = list(queryset.annotate(matches=Window(Count("pk")))[(number - 1) * page_size : number * page_size])
+        paginator = self.django_paginator_class(queryset, page_size)
+        paginator.count = rows[0].matches if rows else queryset.count()
+        try:
+            paginator.validate_number(number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=asked, message=str(exc))) from exc
+        self.page = Page(rows, number, paginator)
+        self.request = request
+        return rows
+
+
 @extend_schema_view(get=extend_schema(summary="Liste de référence des communes françaises"))
 class CommuneList(CachedAnswerMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = CommuneSerializer
     filterset_class = CommuneFilter
+    pagination_class = OneQueryPagination
     queryset = Commune.objects.order_by("insee", "type")
 
     def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -1,4 +1,4 @@
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from pytest_django import DjangoDbBlocker
@@ -175,3 +175,31 @@ def test_a_search_too_long_is_a_400(all_communes: None, anon: APIClient) -> None
     response = anon.get("/api/v1/communes", {"search": "saint " * 20})
     assert response.status_code == 400
     assert "search" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_search_reads_its_matches_in_one_query(all_communes: None, anon: APIClient,
+                                                  django_assert_num_queries: Callable) -> None:  # fmt: skip
+    with django_assert_num_queries(1):
+        body = anon.get("/api/v1/communes", {"search": "saint paul"}).json()
+    assert body["count"] == Commune.objects.search("saint paul").count() > 50
+    assert len(body["results"]) == 50
+
+
+@pytest.mark.django_db
+def test_pages_follow_each_other_and_past_the_last_is_a_404(all_communes: None, anon: APIClient) -> None:
+    count = Commune.objects.search("saint paul").count()
+    pages = [anon.get("/api/v1/communes", {"search": "saint paul", "page": str(n), "page_size": "20"}).json()
+             for n in range(1, 5)]  # fmt: skip
+    assert all(page["count"] == count for page in pages)
+    seen = [c["insee"] + c["type"] for page in pages for c in page["results"]]
+    assert len(seen) == len(set(seen)) == count
+    assert pages[-1]["next"] is None and pages[-1]["previous"]
+    for page in ["5", "0", "abc"]:
+        response = anon.get("/api/v1/communes", {"search": "saint paul", "page": page, "page_size": "20"})
+        assert response.status_code == 404
+        assert set(response.json()) == {"detail"}
+    last = anon.get("/api/v1/communes", {"search": "saint paul", "page": "last", "page_size": "20"}).json()
+    assert last["results"] == pages[-1]["results"]
+    empty = anon.get("/api/v1/communes", {"search": "zzzz"}).json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}

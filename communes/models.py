@@ -15,6 +15,10 @@ class CommuneType(models.TextChoices):
     SRM = "SRM", _("secteur")
 
 
+# A search by words ranks every match before its first page can be read (communes/views.py counts them meanwhile).
+NAME_RANK = "name_rank"
+
+
 def _starts_a_word(word: str) -> models.Q:
     return models.Q(search_name__startswith=word) | models.Q(search_name__contains=f" {word}")
 
@@ -61,7 +65,7 @@ class CommuneQuerySet(models.QuerySet["Commune"]):
             queryset = queryset.filter(search_name__contains=word)
         if not terms.words:
             return queryset.order_by(*_TIEBREAK)
-        return queryset.order_by(_name_rank(terms.words), *_TIEBREAK)
+        return queryset.alias(**{NAME_RANK: _name_rank(terms.words)}).order_by(NAME_RANK, *_TIEBREAK)
 
     def by_insee(self, insee: str) -> "Commune | None":
         """The commune an INSEE code names: a code is shared by a commune and its delegated namesake."""

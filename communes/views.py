@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from vigilants.api import Pagination
 
 from .answers import CachedAnswerMixin
-from .models import Commune, CommuneQuerySet
+from .models import NAME_RANK, Commune, CommuneQuerySet
 from .serializers import CommuneDetailSerializer, CommuneSerializer
 
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
@@ -53,16 +53,18 @@ class CommuneFilter(django_filters.FilterSet):
 
 
 class OneQueryPagination(Pagination):
-    """The page and the number of matches in one query (`COUNT(*) OVER ()`): a search's matches are read and
-    ranked once, where Django's paginator reads them twice (a COUNT, then the page)."""
+    """A search by words: the page and the number of matches in one query (`COUNT(*) OVER ()`), its matches
+    read and ranked once where Django's paginator reads them twice (a COUNT, then the page). Not for the other
+    lists: read in an index's order, their page stops after its rows, where the window would read them all."""
 
     def paginate_queryset(
         self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
         page_size = self.get_page_size(request)
         asked = request.query_params.get(self.page_query_param) or "1"
-        # `last`, or not a number: DRF's way, and its errors.
-        if not isinstance(queryset, QuerySet) or not page_size or not asked.isdigit() or int(asked) < 1:
+        ranked = isinstance(queryset, QuerySet) and NAME_RANK in queryset.query.annotations
+        # Otherwise (also `last`, or not a number): DRF's way, and its errors.
+        if not (ranked and isinstance(queryset, QuerySet) and page_size and asked.isdigit() and int(asked) >= 1):
             return super().paginate_queryset(queryset, request, view)
         number = int(asked)
         rows = list(queryset.annotate(matches=Window(Count("pk")))[(number - 1) * page_size : number * page_size])

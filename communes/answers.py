@@ -101,12 +101,16 @@ def _rendered(body: bytes, status: int = 200) -> Response:
 class CachedAnswerMixin(APIView):
     """GET answers in JSON come from the cache; a view builds its answer in `build`."""
 
+    # Only URLs made of these parameters are kept: any other (ignored) one would give each request an
+    # entry of its own, and a client could fill Redis by varying it.
+    cached_parameters: frozenset[str] = frozenset({"format"})
+
     def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise NotImplementedError
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # HEAD, and the browsable API, are built each time.
-        if request.method != "GET" or request.accepted_renderer.format != "json":
+        if request.method != "GET" or request.accepted_renderer.format != "json" or not self._cacheable(request):
             return self.build(request, *args, **kwargs)
         found = lookup(request)
         conditional = get_conditional_response(request, etag=found.etag, last_modified=found.last_modified)
@@ -116,6 +120,9 @@ class CachedAnswerMixin(APIView):
             return found.headers(_rendered(found.body))
         self._to_keep = found
         return self.build(request, *args, **kwargs)
+
+    def _cacheable(self, request: Request) -> bool:
+        return all(name in self.cached_parameters for name in request.query_params)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

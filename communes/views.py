@@ -85,6 +85,7 @@ class CommuneList(CachedAnswerMixin, generics.ListAPIView):
     serializer_class = CommuneSerializer
     filterset_class = CommuneFilter
     pagination_class = OneQueryPagination
+    cached_parameters = frozenset({*CommuneFilter.base_filters, "page", "page_size", "format"})
     queryset = Commune.objects.order_by("insee", "type")
 
     def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:

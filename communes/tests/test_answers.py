@@ -132,3 +132,16 @@ def test_the_browsable_api_is_built_each_time(agathe: Commune, anon: APIClient) 
     page = anon.get("/api/v1/communes/99001", HTTP_ACCEPT="text/html")
     assert page.status_code == 200
     assert page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_a_url_with_a_parameter_the_api_ignores_is_answered_but_not_kept(
+    agathe: Commune, anon: APIClient, django_assert_num_queries: Callable
+) -> None:
+    first = anon.get(LIST + "&utm_source=sms").json()
+    assert [c["insee"] for c in first["results"]] == ["99001"]
+    with django_assert_num_queries(1):
+        anon.get(LIST + "&utm_source=sms")
+    anon.get(LIST + "&page_size=50&format=json")
+    with django_assert_num_queries(0):  # known parameters: kept
+        anon.get(LIST + "&page_size=50&format=json")

@@ -9,3 +9,15 @@ class CommunesConfig(AppConfig):
         from .rgpd import erase_memberships, export_memberships
 
         register("memberships", export=export_memberships, erase=erase_memberships)
+        self._forget_answers_on_change()
+
+    def _forget_answers_on_change(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from .answers import on_model_change
+        from .models import Commune, Neighbourhood
+
+        # What the public answers show: the communes, and the quartiers of enrolled ones.
+        for model in (Commune, Neighbourhood):
+            post_save.connect(on_model_change, sender=model, dispatch_uid=f"communes-answers-save-{model.__name__}")
+            post_delete.connect(on_model_change, sender=model, dispatch_uid=f"communes-answers-delete-{model.__name__}")

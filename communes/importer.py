@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from .answers import data_changed
 from .models import Commune, CommuneType
 from .text import normalize_name
 
@@ -120,4 +121,5 @@ def import_communes(path: Path = DEFAULT_PATH, batch_size: int = 2000) -> int:
             unique_fields=["insee", "type"],
             update_fields=UPDATABLE,
         )
+        data_changed()  # bulk_create sends no signal
     return len(communes)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .text import normalize_name
+from .text import normalize_name, search_terms
 
 
 class CommuneType(models.TextChoices):
@@ -15,21 +15,57 @@ class CommuneType(models.TextChoices):
     SRM = "SRM", _("secteur")
 
 
+# A search by words ranks every match before its first page can be read (communes/views.py counts them meanwhile).
+NAME_RANK = "name_rank"
+
+
+def _starts_a_word(word: str) -> models.Q:
+    return models.Q(search_name__startswith=word) | models.Q(search_name__contains=f" {word}")
+
+
+def _name_rank(words: tuple[str, ...]) -> models.Case:
+    """0 the whole name, 1 a name starting with the words, 2 each word starting one of the name's, 3 inside."""
+    phrase = " ".join(words)
+    every_word_starts_one = models.Q()
+    for word in words:
+        every_word_starts_one &= _starts_a_word(word)
+    return models.Case(
+        models.When(search_name=phrase, then=0),
+        models.When(search_name__startswith=phrase, then=1),
+        models.When(every_word_starts_one, then=2),
+        default=3,
+    )
+
+
+_TIEBREAK = (
+    models.F("enrolled").desc(),
+    models.Case(models.When(type=CommuneType.COMMUNE, then=0), default=1),
+    models.F("population").desc(nulls_last=True),
+    "insee",
+    "type",
+)
+
+
 class CommuneQuerySet(models.QuerySet["Commune"]):
     def search(self, text: str) -> "CommuneQuerySet":
-        key = normalize_name(text)
-        if not key:
+        """Every word of `text` in the name, in any order; a 5-digit word is a postal code, and a lone
+        département code a département. Best first: the whole name, then names starting with the
+        words, then names with a word starting with each, then the others; enrolled communes (those one may
+        join), communes proper (not delegated ones) and the more populous first within each."""
+        terms = search_terms(text)
+        if terms.departement:
+            return self.filter(departement=terms.departement).order_by(*_TIEBREAK)
+        if not (terms.words or terms.postal_codes):
             return self
-        return self.filter(search_name__contains=key).order_by(
-            models.Case(
-                models.When(search_name=key, then=0),
-                models.When(search_name__startswith=key, then=1),
-                default=2,
-            ),
-            models.Case(models.When(type=CommuneType.COMMUNE, then=0), default=1),
-            models.F("population").desc(nulls_last=True),
-            "insee",
-        )
+        queryset = self
+        for code in terms.postal_codes:
+            # Codes are 5-digit tokens separated by spaces, so a 5-digit substring is always a whole code.
+            queryset = queryset.filter(postal_codes__contains=code)
+        for word in terms.words:
+            queryset = queryset.filter(search_name__contains=word)
+        if not terms.words:
+            return queryset.order_by(*_TIEBREAK)
+        return queryset.alias(**{NAME_RANK: _name_rank(terms.words)}).order_by(NAME_RANK, *_TIEBREAK)
 
     def by_insee(self, insee: str) -> "Commune | None":
         """The commune an INSEE code names: a code is shared by a commune and its delegated namesake."""

@@ -5,7 +5,7 @@ from . import membership_views as memberships
 
 urlpatterns = [
     route("communes", views.CommuneList.as_view(), name="commune-list"),
-    route("communes/<insee:insee>", views.CommuneDetail.as_view(), name="commune-detail"),
+    route("communes/<str:insee>", views.CommuneDetail.as_view(), name="commune-detail"),
     route("communes/<insee:insee>/memberships", memberships.CommuneMemberships.as_view(), name="commune-memberships"),
     route("communes/<insee:insee>/audit", audit_views.CommuneAuditList.as_view(), name="commune-audit"),
     route("communes/<insee:insee>/neighbourhoods", memberships.CommuneNeighbourhoods.as_view(), name="neighbourhoods"),

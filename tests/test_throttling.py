@@ -52,6 +52,18 @@ def test_the_default_read_budget_outlasts_a_minute_of_one_phone_reading_ten_time
         assert int(count) >= 600 * {"hour": 60, "minute": 1}[period], scope
 
 
+def test_an_anonymous_request_is_counted_once(db: None, anon: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[str] = []
+
+    def hit(key: str, window: int) -> int:
+        counted.append(key)
+        return 1
+
+    monkeypatch.setattr("vigilants.throttling.hit", hit)
+    assert anon.get("/api/v1/communes/06128").status_code == 404
+    assert len(counted) == 1 and "anon_read" in counted[0], counted
+
+
 def test_a_window_counts_from_one_and_expires_with_its_period(db: None) -> None:
     assert [hit("t:1", 60) for _ in range(3)] == [1, 2, 3]
     assert hit("t:2", 60) == 1

@@ -1,6 +1,8 @@
 """What every answer gets whatever its view: bounded bodies, JSON that cannot crash the parser, no caching of
 what a signed-in person is shown, a Content-Security-Policy on pages."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -75,3 +77,25 @@ def test_static_files_stay_cacheable_for_a_signed_in_browser(saint_paul) -> None
     response = client.get("/dashboard/brand.css")
     assert response.status_code == 200
     assert "no-store" not in response["Cache-Control"] and "max-age" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_is_a_json_404_and_a_page_keeps_its_own(settings: Any) -> None:
+    settings.DEBUG = False
+    client = Client()
+    for path in ("/api/v1/nothing/here", "/api/v1/communes/06128/nothing", "/api/v2/alerts"):
+        response = client.get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", path
+        assert response.json() == client.get("/api/v1/alerts/999999").json() == {"detail": "Non trouvé."}
+    page = client.get("/dashboard/nothing/here")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_failure_under_the_api_is_json() -> None:
+    from django.test import RequestFactory
+
+    from vigilants.errors import server_error
+
+    assert server_error(RequestFactory().get("/api/v1/alerts")).status_code == 500
+    assert server_error(RequestFactory().get("/api/v1/alerts"))["Content-Type"] == "application/json"
+    assert server_error(RequestFactory().get("/dashboard/"))["Content-Type"].startswith("text/html")

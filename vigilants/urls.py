@@ -38,3 +38,7 @@ urlpatterns = [
     path("", include("stats.dashboard_urls")),
     path("", include("security.urls")),
 ]
+
+# Unmatched paths and failures under /api/ answer JSON (vigilants/errors.py).
+handler404 = "vigilants.errors.page_not_found"
+handler500 = "vigilants.errors.server_error"

@@ -24,15 +24,7 @@ from django.urls import path  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 from rest_framework.response import Response  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
-
-ROWS = [
-    {"id": n, "commune": "99999", "kind": "report", "category": "vehicule_suspect", "title": f"Signalement {n}",
-     "description": "Camionnette blanche qui tourne lentement dans le quartier, plaque partielle AB-12.",
-     "latitude": 43.69, "longitude": 7.12, "occurred_at": "2026-12-05T03:12:00+01:00",
-     "created_at": "2026-12-05T03:14:00+01:00", "status": "approved", "urgent": False, "confirmations_count": 2,
-     "followups": []}
-    for n in range(20)
-]  # fmt: skip
+from rows import ROWS  # noqa: E402
 
 
 class Empty(APIView):

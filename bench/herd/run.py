@@ -4,8 +4,10 @@ The database as a 100,000-member fan-out leaves it (seed.py), the service under 
 PostgreSQL, Redis, production settings) and beside it, in the same gunicorn, the bare stack (bare.py: Django +
 DRF, no middleware, database or authentication). With wrk (50 connections):
 
-1. each read endpoint of the phone app, then the bare stack's two, for --duration seconds each: requests per
-   second, p50/p95/p99, errors, and the share of the bare stack's throughput;
+1. the references, then each read endpoint of the phone app, for --duration seconds each: requests per second,
+   p50/p95/p99, errors, and the share of two references' throughput: the bare stack's 20-row list (`bare`)
+   and the same list served by the service itself through its middleware, token authentication and throttles
+   (`floor`: floor_urls.py, what any signed-in request costs before its endpoint works);
 2. the herd: GET /alerts from --tokens distinct readers for 60 s, as fast as they are answered: how many were
    answered (the target: --herd, 20,000), the time --herd took at that pace, p50/p95/p99 and errors.
 
@@ -51,7 +53,8 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1", "ALLOW_EMBEDDED": "true", "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}", "PUBLIC_BASE_URL": "http://127.0.0.1",
-        "DJANGO_SETTINGS_MODULE": "vigilants.settings",
+        # The service's settings plus /bench/empty and /bench/list (floor_urls.py), nothing else changed.
+        "DJANGO_SETTINGS_MODULE": "bench.herd.floor_settings",
     }  # fmt: skip
 
 
@@ -113,10 +116,10 @@ def endpoints(seeded: dict[str, object], readers: Path, mayor: Path) -> list[tup
     ]
 
 
-def line(name: str, result: dict, bare: float | None) -> str:
-    share = f"{result['rps'] / bare:6.0%}" if bare else "      "
-    return (f"{name:40} {result['rps']:8.0f}/s  p50 {result['p50_ms']:7.1f}  p95 {result['p95_ms']:7.1f}"
-            f"  p99 {result['p99_ms']:7.1f} ms  errors {result['non2xx'] + result['socket_errors']:5d}  {share}")  # fmt: skip
+def line(name: str, result: dict, bare: float | None, floor: float | None = None) -> str:
+    shares = "".join(f"{result['rps'] / ref:7.0%}" if ref else "       " for ref in (bare, floor))
+    return (f"{name:38} {result['rps']:7.0f}/s  p50 {result['p50_ms']:6.1f}  p95 {result['p95_ms']:6.1f}"
+            f"  p99 {result['p99_ms']:6.1f} ms  errors {result['non2xx'] + result['socket_errors']:4d} {shares}")  # fmt: skip
 
 
 def main() -> None:
@@ -147,20 +150,24 @@ def measure(args: argparse.Namespace, seeded: dict[str, object], readers: Path, 
     base, bare_base = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
     print(f"gunicorn {args.workers} x {args.worker_class} (threads {args.threads}), {args.connections} connections,"
           f" {args.duration} s each; {args.members} members, {args.tokens} readers")  # fmt: skip
-    for path in ("/empty", "/list"):
-        wrk(args, bare_base + path, readers, seconds=2)  # warm-up
-    bare_before = {p: wrk(args, bare_base + p, readers, seconds=args.duration) for p in ("/empty", "/list")}
+    references = {"bare DRF /empty": bare_base + "/empty", "bare DRF /list": bare_base + "/list",
+                  "service's floor /bench/empty": base + "/bench/empty", "service's floor /bench/list": base + "/bench/list"}
+    for url in references.values():
+        wrk(args, url, readers, seconds=2)  # warm-up
+    measured = {name: wrk(args, url, readers, seconds=args.duration) for name, url in references.items()}
+    bare, floor = measured["bare DRF /list"]["rps"], measured["service's floor /bench/list"]["rps"]
+    print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>6} {'floor':>6}")
     for name, path, tokens in endpoints(seeded, readers, mayor):
         if args.only and args.only not in name:
             continue
         wrk(args, base + path, tokens, seconds=2)  # warm-up: connections, caches, plans
         result = wrk(args, base + path, tokens, seconds=args.duration)
-        print(line(name, result, bare_before["/list"]["rps"]), flush=True)
-    for p, result in bare_before.items():
-        print(line(f"bare DRF {p}", result, None))
+        print(line(name, result, bare, floor), flush=True)
+    for name, result in measured.items():
+        print(line(name, result, bare if name.startswith("service") else None))
     herd = wrk(args, f"{base}/api/v1/alerts?commune={seeded['insee']}", readers, seconds=60)
     print(f"herd: {herd['requests']} GET /alerts from {args.tokens} readers answered in 60 s (target {args.herd}); "
-          f"{args.herd} took {args.herd / herd['rps']:.1f} s: " + line("", herd, bare_before["/list"]["rps"]).strip())
+          f"{args.herd} took {args.herd / herd['rps']:.1f} s:\n" + line("herd GET /alerts", herd, bare, floor))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from fakeprovider import write_service_account
-from providers import fcm_push, fcm_wire
+from providers import fcm_curl, fcm_push, fcm_wire
 from providers.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
 from providers.checks import check_providers
 from providers.fcm_fast import AHEAD, service_account_credentials
@@ -15,12 +15,14 @@ PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
 
 
-@pytest.fixture(params=["fast", "sdk"], autouse=True)
+@pytest.fixture(params=["curl", "curl-h2c", "fast", "sdk"], autouse=True)
 def fcm_path(request: pytest.FixtureRequest, settings) -> str:
-    """Every test against both paths: the lean one (FCM_TRANSPORT=fast) and firebase-admin's send_each (sdk)."""
+    """Every test against every path: libcurl over HTTP/1.1 (FCM_TRANSPORT=curl) and over HTTP/2 (FCM_HTTP2, h2c
+    on the loopback fake), urllib3 and threads (fast), firebase-admin's send_each (sdk)."""
     if "fcm_settings" in request.fixturenames:
         request.getfixturevalue("fcm_settings")
-        settings.FCM_TRANSPORT = request.param
+        settings.FCM_TRANSPORT = request.param.removesuffix("-h2c")
+        settings.FCM_HTTP2 = request.param.endswith("-h2c")
         # Credentials live as long as the process (the firebase app, the lean path's): each test starts without
         # an access token.
         app = fcm_push.firebase_app(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
@@ -227,7 +229,37 @@ def test_it_takes_the_next_chunk_only_when_the_requests_before_it_are_almost_don
     results = send_stream(get_push_backend(), chunks())
 
     assert [r.outcome for r in results] == [Outcome.SENT] * 5 * size
-    if fcm_path == "fast":  # the SDK path (send_each) takes every chunk first, then makes one call
-        assert max(waiting_at_each_take) <= AHEAD
+    if fcm_path != "sdk":  # the SDK path (send_each) takes every chunk first, then makes one call
+        assert max(waiting_at_each_take) <= (AHEAD if fcm_path == "fast" else fcm_curl.AHEAD)
+        assert max(waiting_at_each_take) > 0  # it did take chunks ahead of the answers
     else:
         assert waiting_at_each_take == [n * size for n in range(5)]
+
+
+def test_http2_multiplexes_the_requests_over_one_connection(fcm_settings, fake_provider, fcm_path):
+    before = fake_provider.connections
+
+    results = send(*[push(f"tok-{i}", key=f"d-{i}") for i in range(300)])
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 300
+    sends = [r for r in fake_provider.requests if r.path == SEND_PATH]
+    opened = fake_provider.connections - before - 1  # the token request's own connection (google-auth's)
+    if fcm_path == "curl-h2c":
+        assert {r.version for r in sends} == {"HTTP/2"}
+        assert opened == 1
+    else:
+        assert {r.version for r in sends} == {"HTTP/1.1"}
+        assert opened > 1  # several keep-alive connections (fast: 32; curl: up to IN_FLIGHT)
+
+
+def test_a_request_that_times_out_is_unknown_and_holds_up_nothing_else(fcm_settings, fake_provider):
+    """A timeout after the request left may follow an accepted push: UNKNOWN, never sent again; over HTTP/2 the
+    other streams of the connection go on."""
+    fcm_settings.FCM_TIMEOUT_SECONDS = 0.5
+    fake_provider.configure(slow_seconds=1.5)
+
+    slow, ok = send(push("fail-slow-2", key="d-slow"), push("tok-ok", key="d-ok"))
+
+    assert (slow.outcome, slow.error_code, slow.retry_after) == (Outcome.UNKNOWN, "network", None)
+    assert ok.outcome == Outcome.SENT  # a slow stream holds up nothing else
+    assert [m["token"] for m in fake_provider.pushes()].count("fail-slow-2") == 1

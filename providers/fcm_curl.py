@@ -47,7 +47,7 @@ class _Transfer:
     headers: list[bytes] = field(default_factory=list)
     index: int = 0
     key: str = ""
-    payload: bytes = b""
+    payload: bytes = b""  # the request in flight; empty while the transfer is idle
     tried: int = 0
     header_lines: list[str] | None = None  # the HTTPHEADER last set on the handle
 
@@ -104,14 +104,17 @@ class CurlFcmPushBackend(FastFcmPushBackend):
         header_lines += ["Content-Type: application/json", "Accept: */*", "Expect:", f"Authorization: Bearer {token}"]
         run = _Run(self, multi, header_lines)
         remaining = iter(chunks)
-        while True:
-            run.start_waiting()
-            if run.left() < AHEAD and (chunk := next(remaining, None)) is not None:
-                run.queue(chunk)  # taking the chunk is what claims it: only when the pipe runs low
-                continue
-            if not run.left():
-                break
-            run.step()
+        try:
+            while True:
+                run.start_waiting()
+                if run.left() < AHEAD and (chunk := next(remaining, None)) is not None:
+                    run.queue(chunk)  # taking the chunk is what claims it: only when the pipe runs low
+                    continue
+                if not run.left():
+                    break
+                run.step()
+        finally:
+            run.abandon()  # the caller raised (taking a chunk failed): no transfer of this call lives on
         return run.results()
 
 
@@ -202,6 +205,15 @@ class _Run:
             return
         outcome = Outcome.TRANSIENT if never_left else Outcome.UNKNOWN
         self._finish(transfer, fcm_wire.no_answer(transfer.key, outcome))
+
+    def abandon(self) -> None:
+        """Take back the transfers still in flight: the multi handle must not finish them in a later call, under
+        that call's indexes. Their requests may have left: the caller, which raised, decides what they are."""
+        for transfer in [t for t in self.backend._transfer_of.values() if t.payload]:
+            self.multi.remove_handle(transfer.handle)
+            transfer.payload = b""
+            self.backend._idle.append(transfer)
+        self.active = 0
 
     def results(self) -> list[SendResult]:
         missing = [index for index, answer in enumerate(self.answers) if answer is None]

@@ -2,6 +2,7 @@
 
 import json
 import socket
+import threading
 
 import pytest
 
@@ -263,3 +264,25 @@ def test_a_request_that_times_out_is_unknown_and_holds_up_nothing_else(fcm_setti
     assert (slow.outcome, slow.error_code, slow.retry_after) == (Outcome.UNKNOWN, "network", None)
     assert ok.outcome == Outcome.SENT  # a slow stream holds up nothing else
     assert [m["token"] for m in fake_provider.pushes()].count("fail-slow-2") == 1
+
+
+def test_a_call_whose_caller_raises_leaves_nothing_in_flight_for_the_next(fcm_settings, fake_provider):
+    """Taking a chunk can fail (its claim is a commit): the requests already in flight must not be finished
+    later under the next call's results."""
+    fake_provider.configure(latency=0.05)
+
+    def chunks():
+        yield [push(f"tok-a{i}", key=f"a-{i}") for i in range(10)]
+        raise RuntimeError("the claim failed")
+
+    with pytest.raises(RuntimeError):
+        send_stream(get_push_backend(), chunks())
+    fake_provider.configure(latency=0.0)
+    results: list = []
+    # A daemon thread: a transport confused by the leftovers may never return.
+    worker = threading.Thread(target=lambda: results.extend(send(*[push(f"tok-b{i}", key=f"b-{i}") for i in range(20)])),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+
+    assert [(r.key, r.outcome) for r in results] == [(f"b-{i}", Outcome.SENT) for i in range(20)]

@@ -1,4 +1,5 @@
-"""The fake provider: Twilio, FCM and Google's token endpoint on one loopback HTTP/1.1 server.
+"""The fake provider: Twilio, FCM and Google's token endpoint on one loopback HTTP/1.1 server, which also
+answers HTTP/2 with prior knowledge (h2c.py) to a client that opens with HTTP/2's preface.
 
 In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its

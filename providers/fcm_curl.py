@@ -78,10 +78,11 @@ class CurlFcmPushBackend(FastFcmPushBackend):
 
     def _io(self, project_id: str) -> "_Loop":
         """The process's loop (a new one after a fork: the thread and connections stay with the parent)."""
+        url = fcm_wire.send_url(settings.FCM_API_BASE_URL, project_id)
         with self._loop_lock:
             loop = self._loop
-            if loop is None or loop.pid != os.getpid() or loop.failed is not None:
-                loop = self._loop = _Loop(fcm_wire.send_url(settings.FCM_API_BASE_URL, project_id))
+            if loop is None or loop.pid != os.getpid() or loop.failed is not None or loop.url != url:
+                loop = self._loop = _Loop(url)
         return loop
 
     def send_stream(self, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
@@ -103,7 +104,7 @@ class CurlFcmPushBackend(FastFcmPushBackend):
                 loop.submit(run, self._requests(run, chunk))
             loop.wait(run, 1)
         finally:
-            loop.abandon(run)  # the caller raised (taking a chunk failed): nothing more of this call leaves
+            loop.abandon(run)  # a no-op unless the caller raised (taking a chunk failed): then nothing more leaves
         missing = sum(answer is None for answer in run.answers)
         if missing:
             raise RuntimeError(f"{missing} pushes have no result")

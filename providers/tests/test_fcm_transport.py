@@ -286,3 +286,32 @@ def test_a_call_whose_caller_raises_leaves_nothing_in_flight_for_the_next(fcm_se
     worker.join(timeout=20)
 
     assert [(r.key, r.outcome) for r in results] == [(f"b-{i}", Outcome.SENT) for i in range(20)]
+
+
+def test_a_transport_that_breaks_while_reading_an_answer_fails_its_caller_instead_of_leaving_it_waiting(
+        fcm_settings, fake_provider, fcm_path, monkeypatch):
+    """A bug where answers are read (curl: its loop thread; fast: its pool's threads) must not hang a push worker:
+    the call raises (the sender then records its pushes as unknown), and the next call works."""
+    monkeypatch.setattr(fcm_wire, "accepted", lambda key, content: 1 / 0)
+    outcome: list = []
+
+    def first_call() -> None:
+        try:
+            outcome.append(send(push("tok-1", key="d-1")))
+        except Exception as error:  # noqa: BLE001 - what the call raised is the point
+            outcome.append(error)
+
+    caller = threading.Thread(target=first_call, daemon=True)
+    caller.start()
+    caller.join(timeout=20)
+    monkeypatch.undo()
+
+    (first,) = outcome
+    if fcm_path.startswith("curl"):
+        assert isinstance(first, RuntimeError)
+        assert isinstance(first.__cause__, ZeroDivisionError)
+    elif fcm_path == "fast":
+        assert isinstance(first, ZeroDivisionError)
+    else:  # firebase-admin reads its answers itself
+        assert [r.outcome for r in first] == [Outcome.SENT]
+    assert [r.outcome for r in send(push("tok-2", key="d-2"))] == [Outcome.SENT]

@@ -7,7 +7,7 @@ connections), then reports its own CPU seconds and the fake's over the N pushes.
 speed drifts: the clients run in turn, several rounds, and each line compares a client with the fake in the
 same interval (client CPU per push / fake CPU per request).
 
-Clients: fast (urllib3 pool + 32 threads), curl (libcurl multi, HTTP/1.1 over 64 keep-alive connections),
+Clients: fast (urllib3 pool + 32 threads), curl (libcurl multi, HTTP/1.1 over fcm_curl.IN_FLIGHT keep-alive connections),
 curl-h2c (libcurl multi, HTTP/2 prior knowledge: streams multiplexed over one connection).
 """
 

@@ -36,7 +36,7 @@ from .fcm_wire import kept_for_later
 
 logger = logging.getLogger(__name__)
 
-IN_FLIGHT = 64  # requests in flight per process (HTTP/2 streams, or HTTP/1.1 connections)
+IN_FLIGHT = 32  # requests in flight per process (HTTP/2 streams, or HTTP/1.1 connections)
 AHEAD = 2 * IN_FLIGHT  # send_stream takes the next chunk when fewer requests than this are left
 # Nothing of the request left: the connection was never made.
 _NOT_CONNECTED = frozenset({pycurl.E_COULDNT_CONNECT, pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_COULDNT_RESOLVE_PROXY})

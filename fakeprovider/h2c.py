@@ -13,6 +13,7 @@ tokens) get a thread of their own: a stream that sleeps must not hold up the oth
 import _thread
 import json
 import threading
+from collections.abc import Callable
 from io import BufferedIOBase
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .server import FakeProvider
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+AnswerPost = Callable[["FakeProvider", str, Any, bytes, str], tuple[int, Any, dict[str, str]]]
 
 
 class _Headers(dict[str, str]):
@@ -43,9 +45,10 @@ def starts_http2(rfile: BufferedIOBase) -> bool:
     return peek is not None and peek(len(PREFACE)).startswith(PREFACE[:14])
 
 
-def serve(provider: "FakeProvider", rfile: BufferedIOBase, sock: "socket.socket") -> None:
-    """One HTTP/2 connection, until the client closes it."""
-    connection = _Connection(provider, sock)
+def serve(provider: "FakeProvider", rfile: BufferedIOBase, sock: "socket.socket", answer_post: AnswerPost) -> None:
+    """One HTTP/2 connection, until the client closes it; answer_post: server.answer_post (passed in, since the
+    server module imports this one)."""
+    connection = _Connection(provider, sock, answer_post)
     while data := rfile.read1(65536):
         try:
             connection.received(data)
@@ -57,8 +60,8 @@ def serve(provider: "FakeProvider", rfile: BufferedIOBase, sock: "socket.socket"
 
 
 class _Connection:
-    def __init__(self, provider: "FakeProvider", sock: "socket.socket") -> None:
-        self.provider, self.sock = provider, sock
+    def __init__(self, provider: "FakeProvider", sock: "socket.socket", answer_post: AnswerPost) -> None:
+        self.provider, self.sock, self.answer_post = provider, sock, answer_post
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
         self.lock = threading.Lock()
         self.streams: dict[int, tuple[_Headers, bytearray]] = {}
@@ -96,10 +99,8 @@ class _Connection:
                 self.answer(stream_id, headers, bytes(body))
 
     def answer(self, stream_id: int, headers: _Headers, body: bytes) -> None:
-        from .server import answer_post
-
         if headers.get(":method") == "POST":
-            status, payload, extra = answer_post(self.provider, headers.get(":path") or "/", headers, body, "HTTP/2")
+            status, payload, extra = self.answer_post(self.provider, headers.get(":path") or "/", headers, body, "HTTP/2")
         else:
             status, payload, extra = 404, {"error": "HTTP/2 here answers POST only"}, {}
         content = json.dumps(payload).encode()

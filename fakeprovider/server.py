@@ -239,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         """HTTP/1.1, or HTTP/2 when the client opens with HTTP/2's preface (h2c with prior knowledge)."""
         if h2c.starts_http2(self.rfile):
-            h2c.serve(self.server.provider, self.rfile, self.connection)
+            h2c.serve(self.server.provider, self.rfile, self.connection, answer_post)
         else:
             super().handle()
 

@@ -17,6 +17,7 @@ provider endpoints (the SDKs' wire formats):
   GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json   one of them
   POST /v1/projects/{project}/messages:send              send a push (FCM HTTP v1, bearer token)
   POST /token                                            OAuth2 JWT-bearer grant (the service account's token_uri)
+  Every POST over HTTP/1.1, or over HTTP/2 with prior knowledge (h2c: a client that opens with the preface).
 
 test endpoints:
   GET  /_shown      what each phone shows of the accepted requests (kept with --no-record):

@@ -1,4 +1,5 @@
-"""The fake provider: Twilio, FCM and Google's token endpoint on one loopback HTTP/1.1 server.
+"""The fake provider: Twilio, FCM and Google's token endpoint on one loopback HTTP/1.1 server, which also
+answers HTTP/2 with prior knowledge (h2c.py) to a client that opens with HTTP/2's preface.
 
 In tests: `fake = FakeProvider(port=0); base_url = fake.start()`, then point TWILIO_API_BASE_URL and
 FCM_API_BASE_URL at `base_url` and a service account written by `write_service_account(...)` (its
@@ -25,12 +26,23 @@ import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
-from . import fcm_api, twilio_api, twilio_list
+from . import fcm_api, h2c, twilio_api, twilio_list
 from .callbacks import Callback, CallbackSender
 from .faults import Faults
 from .records import Records
+
+Reply = tuple[int, Any, dict[str, str]]
+
+
+class Headers(Protocol):
+    """A request's headers: looked up by name in any case (HTTP/1.1's email.message.Message, h2c's)."""
+
+    def get(self, name: str, default: None = None) -> str | None: ...
+
+    def items(self) -> Any: ...
+
 
 FAKE_ACCOUNT_SID = "AC" + "fa4e" * 8
 FAKE_AUTH_TOKEN = "fake-twilio-auth-token-0123456789"  # noqa: S105 (a test credential for the fake only)
@@ -45,6 +57,7 @@ class RecordedRequest:
     form: dict[str, str] | None = None  # form-encoded bodies (Twilio, the token endpoint)
     json: Any = None  # JSON bodies (FCM)
     at: float = field(default_factory=time.time)
+    version: str = "HTTP/1.1"  # or HTTP/2 (h2c.py)
 
 
 class FakeProvider:
@@ -223,58 +236,18 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(404, {"error": "not found"})
 
+    def handle(self) -> None:
+        """HTTP/1.1, or HTTP/2 when the client opens with HTTP/2's preface (h2c with prior knowledge)."""
+        if h2c.starts_http2(self.rfile):
+            h2c.serve(self.server.provider, self.rfile, self.connection, answer_post)
+        else:
+            super().handle()
+
     def do_POST(self) -> None:
-        provider = self.server.provider
-        path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        content_type = self.headers.get("Content-Type", "")
-        form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True)) if "form" in content_type else None
-        body = _json_or_none(raw) if "json" in content_type else None
-        if path.startswith("/_"):
-            self._control(provider, path, body)
-            return
-        provider.count += 1
-        if path.endswith("/Messages.json"):
-            provider.sms_arrivals.append(time.time())
-        if provider.record:
-            provider.requests.append(RecordedRequest(
-                "POST", path, dict(urllib.parse.parse_qsl(query)), {k.lower(): v for k, v in self.headers.items()}, form, body))
-        status, payload, headers = self._route(provider, path, form or {}, body)
-        if provider.latency:
-            time.sleep(provider.latency)
+        status, payload, headers = answer_post(self.server.provider, self.path, self.headers, raw)
         self._reply(status, payload, headers)
-
-    def _route(self, provider: FakeProvider, path: str, form: dict[str, str], body: Any) -> twilio_api.Reply:
-        authorization = self.headers.get("Authorization", "")
-        parts = path.split("/")
-        if path.startswith("/2010-04-01/Accounts/") and path.endswith("/Messages.json") and len(parts) == 5:
-            fault = provider.faults.take("twilio")
-            if fault:
-                return twilio_api.fault_reply(fault)
-            return twilio_api.create_message(provider, parts[3], authorization, form)
-        if path.startswith("/v1/projects/") and path.endswith("/messages:send") and len(parts) == 5:
-            fault = provider.faults.take("fcm")
-            if fault:
-                return fcm_api.fault_reply(fault)
-            return fcm_api.send_message(provider, parts[3], authorization, body)
-        if path == "/token":
-            return fcm_api.issue_token(provider, form)
-        return 404, {"error": "not found"}, {}
-
-    def _control(self, provider: FakeProvider, path: str, body: Any) -> None:
-        try:
-            if path == "/_reset":
-                provider.reset()
-            elif path == "/_control":
-                provider.control(body or {})
-            else:
-                self._reply(404, {"error": "not found"})
-                return
-        except (TypeError, ValueError) as error:
-            self._reply(400, {"error": str(error)})
-            return
-        self._reply(200, {"ok": True})
 
     def _reply(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
@@ -283,6 +256,57 @@ class _Handler(BaseHTTPRequestHandler):
         lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         # One write for status line, headers and body.
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+
+def answer_post(provider: FakeProvider, target: str, headers: Headers, raw: bytes, version: str = "HTTP/1.1") -> Reply:
+    """The answer to a POST, whichever HTTP version carried it."""
+    path, _, query = target.partition("?")
+    content_type = headers.get("Content-Type") or ""
+    form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True)) if "form" in content_type else None
+    body = _json_or_none(raw) if "json" in content_type else None
+    if path.startswith("/_"):
+        return _control(provider, path, body)
+    provider.count += 1
+    if path.endswith("/Messages.json"):
+        provider.sms_arrivals.append(time.time())
+    if provider.record:
+        provider.requests.append(RecordedRequest("POST", path, dict(urllib.parse.parse_qsl(query)),
+                                                 {k.lower(): v for k, v in headers.items()}, form, body,
+                                                 version=version))  # fmt: skip
+    reply = _route(provider, path, headers.get("Authorization") or "", form or {}, body)
+    if provider.latency:
+        time.sleep(provider.latency)
+    return reply
+
+
+def _route(provider: FakeProvider, path: str, authorization: str, form: dict[str, str], body: Any) -> Reply:
+    parts = path.split("/")
+    if path.startswith("/2010-04-01/Accounts/") and path.endswith("/Messages.json") and len(parts) == 5:
+        fault = provider.faults.take("twilio")
+        if fault:
+            return twilio_api.fault_reply(fault)
+        return twilio_api.create_message(provider, parts[3], authorization, form)
+    if path.startswith("/v1/projects/") and path.endswith("/messages:send") and len(parts) == 5:
+        fault = provider.faults.take("fcm")
+        if fault:
+            return fcm_api.fault_reply(fault)
+        return fcm_api.send_message(provider, parts[3], authorization, body)
+    if path == "/token":
+        return fcm_api.issue_token(provider, form)
+    return 404, {"error": "not found"}, {}
+
+
+def _control(provider: FakeProvider, path: str, body: Any) -> Reply:
+    try:
+        if path == "/_reset":
+            provider.reset()
+        elif path == "/_control":
+            provider.control(body or {})
+        else:
+            return 404, {"error": "not found"}, {}
+    except (TypeError, ValueError) as error:
+        return 400, {"error": str(error)}, {}
+    return 200, {"ok": True}, {}
 
 
 def _json_or_none(raw: bytes) -> Any:

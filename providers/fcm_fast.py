@@ -1,5 +1,6 @@
-"""Push through FCM HTTP v1 without the SDK: the lean hot path (PUSH_BACKEND=fcm, FCM_TRANSPORT=fast, the
-default; FCM_TRANSPORT=sdk keeps firebase-admin's send_each, fcm_push).
+"""Push through FCM HTTP v1 without the SDK over urllib3 and threads (PUSH_BACKEND=fcm, FCM_TRANSPORT=fast;
+the default, FCM_TRANSPORT=curl, is fcm_curl, which inherits its credentials and encoding from here;
+FCM_TRANSPORT=sdk keeps firebase-admin's send_each, fcm_push).
 
 Public APIs only. The access token comes from google-auth's public service-account credentials
 (`google.oauth2.service_account.Credentials.from_service_account_file` with the FCM scope: the file's
@@ -35,8 +36,8 @@ from django.conf import settings
 from google.oauth2 import service_account
 
 from . import fcm_wire
-from .base import Outcome, PushBackend, PushMessage, SendResult
-from .fcm_push import RETRY, FcmPushBackend
+from .base import Outcome, PushMessage, SendResult
+from .fcm_push import RETRY
 from .fcm_wire import kept_for_later
 
 logger = logging.getLogger(__name__)
@@ -197,10 +198,3 @@ def _as_requests_error(error: urllib3.exceptions.HTTPError) -> requests.RequestE
     if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
         return requests.ConnectTimeout(error)
     return requests.ConnectionError(error)
-
-def fcm_backend() -> PushBackend:
-    """PUSH_BACKEND=fcm: the lean path (FCM_TRANSPORT=fast, the default) or firebase-admin's send_each (sdk)."""
-    transport = settings.FCM_TRANSPORT
-    if transport not in ("fast", "sdk"):
-        raise ValueError(f"FCM_TRANSPORT must be fast or sdk, not {transport!r}")
-    return FastFcmPushBackend() if transport == "fast" else FcmPushBackend()

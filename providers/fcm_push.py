@@ -1,5 +1,5 @@
 """Push through firebase-admin (FCM HTTP v1): its public `messaging.send_each` in batches of at most 500
-(FCM_TRANSPORT=sdk; the default, fcm_fast, sends without the SDK).
+(FCM_TRANSPORT=sdk; the default, fcm_curl, and fcm_fast send without the SDK).
 
 Public firebase-admin only, but for pointing the SDK at FCM_API_BASE_URL with our retry policy
 (fcm_sdk_private, the one module that touches private names). Messages are checked against the documented

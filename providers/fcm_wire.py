@@ -137,7 +137,11 @@ def status_result(key: str, code: str, fcm_code: str = "", error: Mapping[str, A
 
 def network_result(key: str, error: BaseException) -> SendResult:
     """No answer (requests' exception types): refused → TRANSIENT, a read timeout → UNKNOWN, never resent."""
-    outcome = network_outcome(error)
+    return no_answer(key, network_outcome(error))
+
+
+def no_answer(key: str, outcome: Outcome) -> SendResult:
+    """No answer: TRANSIENT when the request cannot have left (sent again later), UNKNOWN when it may have."""
     retry = DEFAULT_RETRY_AFTER["server"] if outcome == Outcome.TRANSIENT else None
     return SendResult(key, outcome, error_code="network", retry_after=retry)
 

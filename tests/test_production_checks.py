@@ -107,7 +107,7 @@ def production_settings(firebase: Path) -> dict[str, Any]:
         "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "vigilants"}},
         "SMS_BACKEND": "providers.twilio_sms.TwilioSmsBackend", "TWILIO_ACCOUNT_SID": FAKE_ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": FAKE_AUTH_TOKEN, "TWILIO_FROM": "+33700000001",
-        "PUSH_BACKEND": "providers.fcm_fast.fcm_backend", "FIREBASE_CREDENTIALS": str(firebase),
+        "PUSH_BACKEND": "providers.fcm.fcm_backend", "FIREBASE_CREDENTIALS": str(firebase),
     }  # fmt: skip
 
 

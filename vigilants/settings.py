@@ -222,7 +222,7 @@ SMS_BACKENDS = {
 }
 PUSH_BACKENDS = {
     "console": "providers.console.ConsolePushBackend",
-    "fcm": "providers.fcm_fast.fcm_backend",  # FCM_TRANSPORT picks the path
+    "fcm": "providers.fcm.fcm_backend",  # FCM_TRANSPORT picks the path
 }
 SMS_BACKEND = SMS_BACKENDS.get(env.str("SMS_BACKEND", default="console"), env.str("SMS_BACKEND", default="console"))
 PUSH_BACKEND = PUSH_BACKENDS.get(
@@ -236,9 +236,13 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
-# fast: FCM v1 from its documented wire format over our pooled keep-alive client (fcm_fast.py, fcm_wire.py);
-# sdk: firebase-admin send_each.
-FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="fast")
+# FCM v1 from its documented wire format (fcm_wire.py): curl, libcurl's multi interface from the calling thread
+# (fcm_curl.py, a fifth of fast's client CPU per push, measured in bench/fcm_clients.py); fast, a urllib3 pool
+# and 32 threads (fcm_fast.py); sdk: firebase-admin send_each.
+FCM_TRANSPORT = env.str("FCM_TRANSPORT", default="curl")
+# curl over HTTP/2 (ALPN over TLS; prior knowledge on plain HTTP, the loopback fake): measured dearer per push
+# than HTTP/1.1 keep-alive connections here (bench/fcm_clients.py), so off unless asked for.
+FCM_HTTP2 = env.bool("FCM_HTTP2", default=False)
 # How long one FCM request may take before its pushes are "unknown" (sent again later under their tag).
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)

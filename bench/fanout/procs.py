@@ -16,7 +16,7 @@ def bench_env(args: object, fake_url: str, service_account: Path) -> dict[str, s
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
         "SMS_BACKEND": "twilio", "PUSH_BACKEND": "fcm",
-        "FCM_TRANSPORT": getattr(args, "fcm_transport", "fast"), "TWILIO_ACCOUNT_SID": "AC" + "fa4e" * 8,
+        "FCM_TRANSPORT": getattr(args, "fcm_transport", "curl"), "TWILIO_ACCOUNT_SID": "AC" + "fa4e" * 8,
         "TWILIO_AUTH_TOKEN": "fake-twilio-auth-token-0123456789", "TWILIO_FROM": "+33700000001",
         "TWILIO_API_BASE_URL": fake_url, "FCM_API_BASE_URL": fake_url, "FIREBASE_CREDENTIALS": str(service_account),
         "SMS_MAX_PER_SECOND": str(args.sms_rate), "PUBLIC_BASE_URL": "http://127.0.0.1:9",

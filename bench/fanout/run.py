@@ -34,8 +34,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--redis-db", type=int, default=13)
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument("--timeout", type=float, default=900)
-    parser.add_argument("--fcm-transport", default="fast", choices=("fast", "sdk"),
-                        help="FCM_TRANSPORT of the workers and the bare run (fast: lean client; sdk: send_each)")
+    parser.add_argument("--fcm-transport", default="curl", choices=("curl", "fast", "sdk"),
+                        help="FCM_TRANSPORT of the workers and the bare run (curl: libcurl, the default; fast: "
+                             "urllib3 pool and threads; sdk: send_each)")
     parser.add_argument("--bare-sdk", action="store_true",
                         help="also time the bare transport through firebase-admin's send_each (FCM_TRANSPORT=sdk)")
     return parser.parse_args()
@@ -258,6 +259,7 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
     print(f"CPU seconds (processes + fake provider): fan-out {real['cpu']:.1f} + database {real['db_cpu']:.1f}"
           f" = {real['cpu'] + real['db_cpu']:.1f}; bare transport {bare['cpu']:.1f}"
           f"  -> bare / fan-out CPU = {bare['cpu'] / (real['cpu'] + real['db_cpu']):.0%}")
+    client_cost(real, bare, push_n, push_n + sms_n)
     print("fan-out CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in real["each"].items()))
     print("bare CPU seconds by process: " + ", ".join(f"{k} {v:.1f}" for k, v in bare["each"].items()))
     # The fake provider does the same work in every phase (the same requests): its CPU per request shows how
@@ -271,6 +273,15 @@ def report(args: argparse.Namespace, real: dict, bare: dict, peaks: dict[str, fl
     print(f"host CPU stolen by other guests (/proc/stat steal): fan-out {real['steal']:.1f}s, bare "
           + " and ".join(f"{r['steal']:.1f}s" for r in bare["runs"]))
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
+
+
+def client_cost(real: dict, bare: dict, pushes: int, requests: int) -> None:
+    """The push client against the server that answers it, in the same phase: the push processes' CPU per push
+    and the fake provider's CPU per request it served (pushes and SMS alike)."""
+    for name, phase in (("fan-out", real), *((f"bare {w}", r) for w, r in zip(("before", "after"), bare["runs"], strict=True))):
+        push_us, fake_us = phase["each"]["push"] / pushes * 1e6, phase["each"]["fake"] / requests * 1e6
+        print(f"{name}: push processes {push_us:.0f} µs CPU per push, fake provider {fake_us:.0f} µs CPU per request:"
+              f" push / fake = {push_us / fake_us:.2f} (target for the fan-out: <= 1)")
 
 
 if __name__ == "__main__":

@@ -218,3 +218,26 @@ def test_its_help_lists_the_endpoints(capsys):
 
     shown = capsys.readouterr().out
     assert "GET  /_shown" in shown and "GET  /2010-04-01/Accounts/{AccountSid}/Messages.json" in shown
+
+
+def test_it_speaks_http2_with_prior_knowledge_on_the_same_port(fake_provider):
+    """h2c: the same answers as over HTTP/1.1, several streams on one connection, an error with its Retry-After."""
+    import httpx
+
+    fake_provider.issued_tokens.add("t0")
+    fake_provider.fail(429, service="fcm", count=1, retry_after=7)
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer t0"}
+    with httpx.Client(http1=False, http2=True, base_url=fake_provider.url, timeout=5) as client:
+        answers = [client.post("/v1/projects/p/messages:send", headers=headers,
+                               content=json.dumps({"message": {"token": f"tok-{i}"}}).encode()) for i in range(3)]
+        dead = client.post("/v1/projects/p/messages:send", headers=headers,
+                           content=json.dumps({"message": {"token": "fail-unregistered-1"}}).encode())
+
+    assert {a.http_version for a in [*answers, dead]} == {"HTTP/2"}
+    assert [a.status_code for a in answers] == [429, 200, 200]
+    assert answers[0].headers["retry-after"] == "7"
+    assert answers[1].json()["name"].startswith("projects/p/messages/")
+    assert dead.json()["error"]["details"][0]["errorCode"] == "UNREGISTERED"
+    assert [r.version for r in fake_provider.requests] == ["HTTP/2"] * 4
+    assert [m["token"] for m in fake_provider.pushes()] == ["tok-0", "tok-1", "tok-2", "fail-unregistered-1"]
+    assert fake_provider.connections == 1

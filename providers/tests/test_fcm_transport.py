@@ -2,11 +2,12 @@
 
 import json
 import socket
+import threading
 
 import pytest
 
 from fakeprovider import write_service_account
-from providers import fcm_push, fcm_wire
+from providers import fcm_curl, fcm_push, fcm_wire
 from providers.base import Outcome, PushMessage, get_push_backend, reset_backends, send_stream
 from providers.checks import check_providers
 from providers.fcm_fast import AHEAD, service_account_credentials
@@ -15,12 +16,14 @@ PROJECT = "vigilants-fake"
 SEND_PATH = f"/v1/projects/{PROJECT}/messages:send"
 
 
-@pytest.fixture(params=["fast", "sdk"], autouse=True)
+@pytest.fixture(params=["curl", "curl-h2c", "fast", "sdk"], autouse=True)
 def fcm_path(request: pytest.FixtureRequest, settings) -> str:
-    """Every test against both paths: the lean one (FCM_TRANSPORT=fast) and firebase-admin's send_each (sdk)."""
+    """Every test against every path: libcurl over HTTP/1.1 (FCM_TRANSPORT=curl) and over HTTP/2 (FCM_HTTP2, h2c
+    on the loopback fake), urllib3 and threads (fast), firebase-admin's send_each (sdk)."""
     if "fcm_settings" in request.fixturenames:
         request.getfixturevalue("fcm_settings")
-        settings.FCM_TRANSPORT = request.param
+        settings.FCM_TRANSPORT = request.param.removesuffix("-h2c")
+        settings.FCM_HTTP2 = request.param.endswith("-h2c")
         # Credentials live as long as the process (the firebase app, the lean path's): each test starts without
         # an access token.
         app = fcm_push.firebase_app(settings.FIREBASE_CREDENTIALS, settings.FCM_API_BASE_URL)
@@ -227,7 +230,88 @@ def test_it_takes_the_next_chunk_only_when_the_requests_before_it_are_almost_don
     results = send_stream(get_push_backend(), chunks())
 
     assert [r.outcome for r in results] == [Outcome.SENT] * 5 * size
-    if fcm_path == "fast":  # the SDK path (send_each) takes every chunk first, then makes one call
-        assert max(waiting_at_each_take) <= AHEAD
+    if fcm_path != "sdk":  # the SDK path (send_each) takes every chunk first, then makes one call
+        assert max(waiting_at_each_take) <= (AHEAD if fcm_path == "fast" else fcm_curl.AHEAD)
+        assert max(waiting_at_each_take) > 0  # it did take chunks ahead of the answers
     else:
         assert waiting_at_each_take == [n * size for n in range(5)]
+
+
+def test_http2_multiplexes_the_requests_over_one_connection(fcm_settings, fake_provider, fcm_path):
+    before = fake_provider.connections
+
+    results = send(*[push(f"tok-{i}", key=f"d-{i}") for i in range(300)])
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 300
+    sends = [r for r in fake_provider.requests if r.path == SEND_PATH]
+    opened = fake_provider.connections - before - 1  # the token request's own connection (google-auth's)
+    if fcm_path == "curl-h2c":
+        assert {r.version for r in sends} == {"HTTP/2"}
+        assert opened == 1
+    else:
+        assert {r.version for r in sends} == {"HTTP/1.1"}
+        assert opened > 1  # several keep-alive connections (fast: 32; curl: up to IN_FLIGHT)
+
+
+def test_a_request_that_times_out_is_unknown_and_holds_up_nothing_else(fcm_settings, fake_provider):
+    """A timeout after the request left may follow an accepted push: UNKNOWN, never sent again; over HTTP/2 the
+    other streams of the connection go on."""
+    fcm_settings.FCM_TIMEOUT_SECONDS = 0.5
+    fake_provider.configure(slow_seconds=1.5)
+
+    slow, ok = send(push("fail-slow-2", key="d-slow"), push("tok-ok", key="d-ok"))
+
+    assert (slow.outcome, slow.error_code, slow.retry_after) == (Outcome.UNKNOWN, "network", None)
+    assert ok.outcome == Outcome.SENT  # a slow stream holds up nothing else
+    assert [m["token"] for m in fake_provider.pushes()].count("fail-slow-2") == 1
+
+
+def test_a_call_whose_caller_raises_leaves_nothing_in_flight_for_the_next(fcm_settings, fake_provider):
+    """Taking a chunk can fail (its claim is a commit): the requests already in flight must not be finished
+    later under the next call's results."""
+    fake_provider.configure(latency=0.05)
+
+    def chunks():
+        yield [push(f"tok-a{i}", key=f"a-{i}") for i in range(10)]
+        raise RuntimeError("the claim failed")
+
+    with pytest.raises(RuntimeError):
+        send_stream(get_push_backend(), chunks())
+    fake_provider.configure(latency=0.0)
+    results: list = []
+    # A daemon thread: a transport confused by the leftovers may never return.
+    worker = threading.Thread(target=lambda: results.extend(send(*[push(f"tok-b{i}", key=f"b-{i}") for i in range(20)])),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+
+    assert [(r.key, r.outcome) for r in results] == [(f"b-{i}", Outcome.SENT) for i in range(20)]
+
+
+def test_a_transport_that_breaks_while_reading_an_answer_fails_its_caller_instead_of_leaving_it_waiting(
+        fcm_settings, fake_provider, fcm_path, monkeypatch):
+    """A bug where answers are read (curl: its loop thread; fast: its pool's threads) must not hang a push worker:
+    the call raises (the sender then records its pushes as unknown), and the next call works."""
+    monkeypatch.setattr(fcm_wire, "accepted", lambda key, content: 1 / 0)
+    outcome: list = []
+
+    def first_call() -> None:
+        try:
+            outcome.append(send(push("tok-1", key="d-1")))
+        except Exception as error:  # noqa: BLE001 - what the call raised is the point
+            outcome.append(error)
+
+    caller = threading.Thread(target=first_call, daemon=True)
+    caller.start()
+    caller.join(timeout=20)
+    monkeypatch.undo()
+
+    (first,) = outcome
+    if fcm_path.startswith("curl"):
+        assert isinstance(first, RuntimeError)
+        assert isinstance(first.__cause__, ZeroDivisionError)
+    elif fcm_path == "fast":
+        assert isinstance(first, ZeroDivisionError)
+    else:  # firebase-admin reads its answers itself
+        assert [r.outcome for r in first] == [Outcome.SENT]
+    assert [r.outcome for r in send(push("tok-2", key="d-2"))] == [Outcome.SENT]

@@ -5,8 +5,8 @@ import time
 from .harness import Stack, wait_until
 
 INTO_SECONDS = 1.0
-# Half a worker process's pool of FCM requests (fcm_fast.POOL_SIZE = 32): the fault lands on a full wave of
-# requests in flight, not on a gap between two waves or before the fan-out began.
+# Half of a worker process's FCM requests in flight (fcm_curl.IN_FLIGHT = fcm_fast.POOL_SIZE = 32): the fault lands on
+# a full wave of requests in flight, not on a gap between two waves or before the fan-out began.
 IN_FLIGHT = 16
 
 

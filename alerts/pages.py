@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus, Role
 
-from .models import Alert
+from .models import Alert, AlertStatus
 
 PAGE_SECONDS = 5
 VERSION_SECONDS = 24 * 3600
@@ -39,6 +39,31 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
         return None
     url = f"{request.build_absolute_uri()}|{translation.get_language()}"
     return _version_key(commune_id), f"alerts:page:{commune_id}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def shared_alert(user: User, request: Request, pk: int) -> Response | None:
+    """One alert as every resident of its commune reads it, if kept, current, and the user is such a resident."""
+    if user.is_staff or getattr(request.accepted_renderer, "format", None) != "json":
+        return None
+    kept = cache.get(_alert_key(pk))
+    if kept is None or _resident_without_reports(user, commune_id=kept[0]) is None:
+        return None
+    if cache.get(_version_key(kept[0])) != kept[1]:
+        return None
+    return _response(kept[2], kept[3])
+
+
+def keep_alert(user: User, row: dict[str, Any], data: dict[str, Any]) -> Response | None:
+    """Keep an approved alert as its residents read it, when the user is one of them (so `data` is that view).
+    The version is read after the database here (the commune is known only then): a change committed between
+    the two is seen within PAGE_SECONDS."""
+    if row["status"] != AlertStatus.APPROVED or _resident_without_reports(user, commune_id=row["commune_id"]) is None:
+        return None
+    body = JSONRenderer().render(data)
+    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    version = current_version((_version_key(row["commune_id"]), ""))
+    cache.set(_alert_key(row["id"]), (row["commune_id"], version, body, etag), PAGE_SECONDS)
+    return _response(body, etag)
 
 
 def cached(keys: tuple[str, str]) -> Response | None:
@@ -87,18 +112,25 @@ def _version_key(commune_id: int) -> str:
     return f"alerts:version:{commune_id}"
 
 
-def _resident_without_reports(user: User, insee: str) -> int | None:
-    """The commune's id if the user is an approved resident of it who reported none of its alerts. Written in
-    SQL: every list request asks it, and building it through the ORM cost more than the rest of a cached
-    answer (test_shared_pages checks it against the ORM's rule)."""
+def _alert_key(pk: int) -> str:
+    return f"alerts:alert:{pk}:{translation.get_language()}"
+
+
+def _resident_without_reports(user: User, insee: str = "", commune_id: int | None = None) -> int | None:
+    """The commune's id (named by its INSEE code or its id) if the user is an approved resident of it who
+    reported none of its alerts. Written in SQL: every list request asks it, and building it through the ORM
+    cost more than the rest of a cached answer (test_shared_pages checks it against the ORM's rule)."""
+    by_id = commune_id is not None
+    sql = _RESIDENT_SQL % ("m.commune_id = %s" if by_id else "c.insee = %s")
     with connection.cursor() as cursor:
-        cursor.execute(_RESIDENT_SQL, [user.pk, insee, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk])
+        named = commune_id if by_id else insee
+        cursor.execute(sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk])
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
 
 _RESIDENT_SQL = f"""
     SELECT m.commune_id FROM {Membership._meta.db_table} m JOIN {Commune._meta.db_table} c ON c.id = m.commune_id
-    WHERE m.user_id = %s AND c.insee = %s AND m.status = %s AND m.role = %s
-      AND NOT EXISTS (SELECT 1 FROM {Alert._meta.db_table} a WHERE a.reporter_id = %s AND a.commune_id = m.commune_id)
+    WHERE m.user_id = %%s AND %s AND m.status = %%s AND m.role = %%s
+      AND NOT EXISTS (SELECT 1 FROM {Alert._meta.db_table} a WHERE a.reporter_id = %%s AND a.commune_id = m.commune_id)
     LIMIT 1"""  # noqa: S608 - table names from the models, values as parameters

@@ -137,11 +137,17 @@ class AlertObjectView(APIView):
 
 class AlertDetail(AlertObjectView):
     @extend_schema(responses={200: AlertSerializer})
-    def get(self, request: Request, pk: str) -> Response:
-        rows = alert_rows(visible_alerts(viewer(request)).filter(pk=pk).values(*ROW_COLUMNS), disclosure_context(viewer(request)))
+    def get(self, request: Request, pk: int) -> Response:
+        """A resident reads the copy their commune's residents share (alerts/pages.py) while it is current."""
+        user = viewer(request)
+        shared = pages.shared_alert(user, request, pk)
+        if shared is not None:
+            return shared
+        rows = list(visible_alerts(user).filter(pk=pk).values(*ROW_COLUMNS))
         if not rows:
             raise Http404
-        return Response(rows[0])
+        data = alert_rows(rows, disclosure_context(user))[0]
+        return pages.keep_alert(user, rows[0], data) or Response(data)
 
     @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
     def patch(self, request: Request, pk: str) -> Response:

@@ -144,3 +144,34 @@ def test_who_shares_the_residents_page_follows_the_rule(saint_paul: Town, charle
         assert _resident_without_reports(person, "06128") == expected, person
     assert _resident_without_reports(saint_paul.resident, "06128") == saint_paul.commune.pk
     assert _resident_without_reports(saint_paul.resident2, "06128") is None
+
+
+def test_one_alert_is_shared_among_residents_and_never_stale(
+    saint_paul: Town, season: list[Alert], django_capture_on_commit_callbacks: Any
+) -> None:
+    path = f"{LIST}/{season[0].pk}"
+    resident, other = client_for(saint_paul.resident), client_for(saint_paul.resident2)
+    first = resident.get(path)
+    assert first.status_code == 200 and first.json()["address"] is None
+    with CaptureQueriesContext(connection) as captured:
+        assert other.get(path).json() == first.json()
+    assert len(captured) <= 3  # the token (and marking it used), who may share; the alert is the cache's
+    with django_capture_on_commit_callbacks(execute=True):
+        FollowUp.objects.create(alert=season[0], kind="erratum", body="Un artisan")
+    assert [f["body"] for f in other.get(path).json()["followups"]] == ["Un artisan"]
+
+
+@pytest.mark.parametrize("who", ["mayor", "referent", "staff", "reporter", "charleville"])
+def test_one_alert_is_read_by_the_others_as_their_rights_say(
+    saint_paul: Town, charleville: Town, staff: Any, season: list[Alert], who: str
+) -> None:
+    own = approved(saint_paul, reporter=saint_paul.resident2, address="7 chemin des Oliviers")
+    assert client_for(saint_paul.resident).get(f"{LIST}/{own.pk}").status_code == 200  # the residents' copy
+    user = {"staff": staff, "reporter": saint_paul.resident2, "charleville": charleville.resident}.get(who)
+    user = user or getattr(saint_paul, who)
+    response = client_for(user).get(f"{LIST}/{own.pk}")
+    if who == "charleville":
+        assert response.status_code == 404
+        return
+    assert response.json() == AlertSerializer(own, context=disclosure_context(user)).data
+    assert response.json()["address"] == "7 chemin des Oliviers"  # moderators and the reporter see it

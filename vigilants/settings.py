@@ -331,8 +331,9 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="3000/hour"),
         # Reads, counted apart (vigilants/throttling.py): a bound on runaway clients and scrapers, not on the
         # herd of phones re-reading after a warning, behind carriers' shared addresses, answered from caches.
-        "anon_read": env.str("THROTTLE_ANON_READ", default="100000/hour"),
-        "user_read": env.str("THROTTLE_USER_READ", default="100000/hour"),
+        # Per minute, so that a burst is forgotten in a minute, not an hour.
+        "anon_read": env.str("THROTTLE_ANON_READ", default="60000/minute"),
+        "user_read": env.str("THROTTLE_USER_READ", default="30000/minute"),
         # Phones behind a carrier's shared address: loose per-IP limit on code requests.
         "otp_ip": env.str("THROTTLE_OTP_IP", default="100/hour"),
         "otp_verify_ip": env.str("THROTTLE_OTP_VERIFY_IP", default="300/hour"),

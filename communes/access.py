@@ -4,7 +4,7 @@ Roles are held per commune in an approved membership. Gendarmes read statistics 
 Staff administer everything. Querysets are scoped with these, so another commune's objects are 404.
 """
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
@@ -68,10 +68,11 @@ def is_gendarme(user: User) -> bool:
 
 def reads_statistics(user: User, commune: Commune) -> bool:
     """May read this commune's statistics: a moderator of it, a gendarme of its area (stats_communes' rule for
-    one commune, in one query: every statistics request asks it)."""
-    moderator = approved_memberships(user).filter(commune=commune, role__in=MODERATOR_ROLES)
-    gendarme = GendarmeArea.objects.filter(Q(departement=commune.departement) | Q(communes=commune), user=user)
-    return User.objects.filter(pk=user.pk).filter(Exists(moderator) | Exists(gendarme)).exists()
+    one commune: every statistics request asks it)."""
+    # Two plain queries, the gendarme's only when needed: one query of two EXISTS cost more to build than both.
+    if approved_memberships(user).filter(commune=commune, role__in=MODERATOR_ROLES).exists():
+        return True
+    return GendarmeArea.objects.filter(Q(departement=commune.departement) | Q(communes=commune), user=user).exists()
 
 
 def stats_communes(user: User) -> CommuneQuerySet:

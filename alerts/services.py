@@ -71,7 +71,7 @@ def _enqueue(alert: Alert, replaces: Alert | None, *, title: str, body: str) -> 
         category=None if alert.kind == AlertKind.BROADCAST else alert.category,
         neighbourhood_ids=list(alert.target_neighbourhoods.values_list("pk", flat=True)) or None,
         channels=alert.channels or None,
-        exclude_user_id=alert.reporter_id if alert.kind == AlertKind.REPORT else None,
+        exclude_user_id=alert.reporter_id,  # who reported it, or the mayor who wrote the broadcast, knows it
         source_type=MessageSource.ALERT,
         source_id=alert.pk,
         replaces=message_for_source(MessageSource.ALERT, replaces.pk) if replaces else None,

@@ -117,6 +117,7 @@ def test_a_mayors_broadcast_is_listed_at_once_and_goes_out(saint_paul: Town) -> 
     assert listed[0]["title"] == "Démarcheurs"
     message = Message.objects.get()
     assert (message.kind, message.neighbourhood_ids, message.channels) == ("broadcast", [quartier.pk], ["push"])
+    assert message.exclude_user_id == saint_paul.mayor.pk  # the mayor who wrote it is not sent it
     assert AuditEntry.objects.filter(action="broadcast.sent").exists()
 
 

@@ -74,7 +74,7 @@ def report(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -
 
 @pytest.fixture
 def stack(request: pytest.FixtureRequest, faults_home: Path, pg_template: Path) -> Iterator[Stack]:
-    """A fresh service: its own cluster (a copy of the template), Redis, fake provider, 60 members."""
+    """A fresh service: its own cluster (a copy of the template), Redis, fake provider, the mayor and 59 members."""
     home = faults_home / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     booted = Stack.boot(home, pg_template, MEMBERS)
     try:

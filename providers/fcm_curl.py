@@ -25,14 +25,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-import google.auth.exceptions
 import pycurl
 from django.conf import settings
 
 from . import fcm_wire
 from .base import Outcome, PushMessage, SendResult
 from .fcm_fast import API_FORMAT_HEADERS, FastFcmPushBackend
-from .fcm_wire import kept_for_later
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +86,10 @@ class CurlFcmPushBackend(FastFcmPushBackend):
     def send_stream(self, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
         """send_batch() for messages handed over a chunk at a time (providers.base.send_stream): the next chunk
         is taken when fewer than AHEAD requests are left to finish."""
-        try:
-            credential = self.credentials()
-            token = self._ensure_token(credential)
-        except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as error:  # nothing has left
-            code = "auth" if isinstance(error, google.auth.exceptions.GoogleAuthError) else "credentials"
-            logger.error("FCM %s unusable (%s): pushes kept for later", code, type(error).__name__)
-            return [kept_for_later(m.key, code) for chunk in chunks for m in chunk]
+        authorised = self._authorised(chunks)
+        if isinstance(authorised, list):
+            return authorised
+        credential, token = authorised
         loop = self._io(credential.project_id)
         header_lines = [f"{name}: {value}" for name, value in API_FORMAT_HEADERS.items()]
         header_lines += ["Content-Type: application/json", "Accept: */*", "Expect:", f"Authorization: Bearer {token}"]

@@ -92,6 +92,19 @@ class FastFcmPushBackend:
                     credential.refresh(self._request)
         return str(credential.token)
 
+    def _authorised(
+        self, chunks: Iterable[Sequence[PushMessage]]
+    ) -> tuple[service_account.Credentials, str] | list[SendResult]:
+        """The credentials and a valid token, or, when they cannot be had, every message kept for later (nothing
+        has left): what every transport's call starts with."""
+        try:
+            credential = self.credentials()
+            return credential, self._ensure_token(credential)
+        except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as error:
+            code = "auth" if isinstance(error, google.auth.exceptions.GoogleAuthError) else "credentials"
+            logger.error("FCM %s unusable (%s): pushes kept for later", code, type(error).__name__)
+            return [kept_for_later(m.key, code) for chunk in chunks for m in chunk]
+
     # --- the client, once per process ---------------------------------------------------------
     def _client(self, project_id: str) -> tuple[urllib3.HTTPConnectionPool, ThreadPoolExecutor]:
         if self._pid != os.getpid():  # forked after first use: threads and sockets stay with the parent
@@ -142,13 +155,10 @@ class FastFcmPushBackend:
         """send_batch() for messages handed over a chunk at a time (transports.base.send_stream): the next
         chunk is taken when fewer than AHEAD requests are left to finish, so that at any moment at most one
         chunk and AHEAD requests are waiting or in flight."""
-        try:
-            credential = self.credentials()
-            token = self._ensure_token(credential)
-        except (OSError, ValueError, google.auth.exceptions.GoogleAuthError) as error:  # nothing has left
-            code = "auth" if isinstance(error, google.auth.exceptions.GoogleAuthError) else "credentials"
-            logger.error("FCM %s unusable (%s): pushes kept for later", code, type(error).__name__)
-            return [kept_for_later(m.key, code) for chunk in chunks for m in chunk]
+        authorised = self._authorised(chunks)
+        if isinstance(authorised, list):
+            return authorised
+        credential, token = authorised
         http, pool = self._client(credential.project_id)
         headers = {**self._headers, "Authorization": f"Bearer {token}"}
         answers: list[SendResult | Future[SendResult]] = []

@@ -1,4 +1,10 @@
-"""Twenty rows shaped like the service's alerts: what the bare stack's list answers from memory."""
+"""The references' two endpoints, served by the bare stack (bare.py) and by the service (floor_urls.py): `{}`,
+and twenty rows shaped like the service's alerts, from memory, paginated like the service's lists. Imported
+once Django's settings are configured (DRF's views read them)."""
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 ROWS = [
     {"id": n, "commune": "99999", "kind": "report", "category": "vehicule_suspect", "title": f"Signalement {n}",
@@ -8,3 +14,13 @@ ROWS = [
      "followups": []}
     for n in range(20)
 ]  # fmt: skip
+
+
+class Empty(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({})
+
+
+class Rows(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"count": len(ROWS), "next": None, "previous": None, "results": ROWS})

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.client import Pipeline
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -74,16 +75,36 @@ def test_on_redis_a_request_costs_one_round_trip_and_the_counter_expires(monkeyp
     with throwaway_redis() as server:
         cache = FallbackRedisCache(server.url, {})
         cache.breaker.reset()
-        clients: list[object] = []
-        real = RedisCacheClient.get_client
+        sent: list[int] = []
+        real = Pipeline.execute
 
-        def counted(self: RedisCacheClient, key: Any = None, *, write: bool = False) -> Any:
-            clients.append(key)
-            return real(self, key, write=write)
+        def counted(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+            sent.append(len(self.command_stack))
+            return real(self, *args, **kwargs)
 
-        monkeypatch.setattr(RedisCacheClient, "get_client", counted)
+        monkeypatch.setattr(Pipeline, "execute", counted)
         assert [cache.count("throttle_user_7:0", 3600) for _ in range(3)] == [1, 2, 3]
-        assert len(clients) == 3  # one client (one pipelined round trip) per count
+        assert sent == [2, 2, 2]  # one round trip each: INCR and EXPIRE together
         redis = server.client()
         (key,) = redis.keys("*throttle_user_7*")
         assert redis.get(key) in (b"3", "3") and 3500 < redis.ttl(key) <= 3600
+
+
+@needs_redis_server
+def test_the_cache_makes_one_redis_client_not_one_per_operation(monkeypatch: pytest.MonkeyPatch) -> None:
+    with throwaway_redis() as server:
+        cache = FallbackRedisCache(server.url, {})
+        cache.breaker.reset()
+        made: list[object] = []
+        real = RedisCacheClient.get_client
+
+        def counted(self: RedisCacheClient, key: Any = None, *, write: bool = False) -> Any:
+            made.append(key)
+            return real(self, key, write=write)
+
+        monkeypatch.setattr(RedisCacheClient, "get_client", counted)
+        for n in range(5):
+            cache.set(f"k{n}", n)
+            assert cache.get(f"k{n}") == n
+        cache.count("c", 60)
+        assert len(made) == 1

@@ -137,16 +137,20 @@ def departement_page(request: SignedInHttpRequest, code: str) -> HttpResponse:
     return render(request, "dashboard/departement.html", {
         "code": code, "departement_name": communes[0].departement_name if communes else "", "rows": rows,
         "start": start, "end": end, "category": category, "category_choices": _category_choices(),
-        "total": sum(row.count for row in rows), "export_query": _export_query(request, code, communes, start, end),
+        "total": sum(row.count for row in rows),
+        "export_query": _export_query(request, code, communes, (start, end), categories if category != "all" else ()),
     })  # fmt: skip
 
 
-def _export_query(request: SignedInHttpRequest, code: str, communes: list[Commune], start: date, end: date) -> str:
-    """The export API's query: the whole département when the user's area is the département, else its communes."""
+def _export_query(request: SignedInHttpRequest, code: str, communes: list[Commune], period: tuple[date, date],
+                  categories: tuple[str, ...]) -> str:  # fmt: skip
+    """The export API's query for what the page shows: the whole département when the user's area is the
+    département, else its communes; the page's period and categories."""
     area = GendarmeArea.objects.filter(user=request.user).first()
     whole = request.user.is_staff or (area is not None and area.departement == code)
     scope = {"departement": code} if whole else {"communes": ",".join(c.insee for c in communes)}
-    return urlencode({**scope, "from": start.isoformat(), "to": end.isoformat()})
+    chosen = {"categories": ",".join(categories)} if categories else {}
+    return urlencode({**scope, "from": period[0].isoformat(), "to": period[1].isoformat(), **chosen})
 
 
 def _departement_communes(request: SignedInHttpRequest, code: str) -> list[Commune]:

@@ -24,6 +24,7 @@ from alerts.models import Alert
 from audit.services import audit_record
 from communes import access
 from communes.models import Commune, GendarmeArea
+from vigilants.categories import Category
 
 from .aggregates import BURGLARIES, approved_reports
 from .official import OfficialYear, official_burglaries_for
@@ -92,20 +93,30 @@ class Export:
     row_count: int
     communes: dict[int, Commune]
     official: dict[str, list[OfficialYear]]
+    categories: tuple[str, ...] = ()  # none: every category
+
+    def alerts(self) -> QuerySet[Alert]:
+        return _of_categories(self.scope.alerts(self.date_range), self.categories)
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        grouped = _grouped(self.scope.alerts(self.date_range))
+        grouped = _grouped(self.alerts())
         for row in grouped.iterator(chunk_size=CHUNK):
             # A commune whose first alert was approved after `prepare_export`: looked up, not a crash.
             commune = self.communes.get(row["commune_id"]) or Commune.objects.get(pk=row["commune_id"])
             yield export_row(commune, row, self.official)
 
 
-def prepare_export(scope: ExportScope, date_range: DateRange) -> Export:
-    alerts = scope.alerts(date_range)
+def prepare_export(scope: ExportScope, date_range: DateRange, categories: Iterable[str] = ()) -> Export:
+    """`categories` (codes) narrow the rows to those categories, as the département page's filter does."""
+    alerts = _of_categories(scope.alerts(date_range), tuple(categories))
     concerned = Commune.objects.filter(pk__in=alerts.values("commune_id")).order_by()
     communes = {c.pk: c for c in concerned} | {c.pk: c for c in scope.communes}
-    return Export(scope, date_range, _grouped(alerts).count(), communes, official_burglaries_for(communes.values()))
+    official = official_burglaries_for(communes.values())
+    return Export(scope, date_range, _grouped(alerts).count(), communes, official, tuple(categories))
+
+
+def _of_categories(alerts: QuerySet[Alert], categories: tuple[str, ...]) -> QuerySet[Alert]:
+    return alerts.filter(category__in=categories) if categories else alerts
 
 
 def export_row(commune: Commune, row: dict[str, Any], official: dict[str, list[OfficialYear]]) -> dict[str, Any]:
@@ -133,7 +144,7 @@ def record_export(user: User, export: Export, fmt: str) -> None:
     details = {
         "format": fmt, "from": export.date_range.start.isoformat(), "to": export.date_range.end.isoformat(),
         "departement": export.scope.departement, "communes": [c.insee for c in export.scope.communes],
-        "rows": export.row_count, "communes_in_export": len(export.communes),
+        "rows": export.row_count, "communes_in_export": len(export.communes), "categories": list(export.categories),
     }  # fmt: skip
     with transaction.atomic():
         audit_record(actor=user, action="stats.exported", obj=user, after=details)
@@ -148,7 +159,7 @@ def csv_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     writer.writerow(headers())
     yield "\ufeff".encode() + _drain(buffer)
     for number, row in enumerate(rows, start=1):
-        writer.writerow([_french(row[field]) for field in FIELDS])
+        writer.writerow([_french(_shown(field, row[field])) for field in FIELDS])
         if number % 500 == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -159,6 +170,13 @@ def _drain(buffer: io.StringIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return data
+
+
+def _shown(field: str, value: object) -> object:
+    """In the spreadsheets a person reads, the category's French name; JSON keeps its code for programs."""
+    if field == "category" and value in Category.values:
+        return str(Category(value).label)
+    return value
 
 
 def _french(value: object) -> str:
@@ -194,7 +212,7 @@ def xlsx_file(rows: Iterator[dict[str, Any]]) -> IO[bytes]:
     sheet = workbook.create_sheet(_("Statistiques"))
     sheet.append(headers())
     for row in rows:
-        sheet.append([_xlsx(row[field]) for field in FIELDS])
+        sheet.append([_xlsx(_shown(field, row[field])) for field in FIELDS])
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the FileResponse that streams it
     workbook.save(output)
     output.seek(0)

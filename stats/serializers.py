@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from vigilants.categories import Category
+
 from .periods import EARLIEST, MAX_SPAN_DAYS, DateRange, Granularity, default_range, latest, today
 
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
@@ -56,12 +58,20 @@ class ExportQuery(RangeQuery):
     departement = serializers.CharField(required=False, max_length=3)
     communes = serializers.CharField(required=False, max_length=6000)
     format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="csv")
+    categories = serializers.CharField(required=False, max_length=500)
 
     def validate_departement(self, value: str) -> str:
         value = value.strip().upper()
         if not DEPARTEMENT.match(value):
             raise serializers.ValidationError(_("Code de département invalide."))
         return value
+
+    def validate_categories(self, value: str) -> list[str]:
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        unknown = [code for code in codes if code not in Category.values]
+        if unknown or not codes:
+            raise serializers.ValidationError(_("Catégories inconnues : %(codes)s") % {"codes": ", ".join(unknown[:5])})
+        return list(dict.fromkeys(codes))
 
     def validate_communes(self, value: str) -> list[str]:
         codes = [code.strip().upper() for code in value.split(",") if code.strip()]

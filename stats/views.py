@@ -81,7 +81,7 @@ class ExportView(APIView):
         data: dict[str, Any] = query.validated_data
         user = signed_in(request)
         scope = exporting.export_scope(user, departement=data.get("departement"), insee_codes=data.get("communes", []))
-        export = exporting.prepare_export(scope, data["range"])
+        export = exporting.prepare_export(scope, data["range"], data.get("categories", []))
         exporting.record_export(user, export, data["format"])
         return _response(export, data["format"])
 

@@ -258,7 +258,12 @@ def test_the_departement_ranks_communes_within_the_gendarmes_area(
     assert re.findall(r'data-insee="(\w+)"', ranking) == ["06128", vence.insee]
     assert "08105" not in html
     assert '<td data-testid="ranking-total">3</td>' in html
-    assert f"/api/v1/stats/export?departement=06&amp;from={YEAR}-01-01&amp;to={YEAR}-12-31&amp;format=csv" in html
+    # The export is what the page shows: its period and its categories (burglaries and attempts by default).
+    shown = "categories=cambriolage%2Ctentative_cambriolage"
+    assert f"/api/v1/stats/export?departement=06&amp;from={YEAR}-01-01&amp;to={YEAR}-12-31&amp;{shown}&amp;format=csv" in html
+    page = f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12&categorie="
+    assert "categories=vol&amp;format=csv" in signed_in(gendarme_06).get(page + "vol").content.decode()
+    assert "categories=" not in signed_in(gendarme_06).get(page + "all").content.decode()
     assert "format=xlsx" in html
     every = signed_in(gendarme_06).get(f"/dashboard/departements/06/?du={YEAR}-01&au={YEAR}-12&categorie=all").content.decode()
     assert '<td data-testid="ranking-total">4</td>' in every

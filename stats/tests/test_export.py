@@ -12,6 +12,7 @@ from audit.models import AuditEntry
 from conftest import Town, client_for
 from stats.tests.scenario import alert, build, official, utc
 from tests.factories import CommuneFactory
+from vigilants.categories import Category
 
 URL = "/api/v1/stats/export"
 WINTER = {"from": "2025-11-01", "to": "2026-02-28"}
@@ -38,10 +39,10 @@ def test_it_writes_french_csv_exactly(scenario: Town, gendarme_06: User) -> None
     assert body.startswith(b"\xef\xbb\xbf")
     assert body.decode("utf-8-sig").split("\r\n") == [
         HEADER,
-        "06128;Saint-Paul-de-Vence;06;2025-11;cambriolage;2;0,571;3500;2025;commune;8;non",
-        "06128;Saint-Paul-de-Vence;06;2025-11;vol;1;;3500;2025;commune;8;non",
-        "06128;Saint-Paul-de-Vence;06;2026-01;vehicule_suspect;1;;3500;2025;commune;8;non",
-        "06128;Saint-Paul-de-Vence;06;2026-02;tentative_cambriolage;1;0,286;3500;2025;commune;8;non",
+        "06128;Saint-Paul-de-Vence;06;2025-11;Cambriolage;2;0,571;3500;2025;commune;8;non",
+        "06128;Saint-Paul-de-Vence;06;2025-11;Vol;1;;3500;2025;commune;8;non",
+        "06128;Saint-Paul-de-Vence;06;2026-01;Véhicule suspect;1;;3500;2025;commune;8;non",
+        "06128;Saint-Paul-de-Vence;06;2026-02;Tentative de cambriolage;1;0,286;3500;2025;commune;8;non",
         "",
     ]
 
@@ -75,7 +76,8 @@ def test_it_gives_the_same_numbers_in_xlsx_and_json(scenario: Town, gendarme_06:
     assert len(rows) == 4 and len(lines) == 5
     for line, row in zip(lines[1:], rows, strict=True):
         assert (line[0], line[3], line[4], line[5], line[6], line[10]) == (
-            row["insee"], row["period"], row["category"], row["count"], row["burglary_rate_per_1000"], row["official_count"]
+            row["insee"], row["period"], str(Category(row["category"]).label), row["count"], row["burglary_rate_per_1000"],
+            row["official_count"],
         )  # fmt: skip
 
 
@@ -117,6 +119,17 @@ def test_it_records_every_export_for_each_commune_and_its_mayor_sees_it(scenario
     entry = entries.get(commune=scenario.commune)
     assert entry.actor_id == gendarme_06.pk
     assert entry.after == {"format": "csv", "from": "2025-11-01", "to": "2026-02-28", "departement": "06", "communes": [],
-                           "rows": 4, "communes_in_export": 1}  # fmt: skip
+                           "rows": 4, "communes_in_export": 1, "categories": []}  # fmt: skip
     log = client_for(scenario.mayor).get(f"/api/v1/communes/{scenario.commune.insee}/audit").json()["results"]
     assert log[0]["action"] == "stats.exported" and log[0]["actor"]["name"] == "Gendarme 06"
+
+
+def test_an_export_keeps_to_the_categories_asked_and_refuses_unknown_ones(scenario: Town, gendarme_06: User) -> None:
+    status, body = export(gendarme_06, departement="06", format="json", categories="cambriolage,tentative_cambriolage",
+                          **WINTER)  # fmt: skip
+    assert status == 200
+    assert sorted(r["category"] for r in json.loads(body)) == ["cambriolage", "tentative_cambriolage"]
+    status, body = export(gendarme_06, departement="06", format="json", categories="cambriolage,ovni", **WINTER)
+    assert status == 400 and "ovni" in json.loads(body)["categories"][0]
+    entry = AuditEntry.objects.filter(action="stats.exported", commune=scenario.commune).get()
+    assert entry.after is not None and entry.after["categories"] == ["cambriolage", "tentative_cambriolage"]

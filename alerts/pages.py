@@ -32,7 +32,7 @@ VERSION_SECONDS = 24 * 3600
 def shared_key(user: User, request: Request) -> tuple[str, str] | None:
     """(the commune's version key, the page's key) if this request reads the page every resident reads."""
     insee = request.query_params.get("commune")
-    if not insee or user.is_staff or getattr(request.accepted_renderer, "format", None) != "json":
+    if not insee or not _may_share(user, request):
         return None
     commune_id = _resident_without_reports(user, insee)
     if commune_id is None:
@@ -43,7 +43,7 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
 
 def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     """One alert as every resident of its commune reads it, if kept, current, and the user is such a resident."""
-    if user.is_staff or getattr(request.accepted_renderer, "format", None) != "json":
+    if not _may_share(user, request):
         return None
     kept = cache.get(_alert_key(pk))
     if kept is None or _resident_without_reports(user, commune_id=kept[0]) is None:
@@ -59,9 +59,8 @@ def keep_alert(user: User, row: dict[str, Any], data: dict[str, Any]) -> Respons
     the two is seen within PAGE_SECONDS."""
     if row["status"] != AlertStatus.APPROVED or _resident_without_reports(user, commune_id=row["commune_id"]) is None:
         return None
-    body = JSONRenderer().render(data)
-    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
-    version = current_version((_version_key(row["commune_id"]), ""))
+    body, etag = _rendered(data)
+    version = current_version(_version_key(row["commune_id"]))
     cache.set(_alert_key(row["id"]), (row["commune_id"], version, body, etag), PAGE_SECONDS)
     return _response(body, etag)
 
@@ -78,25 +77,34 @@ def cached(keys: tuple[str, str]) -> Response | None:
 
 def keep(keys: tuple[str, str], version: str, data: Any) -> Response:
     """Render the page, keep it under the version read before the database was, and answer it."""
-    body = JSONRenderer().render(data)
-    etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+    body, etag = _rendered(data)
     cache.set(keys[1], (version, body, etag), PAGE_SECONDS)
     return _response(body, etag)
 
 
-def current_version(keys: tuple[str, str]) -> str:
+def current_version(version_key: str) -> str:
     """Read before the database: a change committed meanwhile leaves the page under an outdated version."""
-    version = cache.get(keys[0])
+    version = cache.get(version_key)
     if version is None:
         version = uuid.uuid4().hex
-        if not cache.add(keys[0], version, VERSION_SECONDS):
-            version = cache.get(keys[0]) or version
+        if not cache.add(version_key, version, VERSION_SECONDS):
+            version = cache.get(version_key) or version
     return str(version)
 
 
 def commune_changed(commune_id: int) -> None:
     """Pages kept for the commune are outdated, once the change is committed (at once outside a transaction)."""
     transaction.on_commit(lambda: cache.set(_version_key(commune_id), uuid.uuid4().hex, VERSION_SECONDS))
+
+
+def _may_share(user: User, request: Request) -> bool:
+    """Staff read everything as moderators; a browsable or indented answer is rendered for that request."""
+    return not user.is_staff and getattr(request.accepted_renderer, "format", None) == "json"
+
+
+def _rendered(data: Any) -> tuple[bytes, str]:
+    body = JSONRenderer().render(data)
+    return body, f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
 
 
 def _response(body: bytes, etag: str) -> Response:

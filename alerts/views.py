@@ -82,7 +82,7 @@ class AlertList(generics.ListCreateAPIView[Alert]):
             return self.get_paginated_response(self.page_rows())
         response = pages.cached(shared)
         if response is None:
-            version = pages.current_version(shared)
+            version = pages.current_version(shared[0])
             response = pages.keep(shared, version, self.get_paginated_response(self.page_rows()).data)
         return response
 

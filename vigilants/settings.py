@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "continuity",
     "security",
     "demo",
+    "desk",
     "vigilants.apps.VigilantsConfig",  # configuration checks (vigilants/checks.py)
 ]
 

@@ -36,6 +36,7 @@ urlpatterns = [
     # Twilio's webhooks also answer outside /api/v1/, as the contract's Webhooks section writes them.
     path("", include((webhook_urlpatterns, "webhooks"), namespace="root-webhooks")),
     path("", include("stats.dashboard_urls")),
+    path("", include("desk.urls")),
     path("", include("security.urls")),
 ]
 

@@ -1,0 +1,5 @@
+"""Routes of the desk's members pages (included by desk/urls.py under the desk's namespace)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,51 @@
+"""The desk's sections, in the order of its menu. A section whose page is not (yet) routed is left out."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Section:
+    url_name: str
+    label: Promise
+    mayor_only: bool = False
+
+
+SECTIONS = [
+    Section("desk:inbox", _("À traiter")),
+    Section("desk:queue", _("Signalements")),
+    Section("desk:warnings", _("Messages aux habitants")),
+    Section("desk:members", _("Membres")),
+    Section("desk:neighbourhoods", _("Quartiers")),
+    Section("desk:policy", _("Règles de la commune"), mayor_only=True),
+    Section("desk:audit", _("Journal")),
+    Section("desk:exports", _("Exports")),
+]
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: Promise
+    current: bool
+
+
+def _is_current(section: Section, url: str, path: str) -> bool:
+    # The inbox is the commune's desk root: every other section's path starts with it.
+    return path == url or (section.url_name != "desk:inbox" and path.startswith(url))
+
+
+def desk_links(insee: str, path: str, *, mayor: bool) -> list[Link]:
+    links = []
+    for section in SECTIONS:
+        if section.mayor_only and not mayor:
+            continue
+        try:
+            url = reverse(section.url_name, args=[insee])
+        except NoReverseMatch:
+            continue
+        links.append(Link(url, section.label, current=_is_current(section, url, path)))
+    return links

@@ -8,13 +8,14 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from .models import AuthToken, User, hash_secret
+from .token_lookup import token_with_user
 
 
 class DeviceTokenAuthentication(TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key: str) -> tuple[User, AuthToken]:
-        token = AuthToken.objects.select_related("user").filter(key_hash=hash_secret(key)).first()
+        token = token_with_user(hash_secret(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Jeton invalide ou révoqué."))
         now = timezone.now()

@@ -7,12 +7,24 @@ Staff administer everything. Querysets are scoped with these, so another commune
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from vigilants.prepared import PreparedExists
 
 from .models import MODERATOR_ROLES, Commune, CommuneQuerySet, GendarmeArea, Membership, MembershipStatus, Role
 
 
 def approved_memberships(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, status=MembershipStatus.APPROVED)
+
+
+# approved_memberships(user).filter(commune=…, role__in=MODERATOR_ROLES).exists(), composed once: every
+# statistics request asks it (vigilants/prepared.py).
+_moderates = PreparedExists(
+    Membership,
+    lambda user_id, commune_id: Membership.objects.filter(
+        user_id=user_id, status=MembershipStatus.APPROVED, commune_id=commune_id, role__in=MODERATOR_ROLES
+    ),
+    int, int,
+)  # fmt: skip
 
 
 def role_in(user: User, commune: Commune | int) -> str | None:
@@ -70,7 +82,7 @@ def reads_statistics(user: User, commune: Commune) -> bool:
     """May read this commune's statistics: a moderator of it, a gendarme of its area (stats_communes' rule for
     one commune: every statistics request asks it)."""
     # Two plain queries, the gendarme's only when needed: one query of two EXISTS cost more to build than both.
-    if approved_memberships(user).filter(commune=commune, role__in=MODERATOR_ROLES).exists():
+    if _moderates(user.pk, commune.pk):
         return True
     return GendarmeArea.objects.filter(Q(departement=commune.departement) | Q(communes=commune), user=user).exists()
 

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vigilants.prepared import PreparedFirst
+
 from .text import normalize_name, search_terms
 
 
@@ -69,8 +71,13 @@ class CommuneQuerySet(models.QuerySet["Commune"]):
 
     def by_insee(self, insee: str) -> "Commune | None":
         """The commune an INSEE code names: a code is shared by a commune and its delegated namesake."""
+        if not self.query.where and getattr(self, "_db", None) is None:  # the whole table: every commune-scoped request asks it
+            return _commune_by_insee(insee)
+        return self._named_by(insee).first()
+
+    def _named_by(self, insee: str) -> "CommuneQuerySet":
         rank = models.Case(models.When(type__in=[CommuneType.COMMUNE, CommuneType.ARRONDISSEMENT], then=0), default=1)
-        return self.filter(insee=insee).order_by(rank).first()
+        return self.filter(insee=insee).order_by(rank)
 
 
 class Commune(models.Model):
@@ -202,3 +209,7 @@ class GendarmeArea(models.Model):
 
     def __str__(self) -> str:
         return self.departement or f"{self.pk}"
+
+
+# Commune.objects.by_insee(code), its SQL composed once (vigilants/prepared.py).
+_commune_by_insee = PreparedFirst(Commune, lambda insee: Commune.objects.all()._named_by(insee), str)

@@ -1,0 +1,61 @@
+"""Lookups composed once (vigilants/prepared.py) answer what their querysets answer, in one query."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from communes.access import reads_statistics
+from communes.models import Commune, CommuneType, Membership, MembershipStatus, Role
+from conftest import Town
+from tests.factories import CommuneFactory, MembershipFactory, UserFactory
+from vigilants.prepared import PreparedExists, PreparedFirst
+
+pytestmark = pytest.mark.django_db
+
+
+def fields(instance: Any) -> dict[str, tuple[Any, type]]:
+    return {f.attname: (getattr(instance, f.attname), type(getattr(instance, f.attname)))
+            for f in instance._meta.concrete_fields}  # fmt: skip
+
+
+def test_a_code_names_the_commune_before_its_delegated_namesake() -> None:
+    delegated = CommuneFactory.create(insee="49092", type=CommuneType.DELEGATED, name="Chemillé (déléguée)")
+    commune = CommuneFactory.create(insee="49092", type=CommuneType.COMMUNE, name="Chemillé-en-Anjou", population=None)
+    assert delegated.pk < commune.pk  # the order of the rows would give the delegated one first
+
+    with CaptureQueriesContext(connection) as queries:
+        found = Commune.objects.by_insee("49092")
+    assert len(queries) == 1
+    assert found is not None and fields(found) == fields(Commune.objects.get(pk=commune.pk))
+    assert found.population is None and not found._state.adding
+    assert Commune.objects.by_insee("00000") is None
+
+
+def test_a_filtered_queryset_still_filters() -> None:
+    CommuneFactory.create(insee="49093", departement="49")
+    assert Commune.objects.filter(departement="49").by_insee("49093") is not None
+    assert Commune.objects.filter(departement="06").by_insee("49093") is None
+
+
+def test_the_statistics_rule_for_moderators_and_others(saint_paul: Town, charleville: Town) -> None:
+    commune = saint_paul.commune
+    assert reads_statistics(saint_paul.mayor, commune) and reads_statistics(saint_paul.referent, commune)
+    assert not reads_statistics(saint_paul.resident, commune)
+    assert not reads_statistics(charleville.mayor, commune)
+    pending = MembershipFactory.create(commune=commune, role=Role.MAYOR, status=MembershipStatus.PENDING,
+                                       user=UserFactory.create())  # fmt: skip
+    assert not reads_statistics(pending.user, commune)
+
+
+def test_a_queryset_that_selects_other_columns_is_refused(saint_paul: Town) -> None:
+    joined = PreparedFirst(Membership, lambda pk: Membership.objects.select_related("user").filter(pk=pk), int)
+    with pytest.raises(ValueError, match="own columns"):
+        joined(1)
+
+
+def test_an_argument_must_be_one_parameter() -> None:
+    twice = PreparedExists(Commune, lambda code: Commune.objects.filter(insee=code) | Commune.objects.filter(parent_insee=code), str)
+    with pytest.raises(ValueError, match="one parameter"):
+        twice("06128")

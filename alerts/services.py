@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -209,6 +209,26 @@ def policy_update(*, commune: Commune, actor: User, **changes: Any) -> CommunePo
     return policy
 
 
+def _default_escalation_minutes() -> int:
+    """The delay of a commune whose mayor never set one (no CommunePolicy row yet)."""
+    minutes: int = CommunePolicy._meta.get_field("escalation_minutes").default
+    return minutes
+
+
+def escalation_delay(commune: Commune) -> timedelta:
+    """How long a report of this commune may wait for moderation before the mayors are reminded."""
+    minutes = CommunePolicy.objects.filter(commune=commune).values_list("escalation_minutes", flat=True).first()
+    return timedelta(minutes=_default_escalation_minutes() if minutes is None else minutes)
+
+
+def commune_overdue_alerts(commune: Commune) -> QuerySet[Alert]:
+    """The commune's pending alerts that waited longer than it allows, oldest first, whether or not the mayors
+    were reminded yet: the reminder goes once (overdue_alerts), the report needs a decision until it gets one."""
+    waited_since = timezone.now() - escalation_delay(commune)
+    overdue = Alert.objects.filter(commune=commune, status=AlertStatus.PENDING, created_at__lte=waited_since)
+    return overdue.order_by("created_at", "pk")
+
+
 def overdue_alerts() -> list[Alert]:
     """Pending alerts that waited longer than their commune allows, not yet escalated."""
     now = timezone.now()
@@ -217,7 +237,7 @@ def overdue_alerts() -> list[Alert]:
     # One query for every commune's policy, not one per alert.
     limits = dict(CommunePolicy.objects.filter(commune_id__in={a.commune_id for a in batch})
                   .values_list("commune_id", "escalation_minutes"))  # fmt: skip
-    default = CommunePolicy._meta.get_field("escalation_minutes").default
+    default = _default_escalation_minutes()
     overdue = []
     for alert in batch:
         minutes = limits.get(alert.commune_id, default)

@@ -12,16 +12,19 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_index_answers_each_persona(people: People) -> None:
+    # Who moderates a single commune is sent straight to its desk; staff choose among the communes.
     expect_statuses(people, "get", "/desk/", {
-        "anon": 302, "resident": 403, "referent": 200, "mayor": 200, "other_mayor": 200, "gendarme_06": 200,
+        "anon": 302, "resident": 403, "referent": 302, "mayor": 302, "other_mayor": 302, "gendarme_06": 200,
         "gendarme_08": 200, "staff": 200,
     })  # fmt: skip
 
 
 def test_the_index_lists_only_the_communes_one_moderates(people: People) -> None:
-    page = people.client("mayor").get("/desk/").content.decode()
-    # A single commune: the index would send its mayor straight there once its desk has a page.
-    assert "Charleville" not in page
+    # A single commune: the index sends its mayor straight to its desk, never to another commune's.
+    assert people.client("mayor").get("/desk/")["Location"] == "/desk/communes/06128/"
+    assert people.client("other_mayor").get("/desk/")["Location"] == "/desk/communes/08105/"
+    page = people.client("staff").get("/desk/").content.decode()
+    assert "Saint-Paul-de-Vence" in page and "Charleville" in page
 
 
 @pytest.mark.parametrize(

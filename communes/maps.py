@@ -35,15 +35,11 @@ class CommuneMap:
     title: str = ""  # the map's accessible name; by default "Carte de <commune>"
     label_heading: str = ""  # the table's first column; by default "Élément"
     note: str = ""  # one sentence under the map: how positions are rounded, what is left out
+    more_communes: list[Commune] = field(default_factory=list)  # outlined too: a map of several communes' alerts
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        """South, west, north, east: the commune's territory, or a small box around its centre."""
-        c = self.commune
-        if c.bbox_south is not None and c.bbox_west is not None and c.bbox_north is not None and c.bbox_east is not None:
-            return (c.bbox_south, c.bbox_west, c.bbox_north, c.bbox_east)
-        lat, lon = float(c.latitude or 46.6), float(c.longitude or 2.4)
-        return (lat - 0.02, lon - 0.03, lat + 0.02, lon + 0.03)
+        return commune_bbox(self.commune)
 
     @property
     def name(self) -> str:
@@ -55,7 +51,7 @@ class CommuneMap:
     def data(self) -> dict[str, Any]:
         """What map.js draws, as JSON (json_script): nothing the table does not show, plus the tile server."""
         return {
-            "bbox": list(self.bbox),
+            "outlines": [list(commune_bbox(c)) for c in [self.commune, *self.more_communes]],
             "points": [
                 {"latitude": p.latitude, "longitude": p.longitude, "label": p.label, "url": p.url, "count": p.count}
                 for p in self.points
@@ -64,6 +60,14 @@ class CommuneMap:
             "max_zoom": MAX_ZOOM,
             "texts": {"zoom_in": _("Zoom avant"), "zoom_out": _("Zoom arrière"), "close": _("Fermer")},
         }
+
+
+def commune_bbox(c: Commune) -> tuple[float, float, float, float]:
+    """South, west, north, east: the commune's territory, or a small box around its centre."""
+    if c.bbox_south is not None and c.bbox_west is not None and c.bbox_north is not None and c.bbox_east is not None:
+        return (c.bbox_south, c.bbox_west, c.bbox_north, c.bbox_east)
+    lat, lon = float(c.latitude or 46.6), float(c.longitude or 2.4)
+    return (lat - 0.02, lon - 0.03, lat + 0.02, lon + 0.03)
 
 
 def _tiles() -> dict[str, str] | None:

@@ -1,5 +1,5 @@
 /* Draws each commune map (templates/maps/_map.html) with Leaflet, from the JSON beside it (communes/maps.py):
-   the commune's outline, a scale, the points as circles that grow with their count, and tiles only when the
+   the commune's outline (each commune's, when the map has several), a scale, the points as circles that grow with their count, and tiles only when the
    deployment names a tile server (MAP_TILE_URL). The table in the same figure lists the same points: the map
    adds a picture of it, so labels are set as text, never as HTML. */
 (function () {
@@ -25,10 +25,12 @@
       L.control.attribution({ prefix: false }).addTo(map);
       L.tileLayer(data.tiles.url, { maxZoom: data.max_zoom, attribution: escaped(data.tiles.attribution) }).addTo(map);
     }
-    var b = data.bbox;
-    var outline = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
-    L.rectangle(outline, { className: "commune-map__outline", fill: false, interactive: false, weight: 2, dashArray: "6 4" }).addTo(map);
-    var view = L.latLngBounds(outline.getSouthWest(), outline.getNorthEast());
+    var view = null;
+    data.outlines.forEach(function (b) {
+      var outline = L.latLngBounds([b[0], b[1]], [b[2], b[3]]);
+      L.rectangle(outline, { className: "commune-map__outline", fill: false, interactive: false, weight: 2, dashArray: "6 4" }).addTo(map);
+      view = view ? view.extend(outline) : L.latLngBounds(outline.getSouthWest(), outline.getNorthEast());
+    });
     var biggest = Math.max.apply(null, data.points.map(function (p) { return p.count; }).concat([1]));
     data.points.forEach(function (point) {
       var where = L.latLng(point.latitude, point.longitude);

@@ -40,12 +40,27 @@
         .bindPopup(popup(point))
         .addTo(map);
     });
-    map.fitBounds(view, { padding: [12, 12] });
+    fitWhileUntouched(map, canvas, view);
     // Leaflet names the popup's close button in English.
     map.on("popupopen", function (event) {
       var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", texts.close); }
     });
+  }
+
+  // The whole area in view, again after the box is resized (a phone turned, a window narrowed: Leaflet would keep
+  // the top-left corner where it was), until the reader drags or zooms the map themselves.
+  function fitWhileUntouched(map, canvas, view) {
+    var fitting = false, touched = false;
+    function fit() {
+      fitting = true;
+      map.fitBounds(view, { padding: [12, 12], animate: false });
+      fitting = false;
+    }
+    map.on("dragstart", function () { touched = true; });
+    map.on("zoomstart", function () { touched = touched || !fitting; });
+    map.on("resize", function () { if (!touched) { fit(); } });
+    fit();
   }
 
   // 5 px for one, up to 14 px for the page's biggest: the area follows the count.

@@ -5,6 +5,11 @@ EARTH_RADIUS_M = 6_371_000
 PUBLIC_DECIMALS = 3
 
 
+def public_coordinate(value: float) -> float:
+    """A latitude or longitude as anyone but the commune's moderators reads it (the API, the gendarmerie's pages)."""
+    return round(value, PUBLIC_DECIMALS)
+
+
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres (haversine): exact enough at a few hundred metres."""
     dlat, dlon = radians(lat2 - lat1), radians(lon2 - lon1)

@@ -10,7 +10,7 @@ from communes.models import Commune, Neighbourhood
 from notifications.models import Channel
 from vigilants.categories import Category
 
-from .geo import PUBLIC_DECIMALS
+from .geo import public_coordinate
 from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 
 MAX_AGE = timedelta(days=7)
@@ -167,7 +167,7 @@ def for_audience(data: dict[str, Any], commune_id: int, context: Mapping[str, An
     # and no typed address at all (free text: a number, a name), except to whoever typed it.
     for name in ("latitude", "longitude"):
         if data[name] is not None:
-            data[name] = round(data[name], PUBLIC_DECIMALS)
+            data[name] = public_coordinate(data[name])
     if not data["mine"]:
         data["address"] = None
     return data

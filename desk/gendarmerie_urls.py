@@ -1,5 +1,10 @@
 """Routes of the desk's gendarmerie pages (included by desk/urls.py under the desk's namespace)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import gendarmerie_views
+
+urlpatterns: list[URLPattern] = [
+    path("alerts/", gendarmerie_views.alerts, name="gendarmerie"),
+    path("alerts/<int:pk>/", gendarmerie_views.alert, name="gendarmerie-alert"),
+]

@@ -4,22 +4,24 @@ A commune's year is `stats.services.commune_statistics` for 1 January – 31 Dec
 behind GET /api/v1/stats/communes/{insee}, so a page and the API never disagree. What counts (approved
 residents' reports, by `occurred_at`, in Paris time) is `stats.aggregates.approved_reports`, also used for
 the map and the département ranking. This module only arranges the numbers (months × categories, this
-year against last) and adds the rounded map, which the API does not carry.
+year against last) and adds the map of grid cells (communes.maps), which the API does not carry.
 """
 
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from alerts.models import Alert, AlertKind
+from communes.maps import CommuneMap, MapPoint
 from communes.models import Commune
 from vigilants.categories import Category
 
@@ -51,29 +53,6 @@ class CategoryRow:
     label: str
     this_year: int
     last_year: int
-
-
-@dataclass
-class MapCell:
-    latitude: float
-    longitude: float
-    count: int
-    x: float = 0.0  # position in the SVG's viewBox
-    y: float = 0.0
-    radius: float = 0.0
-
-
-@dataclass
-class CommuneMap:
-    cells: list[MapCell] = field(default_factory=list)
-    width: float = 100.0
-    height: float = 100.0
-    unplaced: int = 0  # approved reports without a position
-
-    @property
-    def view_box(self) -> str:
-        margin = 6  # room for the points drawn on the edge
-        return f"{-margin} {-margin} {self.width + 2 * margin:g} {self.height + 2 * margin:g}"
 
 
 @dataclass
@@ -161,14 +140,16 @@ def _deliveries(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def alert_map(commune: Commune, year: int) -> CommuneMap:
-    """The year's counted reports, per grid cell, placed on the commune's bounding box."""
+    """The year's counted reports on the commune's map, one point per grid cell (its centre), sized by its count."""
     alerts = aggregates.approved_reports(year_range(year)).filter(commune=commune)
     positions = list(alerts.filter(latitude__isnull=False, longitude__isnull=False).values_list("latitude", "longitude"))
     cells = Counter((_snap(lat), _snap(lon)) for lat, lon in positions if lat is not None and lon is not None)
-    result = CommuneMap(unplaced=alerts.count() - len(positions))
-    result.cells = [MapCell(latitude=lat, longitude=lon, count=n) for (lat, lon), n in sorted(cells.items())]
-    _project(commune, result)
-    return result
+    points = [MapPoint(latitude=lat, longitude=lon, label=_reports(n), count=n) for (lat, lon), n in sorted(cells.items())]
+    return CommuneMap(
+        commune, points, caption=_("Signalements publiés par maille (centre de la maille, arrondi)"),
+        title=_("Carte des signalements publiés à %(name)s") % {"name": commune.name},
+        label_heading=_("Signalements"), note=_map_note(alerts.count() - len(positions)),
+    )  # fmt: skip
 
 
 def _snap(value: float) -> float:
@@ -176,22 +157,18 @@ def _snap(value: float) -> float:
     return round((math.floor(value / GRID_DEGREES) + 0.5) * GRID_DEGREES, 4)
 
 
-def _project(commune: Commune, result: CommuneMap) -> None:
-    """Equirectangular projection of the bounding box (plus the cells) into an SVG viewBox 100 wide."""
-    lats = [c.latitude for c in result.cells] + [v for v in (commune.bbox_south, commune.bbox_north) if v is not None]
-    lons = [c.longitude for c in result.cells] + [v for v in (commune.bbox_west, commune.bbox_east) if v is not None]
-    if not lats or not lons:
-        return
-    south, north, west, east = min(lats), max(lats), min(lons), max(lons)
-    x_scale = math.cos(math.radians((south + north) / 2))
-    span_x = max((east - west) * x_scale, 1e-6)
-    span_y = max(north - south, 1e-6)
-    result.height = round(100 * span_y / span_x, 2)
-    biggest = max((c.count for c in result.cells), default=1)
-    for cell in result.cells:
-        cell.x = round((cell.longitude - west) * x_scale / span_x * 100, 2)
-        cell.y = round((north - cell.latitude) / span_y * result.height, 2)
-        cell.radius = round(1.5 + 3 * math.sqrt(cell.count / biggest), 2)
+def _reports(count: int) -> str:
+    return ngettext("%(n)d signalement", "%(n)d signalements", count) % {"n": count}
+
+
+def _map_note(unplaced: int) -> str:
+    note = _("Chaque point regroupe les signalements d’une maille d’environ 1 km sur 0,8 km (0,01°) ; le cadre "
+             "est l’emprise de la commune. Aucune adresse n’est montrée.")  # fmt: skip
+    if not unplaced:
+        return note
+    left_out = ngettext("%(n)d signalement sans position n’est pas sur la carte.",
+                        "%(n)d signalements sans position ne sont pas sur la carte.", unplaced)  # fmt: skip
+    return f"{note} {left_out % {'n': unplaced}}"
 
 
 def departement_rows(communes: list[Commune], start: date, end: date, categories: tuple[str, ...]) -> list[CommuneRow]:

@@ -156,6 +156,29 @@ BRAND_LOGO_URL = env.str("BRAND_LOGO_URL", default="")  # served by this site: t
 BRAND_LEGAL_URL = env.str("BRAND_LEGAL_URL", default="")
 BRAND_LEGAL_TEXT = env.str("BRAND_LEGAL_TEXT", default="")
 
+# --- Maps (templates/maps/_map.html): Leaflet is served here; tiles only from a server the deployment names -----
+# Empty: no background tiles, the commune's outline and the points alone, so that a closed network needs nothing
+# else. Otherwise an OpenStreetMap-compatible template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors")
+
+
+def tile_origin(url: str) -> str:
+    """The origin the pages load tiles from, for the Content-Security-Policy: Leaflet's {s} sub-domains
+    (a.tile…, b.tile…) as one wildcard. An empty URL has none; one that is not a tile template stops the start."""
+    if not url:
+        return ""
+    match = re.fullmatch(r"(https?://[^/?#]+)/\S*", url)
+    if match is None or not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(
+            "MAP_TILE_URL doit être un modèle d'URL http(s) avec {z}, {x} et {y}, par exemple "
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png."
+        )
+    return match.group(1).replace("{s}", "*")
+
+
+MAP_TILE_ORIGIN = tile_origin(MAP_TILE_URL)
+
 # --- Redis: broker, cache, global rate limits --------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -392,13 +415,13 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Pages load only what the service itself serves: no inline script or style, no other origin, no framing.
-# MAP_TILE_ORIGINS: where map tiles may come from (an OpenStreetMap-compatible server), if any.
+# Map tiles come from MAP_TILE_URL's server, if any, and from MAP_TILE_ORIGINS (e.g. where it redirects to).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
         "script-src": [CSP_SELF],
         "style-src": [CSP_SELF],
-        "img-src": [CSP_SELF, "data:", *env.list("MAP_TILE_ORIGINS", default=[])],
+        "img-src": [CSP_SELF, "data:", *filter(None, [MAP_TILE_ORIGIN]), *env.list("MAP_TILE_ORIGINS", default=[])],
         "connect-src": [CSP_SELF],
         "object-src": [CSP_NONE],
         "base-uri": [CSP_SELF],

@@ -1,7 +1,7 @@
 """A real headless Chromium (Debian's, driven by Playwright) signs a mayor in and reads the commune page.
 
 Checks what only a browser shows: the SMS-code sign-in through real forms and cookies, the chart actually
-drawn by Chart.js (pixels on the canvas), the table after it holding the service's numbers, the map, that
+drawn by Chart.js (pixels on the canvas), the table after it holding the service's numbers, the map (Leaflet), that
 the page asks nothing from outside the server (a closed network) and logs no error in the console under a
 Content-Security-Policy of `default-src 'self'` alone; the deployment's brand, the menu and its sign-out
 button on a 390 px phone, the French error pages. Screenshots (1280 and 390 px) go to var/screenshots/.
@@ -219,7 +219,9 @@ def test_a_mayor_signs_in_and_sees_the_chart_and_its_numbers(page: Page, saint_p
     drawn = page.evaluate("() => Chart.getChart(document.getElementById('graphique-cambriolages')).data.datasets[1].data")
     assert drawn == [item["burglaries"] for item in last]
 
-    assert page.locator("[data-testid=alert-map] circle").count() == 3  # four positions, two in one cell
+    # Leaflet's map: the commune's outline and one circle per cell (four positions, two in one cell).
+    expect(page.locator("[data-testid=commune-map-canvas] path.commune-map__outline")).to_have_count(1)
+    expect(page.locator("[data-testid=commune-map-canvas] path.commune-map__point")).to_have_count(3)
     at_both_widths(page, "commune-06128")
 
 

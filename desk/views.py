@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.authentication import SignedInHttpRequest
-from communes.access import moderated_commune_ids
+from communes.access import is_gendarme, moderated_commune_ids
 from communes.models import Commune
 from stats.dashboard_views import dashboard_login_required
 
@@ -17,6 +17,8 @@ def index(request: SignedInHttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         communes = communes.filter(pk__in=moderated_commune_ids(request.user))
     rows = [(commune, desk_links(commune.insee, "", mayor=True)[:1]) for commune in communes[:500]]
-    if len(rows) == 1 and rows[0][1]:
+    gendarme = is_gendarme(request.user)
+    if len(rows) == 1 and rows[0][1] and not gendarme:
         return redirect(rows[0][1][0].url)
-    return render(request, "desk/index.html", {"rows": rows})
+    # A gendarme moderates nothing here: the desk offers them their area's alerts instead.
+    return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff})

@@ -65,3 +65,9 @@ def test_a_commune_not_enrolled_has_no_desk(people: People) -> None:
 def test_the_menu_leaves_out_mayor_only_sections_for_a_referent() -> None:
     # Only routed sections appear; whatever is routed, the policy is never offered to a referent.
     assert all("policy" not in link.url for link in desk_links("06128", "", mayor=False))
+
+
+def test_a_gendarme_is_offered_the_alerts_of_their_area(people: People) -> None:
+    page = people.client("gendarme_06").get("/desk/").content.decode()
+    assert 'href="/desk/alerts/"' in page and "Vous ne modérez aucune commune" not in page
+    assert 'href="/desk/alerts/"' not in people.client("other_mayor").get("/desk/", follow=True).content.decode()

@@ -48,11 +48,13 @@ class AlertFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    departement = django_filters.CharFilter(field_name="commune__departement")
     kind = django_filters.CharFilter()
 
     class Meta:
         model = Alert
-        fields = ["commune", "status", "category", "since", "kind"]
+        fields = ["commune", "status", "category", "since", "until", "departement", "kind"]
 
 
 class AlertList(generics.ListCreateAPIView[Alert]):

@@ -99,3 +99,19 @@ def test_a_gendarme_reads_the_approved_alerts_of_their_area_as_residents_do(
     assert api.get("/api/v1/alerts", {"category": "autre"}).json()["count"] == 1
     assert api.get(f"/api/v1/alerts/{elsewhere.pk}").status_code == 404
     assert api.post(f"/api/v1/alerts/{alerts[0].pk}/approve").status_code == 403  # read-only
+
+
+def test_a_period_and_a_departement_filter_the_list(saint_paul: Town, charleville: Town, staff: Any) -> None:
+    now = timezone.now()
+    old, recent = alert(saint_paul), alert(saint_paul)
+    Alert.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=10))
+    in_08 = alert(charleville)
+    api = client_for(staff)
+
+    def ids(**query: str) -> set[int]:
+        return {row["id"] for row in api.get("/api/v1/alerts", query).json()["results"]}
+
+    assert ids(until=(now - timedelta(days=1)).isoformat()) == {old.pk}
+    assert ids(since=(now - timedelta(days=1)).isoformat(), departement="06") == {recent.pk}
+    assert ids(departement="08") == {in_08.pk}
+    assert api.get("/api/v1/alerts", {"until": "hier"}).status_code == 400

@@ -12,10 +12,18 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_index_answers_each_persona(people: People) -> None:
+    # Who moderates a single commune is sent straight to its desk's first section, once one is routed.
+    single = 302 if desk_links("06128", "", mayor=True) else 200
     expect_statuses(people, "get", "/desk/", {
-        "anon": 302, "resident": 403, "referent": 200, "mayor": 200, "other_mayor": 200, "gendarme_06": 200,
+        "anon": 302, "resident": 403, "referent": single, "mayor": single, "other_mayor": single, "gendarme_06": 200,
         "gendarme_08": 200, "staff": 200,
     })  # fmt: skip
+
+
+def test_the_index_sends_who_moderates_one_commune_to_its_first_section(people: People) -> None:
+    first = desk_links("06128", "", mayor=False)[:1]
+    answer = people.client("referent").get("/desk/")
+    assert (answer.status_code, answer.get("Location")) == ((302, first[0].url) if first else (200, None))
 
 
 def test_the_index_lists_only_the_communes_one_moderates(people: People) -> None:

@@ -19,7 +19,14 @@ from audit.services import audit_record
 from communes import access
 from communes.models import MODERATOR_ROLES, Commune, Neighbourhood
 from notifications.models import MessageKind, MessageSource
-from notifications.services import message_enqueue, message_for_source
+from notifications.services import (
+    MessageFields,
+    MessagePreview,
+    message_draft,
+    message_enqueue,
+    message_for_source,
+    message_preview,
+)
 from vigilants.categories import Category
 from vigilants.errors import Conflict
 
@@ -58,24 +65,32 @@ def _publish(alert: Alert, replaces: Alert | None = None, *, title: str = "", bo
 
 
 def _enqueue(alert: Alert, replaces: Alert | None, *, title: str, body: str) -> None:
+    targets = list(alert.target_neighbourhoods.values_list("pk", flat=True))
+    message_enqueue(**_message_fields(alert, replaces, title=title, body=body, neighbourhood_ids=targets))
+
+
+def _message_fields(
+    alert: Alert, replaces: Alert | None, *, title: str, body: str, neighbourhood_ids: list[int]
+) -> MessageFields:
+    """The message that carries an alert to its commune's members (sent, or previewed before it is)."""
     if replaces is not None:
         kind = MessageKind.FOLLOWUP
     else:
         kind = MessageKind.BROADCAST if alert.kind == AlertKind.BROADCAST else MessageKind.ALERT
-    message_enqueue(
-        commune=alert.commune,
-        kind=kind,
-        title=title or alert.title or str(Category(alert.category).label),
-        body=body or alert.description,
-        urgent=alert.urgent,
-        category=None if alert.kind == AlertKind.BROADCAST else alert.category,
-        neighbourhood_ids=list(alert.target_neighbourhoods.values_list("pk", flat=True)) or None,
-        channels=alert.channels or None,
-        exclude_user_id=alert.reporter_id,  # who reported it, or the mayor who wrote the broadcast, knows it
-        source_type=MessageSource.ALERT,
-        source_id=alert.pk,
-        replaces=message_for_source(MessageSource.ALERT, replaces.pk) if replaces else None,
-    )
+    return {
+        "commune": alert.commune,
+        "kind": kind,
+        "title": title or alert.title or str(Category(alert.category).label),
+        "body": body or alert.description,
+        "urgent": alert.urgent,
+        "category": None if alert.kind == AlertKind.BROADCAST else alert.category,
+        "neighbourhood_ids": neighbourhood_ids or None,
+        "channels": alert.channels or None,
+        "exclude_user_id": alert.reporter_id,  # who reported it, or the mayor who wrote the broadcast, knows it
+        "source_type": MessageSource.ALERT,
+        "source_id": alert.pk,
+        "replaces": message_for_source(MessageSource.ALERT, replaces.pk) if replaces else None,
+    }
 
 
 def _auto_approves(reporter: User, commune: Commune, category: str) -> bool:
@@ -162,18 +177,38 @@ def broadcast_create(
 ) -> Alert:  # fmt: skip
     """A mayor's warning: straight to the members, no moderation, recorded and listed like an alert."""
     ensure_behaviour_only("body", title, body)
-    now = timezone.now()
-    alert = Alert.objects.create(
-        commune=commune, kind=AlertKind.BROADCAST, category=Category.AUTRE, title=title, description=body,
-        urgent=urgent, occurred_at=now, status=AlertStatus.APPROVED, reporter=actor, moderated_by=actor,
-        moderated_at=now, channels=channels or [],
-    )  # fmt: skip
+    alert = _broadcast(commune=commune, actor=actor, title=title, body=body, urgent=urgent, channels=channels)
+    alert.save(force_insert=True)
     alert.target_neighbourhoods.set(neighbourhoods or [])
     audit_record(actor=actor, action="broadcast.sent", obj=alert, commune=commune,
                  after={"title": title, "urgent": urgent, "neighbourhoods": [n.pk for n in neighbourhoods or []],
                         "channels": channels or []})  # fmt: skip
     _publish(alert)
     return alert
+
+
+def broadcast_preview(
+    *, commune: Commune, actor: User, title: str, body: str, urgent: bool = False,
+    neighbourhoods: list[Neighbourhood] | None = None, channels: list[str] | None = None,
+) -> MessagePreview:  # fmt: skip
+    """What broadcast_create would send with the same arguments, before anything is: whom it would reach by
+    each channel, its SMS and their cost. Refuses what broadcast_create refuses; writes nothing."""
+    ensure_behaviour_only("body", title, body)
+    alert = _broadcast(commune=commune, actor=actor, title=title, body=body, urgent=urgent, channels=channels)
+    targets = [n.pk for n in neighbourhoods or []]
+    with override("fr"):  # as _publish: what residents receive is French
+        message = message_draft(**_message_fields(alert, None, title="", body="", neighbourhood_ids=targets))
+    return message_preview(message)
+
+
+def _broadcast(*, commune: Commune, actor: User, title: str, body: str, urgent: bool, channels: list[str] | None) -> Alert:
+    """A broadcast not saved yet: the alert broadcast_create records, and broadcast_preview plans."""
+    now = timezone.now()
+    return Alert(
+        commune=commune, kind=AlertKind.BROADCAST, category=Category.AUTRE, title=title, description=body,
+        urgent=urgent, occurred_at=now, status=AlertStatus.APPROVED, reporter=actor, moderated_by=actor,
+        moderated_at=now, channels=channels or [],
+    )  # fmt: skip
 
 
 @transaction.atomic

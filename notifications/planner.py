@@ -5,10 +5,13 @@ ignores conflicts on the unique (message, user, channel) (bulk_create(ignore_con
 leaner: see insert_ignoring_conflicts): planning twice, or
 resuming after a crash from `plan_cursor`, never makes a second row. Each batch commits on its own
 and publishes its send tasks after commit, so sending starts while later batches are still planned.
+
+reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
 
@@ -22,7 +25,7 @@ from communes.models import Membership, MembershipStatus
 from vigilants.lookups import int_array
 
 from . import broker
-from .models import Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
+from .models import Channel, Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Preferences, Recipient, channels_for, not_before
 from .retrying import survives_database_loss
 from .sender import publish_or_release
@@ -30,6 +33,7 @@ from .sender import publish_or_release
 log = logging.getLogger(__name__)
 
 PLAN_BATCH = 2000
+Row = tuple[int, str, datetime | None, datetime | None]  # user_id, channel, not_before, dispatched_at
 
 
 class MemberRow(TypedDict):
@@ -73,6 +77,57 @@ def plan(message_id: int) -> int:
     return written
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Who a message would reach if it were planned now: what plan() would write, counted."""
+
+    members: int  # members it targets (its neighbourhoods and roles, its sender excluded)
+    push: int  # members it would push to (one push row each, whatever their number of devices)
+    sms: int  # members it would text
+    unreached: int  # targeted members no channel reaches (none chosen, no device and no number, opted out)
+    held: int  # members whose deliveries wait for the end of their quiet hours (never for an urgent message)
+    held_until: datetime | None  # when the last of those quiet hours ends
+
+    @property
+    def reached(self) -> int:
+        return self.members - self.unreached
+
+
+def reach(message: Message) -> Reach:
+    """What planning `message` now would write, without writing anything: the preview of a mayor's warning.
+
+    The very members query, reachability lookups and per-member rules as plan() (_members, _planned_rows),
+    batch by batch, so that a preview and the fan-out that follows it never disagree. `message` may be a
+    draft never saved (notifications.services.message_draft).
+    """
+    tally, after = _ReachTally(), 0
+    while batch := list(_members(message, after=after)[:PLAN_BATCH]):
+        tally.add(len(batch), _planned_rows(message, batch))
+        after = batch[-1]["id"]
+    return Reach(members=tally.members, push=tally.push, sms=tally.sms, unreached=tally.members - tally.reached,
+                 held=tally.held, held_until=tally.held_until)  # fmt: skip
+
+
+@dataclass
+class _ReachTally:
+    members: int = 0
+    push: int = 0
+    sms: int = 0
+    reached: int = 0
+    held: int = 0
+    held_until: datetime | None = None
+
+    def add(self, members: int, rows: list[Row]) -> None:
+        """One batch's members and the rows planned for them (a member is in one batch only)."""
+        self.members += members
+        self.push += sum(1 for _, channel, _, _ in rows if channel == Channel.PUSH)
+        self.sms += sum(1 for _, channel, _, _ in rows if channel == Channel.SMS)
+        self.reached += len({user for user, _, _, _ in rows})
+        waiting = {user: until for user, _, until, _ in rows if until is not None}
+        self.held += len(waiting)
+        self.held_until = max([*waiting.values(), *filter(None, [self.held_until])], default=None)
+
+
 def plan_next_batch(message_id: int) -> int | None:
     """Plan the next batch of members; None when there are no more (or the message was cancelled)."""
     with transaction.atomic():
@@ -80,13 +135,13 @@ def plan_next_batch(message_id: int) -> int | None:
         message = Message.objects.select_for_update().get(pk=message_id)
         if message.status != MessageStatus.PLANNING:
             return None
-        members = list(_members(message)[:PLAN_BATCH])
+        members = list(_members(message, after=message.plan_cursor)[:PLAN_BATCH])
         if not members:
             Message.objects.filter(pk=message.pk).update(
                 status=MessageStatus.PLANNED, planned_at=timezone.now(), lease_until=None
             )
             return None
-        rows = _deliveries(message, _recipients(members, *_reachability(members)))
+        rows = _planned_rows(message, members)
         inserted = insert_ignoring_conflicts(message.pk, rows)
         Message.objects.filter(pk=message.pk).update(plan_cursor=members[-1]["id"], lease_until=lease_end())
         if inserted is not None and len(inserted) == len(rows):
@@ -96,10 +151,10 @@ def plan_next_batch(message_id: int) -> int | None:
     return len(rows)
 
 
-def _members(message: Message) -> QuerySet[Membership, MemberRow]:
+def _members(message: Message, after: int) -> QuerySet[Membership, MemberRow]:
+    """The members the message targets, by membership id from `after` on (the keyset cursor)."""
     members = Membership.objects.filter(
-        commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True,
-        id__gt=message.plan_cursor,
+        commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True, id__gt=after,
     )  # fmt: skip
     if message.neighbourhood_ids:
         members = members.filter(neighbourhood_id__in=message.neighbourhood_ids)
@@ -111,6 +166,11 @@ def _members(message: Message) -> QuerySet[Membership, MemberRow]:
     # Preferences as text too: most members share a few, decoded once each (_recipients).
     phone, preferences = Cast("user__phone", output_field=CharField()), Cast("user__preferences", TextField())
     return members.order_by("id").annotate(phone=phone, prefs=preferences).values("id", "user_id", "phone", "prefs")
+
+
+def _planned_rows(message: Message, members: list[MemberRow]) -> list[Row]:
+    """The delivery rows of a batch of members: planning writes them, reach() counts them."""
+    return _deliveries(message, _recipients(members, *_reachability(members)))
 
 
 def _reachability(members: list[MemberRow]) -> tuple[set[int], set[str]]:
@@ -135,9 +195,6 @@ def _recipients(members: list[MemberRow], with_device: set[int], opted_out: set[
                   has_device=m["user_id"] in with_device, opted_out=(m["phone"] or "") in opted_out)
         for m in members
     ]  # fmt: skip
-
-
-Row = tuple[int, str, datetime | None, datetime | None]  # user_id, channel, not_before, dispatched_at
 
 
 def _deliveries(message: Message, recipients: list[Recipient]) -> list[Row]:

@@ -10,17 +10,20 @@ next one's task itself, through broker.publish.
 """
 
 import logging
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypedDict
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from communes.models import Commune
 
-from . import planner
+from . import composer, planner
 from .models import (
     ACTIVE_DELIVERY_STATUSES,
     REACHED_DELIVERY_STATUSES,
@@ -36,6 +39,23 @@ from .models import (
 log = logging.getLogger(__name__)
 
 ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
+
+
+class MessageFields(TypedDict):
+    """The arguments of message_enqueue and message_draft (roles aside) as a caller builds them once for both."""
+
+    commune: Commune
+    kind: MessageKind
+    title: str
+    body: str
+    urgent: bool
+    category: str | None
+    neighbourhood_ids: list[int] | None
+    channels: list[str] | None
+    exclude_user_id: int | None
+    source_type: MessageSource | None
+    source_id: int | None
+    replaces: Message | None
 
 
 def message_enqueue(
@@ -55,19 +75,69 @@ def message_enqueue(
     replaces: Message | None = None,
 ) -> Message:
     """Write the outbox row in the caller's transaction; planning starts once it commits."""
+    message = message_draft(
+        commune=commune, kind=kind, title=title, body=body, urgent=urgent, category=category,
+        neighbourhood_ids=neighbourhood_ids, roles=roles, channels=channels, exclude_user_id=exclude_user_id,
+        source_type=source_type, source_id=source_id, replaces=replaces,
+    )  # fmt: skip
+    message.save(force_insert=True)
+    if replaces is not None:
+        cancel_unsent(replaces)
+    transaction.on_commit(lambda: planner.publish_plan(message.pk))
+    return message
+
+
+def message_draft(
+    *,
+    commune: Commune,
+    kind: MessageKind,
+    title: str,
+    body: str,
+    urgent: bool = False,
+    category: str | None = None,
+    neighbourhood_ids: list[int] | None = None,
+    roles: list[str] | None = None,
+    channels: list[str] | None = None,
+    exclude_user_id: int | None = None,
+    source_type: MessageSource | None = None,
+    source_id: int | None = None,
+    replaces: Message | None = None,
+) -> Message:
+    """The outbox row message_enqueue writes, not saved: what a preview plans (message_preview)."""
     if kind not in MessageKind.values:
         raise ValueError(f"unknown message kind {kind!r}")
     wanted = [c for c in ALL_CHANNELS if channels is None or c in channels]
-    message = Message.objects.create(
+    return Message(
         commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
         neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
         roles=sorted(set(roles)) if roles else None,
         exclude_user_id=exclude_user_id, source_type=source_type or "", source_id=source_id, replaces=replaces,
     )  # fmt: skip
-    if replaces is not None:
-        cancel_unsent(replaces)
-    transaction.on_commit(lambda: planner.publish_plan(message.pk))
-    return message
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    """What a message would do, before it is sent: whom it reaches by each channel, its SMS and their cost."""
+
+    reach: planner.Reach
+    sms: composer.SmsPreview | None  # None when the message sends no SMS
+    sms_segments: int  # every SMS part it sends: its text's segments for each member texted
+    sms_cost: Decimal  # those parts at SMS_SEGMENT_PRICE_EUR: an estimate, the carrier's bill decides
+
+
+def message_preview(message: Message) -> MessagePreview:
+    """Planned as the fan-out will plan it (planner.reach), composed as the sender will compose it."""
+    reach = planner.reach(message)
+    if Channel.SMS not in message.channels:
+        return MessagePreview(reach=reach, sms=None, sms_segments=0, sms_cost=Decimal(0))
+    sms = composer.sms_preview(message)
+    parts = sms.shape.segments * reach.sms
+    return MessagePreview(reach=reach, sms=sms, sms_segments=parts, sms_cost=parts * sms_segment_price())
+
+
+def sms_segment_price() -> Decimal:
+    # Through its text: a float's binary value (0.0725 is 0.07249999…) would show in the sums.
+    return Decimal(str(settings.SMS_SEGMENT_PRICE_EUR))
 
 
 @transaction.atomic
@@ -168,6 +238,30 @@ def delivery_report(source_type: MessageSource, source_id: int) -> DeliveryRepor
     return empty_report() if message is None else message_report(message)
 
 
+@dataclass(frozen=True)
+class MessageFigures:
+    """A message's deliveries at one instant, per channel (ChannelTally), and how many people they go to."""
+
+    recipients: int
+    push: ChannelTally
+    sms: ChannelTally
+    planning: bool  # still being planned: more deliveries are coming
+
+    @property
+    def pending(self) -> int:
+        """Both channels' pending deliveries, plus one while planning: not done even if none is pending yet."""
+        return self.push.pending + self.sms.pending + int(self.planning)
+
+
+_UNPLANNED = (MessageStatus.QUEUED, MessageStatus.PLANNING)
+
+
+def message_figures(message: Message) -> MessageFigures:
+    status, counts, recipients = _snapshot(message)
+    push, sms = ChannelTally.of(counts, Channel.PUSH), ChannelTally.of(counts, Channel.SMS)
+    return MessageFigures(recipients=recipients, push=push, sms=sms, planning=status in _UNPLANNED)
+
+
 def message_report(message: Message) -> DeliveryReport:
     """Counts for GET /alerts/{id}/deliveries: per channel (ChannelTally), and `recipients`.
 
@@ -175,14 +269,33 @@ def message_report(message: Message) -> DeliveryReport:
     (more deliveries are coming). `delayed` says whether what is still to go is late, and `delay_reason` why
     (notifications.health): `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
     """
-    status, counts, recipients = _snapshot(message)
-    push, sms = ChannelTally.of(counts, Channel.PUSH), ChannelTally.of(counts, Channel.SMS)
-    # Still being planned: more deliveries are coming, so it is not done even if none is pending yet.
-    planning = int(status in (MessageStatus.QUEUED, MessageStatus.PLANNING))
-    reason = _delay_reason(message)
-    return {"recipients": recipients, "push": push.report(), "sms": sms.report(),
-            "pending": push.pending + sms.pending + planning, "delayed": reason is not None,
-            "delay_reason": reason}  # fmt: skip
+    figures = message_figures(message)
+    reason = message_delay_reason(message)
+    return {"recipients": figures.recipients, "push": figures.push.report(), "sms": figures.sms.report(),
+            "pending": figures.pending, "delayed": reason is not None, "delay_reason": reason}  # fmt: skip
+
+
+def latest_figures(source_type: MessageSource, source_ids: Iterable[int]) -> dict[int, MessageFigures]:
+    """The figures of each source's latest message (the one message_for_source picks), for a page of a list:
+    three queries whatever its length. Sources never sent have no entry."""
+    latest: dict[int, tuple[int, str]] = {}
+    messages = Message.objects.filter(source_type=source_type, source_id__in=list(source_ids))
+    ordered = messages.exclude(kind=MessageKind.FOLLOWUP).order_by("created_at", "pk")
+    for source_id, pk, status in ordered.values_list("source_id", "pk", "status"):
+        if source_id is not None:  # always: filtered on it
+            latest[source_id] = (pk, status)  # the last one written wins, as in message_for_source
+    ids = [pk for pk, _ in latest.values()]
+    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    grouped = Delivery.objects.filter(message_id__in=ids).order_by().values("message_id", "channel", "status")
+    for row in grouped.annotate(n=Count("id")):
+        counts[row["message_id"]][(row["channel"], row["status"])] = row["n"]
+    live = Delivery.objects.filter(~Q(status=DeliveryStatus.CANCELLED), message_id__in=ids).order_by()
+    recipients = dict(live.values("message_id").annotate(n=Count("user_id", distinct=True)).values_list("message_id", "n"))
+    return {
+        source_id: MessageFigures(recipients=recipients.get(pk, 0), push=ChannelTally.of(counts[pk], Channel.PUSH),
+                                  sms=ChannelTally.of(counts[pk], Channel.SMS), planning=status in _UNPLANNED)
+        for source_id, (pk, status) in latest.items()
+    }  # fmt: skip
 
 
 def _snapshot(message: Message) -> tuple[str, dict[tuple[str, str], int], int]:
@@ -198,7 +311,8 @@ def _snapshot(message: Message) -> tuple[str, dict[tuple[str, str], int], int]:
         return status, counts, _recipients(message)
 
 
-def _delay_reason(message: Message) -> str | None:
+def message_delay_reason(message: Message) -> str | None:
+    """Why what the message still has to send is late (notifications.health.DELAY_REASONS), or None."""
     from .health import delay_reason
 
     return delay_reason(Message.objects.filter(pk=message.pk))

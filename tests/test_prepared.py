@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from communes.access import reads_statistics
@@ -56,6 +57,6 @@ def test_a_queryset_that_selects_other_columns_is_refused(saint_paul: Town) -> N
 
 
 def test_an_argument_must_be_one_parameter() -> None:
-    twice = PreparedExists(Commune, lambda code: Commune.objects.filter(insee=code) | Commune.objects.filter(parent_insee=code), str)
+    twice = PreparedExists(Commune, lambda code: Commune.objects.filter(Q(insee=code) | Q(parent_insee=code)), str)
     with pytest.raises(ValueError, match="one parameter"):
         twice("06128")

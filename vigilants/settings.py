@@ -270,6 +270,9 @@ FCM_HTTP2 = env.bool("FCM_HTTP2", default=False)
 # How long one FCM request may take before its pushes are "unknown" (sent again later under their tag).
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
 SMS_MAX_PER_SECOND = env.int("SMS_MAX_PER_SECOND", default=10)
+# What one SMS part costs, in euros: the mayor's preview of a warning estimates its cost with it (Twilio's
+# price for France; a deployment with another contract sets its own). The carrier's bill is what counts.
+SMS_SEGMENT_PRICE_EUR = env.float("SMS_SEGMENT_PRICE_EUR", default=0.0725)
 # A claimed delivery whose worker holds it longer than this is presumed dead (see notifications/sweeper.py).
 # 20 s: a push claim of 250 takes well under a second (4 s at a provider answering in 0.5 s); SMS claims
 # are leased for their call's window plus its longest request (sender.sms_lease_seconds).

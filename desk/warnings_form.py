@@ -1,0 +1,77 @@
+"""The warning form of the desk: what the mayor typed, checked by the API's own serializer, errors by field.
+
+No rule of its own but one: its channels are two checkboxes, so none ticked is a mistake to point out, where
+the API reads an absent `channels` as "every channel".
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from alerts.serializers import BroadcastCreateSerializer
+from communes.models import Commune, Neighbourhood
+from notifications.models import Channel
+
+FIELDS = ("title", "body", "urgent", "neighbourhoods", "channels")
+CHANNEL_LABELS = {Channel.PUSH.value: gettext_lazy("Notification sur l'application"), Channel.SMS.value: gettext_lazy("SMS")}
+
+
+@dataclass
+class WarningForm:
+    """The fields as posted (shown again as typed) and, once valid, the serializer's validated data."""
+
+    commune: Commune
+    title: str = ""
+    body: str = ""
+    urgent: bool = False
+    neighbourhoods: list[str] = field(default_factory=list)  # ids as posted: a bad one is shown, not dropped
+    channels: list[str] = field(default_factory=lambda: list(CHANNEL_LABELS))
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    valid: dict[str, Any] = field(default_factory=dict)  # broadcast_create's and broadcast_preview's arguments
+
+    @classmethod
+    def posted(cls, commune: Commune, data: QueryDict) -> "WarningForm":
+        return cls(commune, title=data.get("title", ""), body=data.get("body", ""), urgent="urgent" in data,
+                   neighbourhoods=data.getlist("neighbourhoods"), channels=data.getlist("channels"))  # fmt: skip
+
+    def is_valid(self) -> bool:
+        payload = {"title": self.title, "body": self.body, "urgent": self.urgent,
+                   "neighbourhoods": self.neighbourhoods, "channels": self.channels}  # fmt: skip
+        serializer = BroadcastCreateSerializer(data=payload, context={"commune": self.commune})
+        if serializer.is_valid():
+            self.valid = dict(serializer.validated_data)
+        else:
+            self.add_errors(serializer.errors)
+        if not self.channels and "channels" not in self.errors:
+            self.errors["channels"] = [_("Choisissez au moins un canal : la notification, le SMS ou les deux.")]
+        return not self.errors
+
+    def add_errors(self, detail: Any) -> None:
+        """DRF's errors (a serializer's, or a service's ValidationError) by field; the others apart."""
+        items = detail.items() if isinstance(detail, Mapping) else [("non_field_errors", detail)]
+        for name, messages in items:
+            key = name if name in FIELDS else "non_field_errors"
+            self.errors.setdefault(key, []).extend(_flat(messages))
+
+    @property
+    def chosen_neighbourhoods(self) -> list[Neighbourhood]:
+        return list(self.valid.get("neighbourhoods") or [])
+
+
+def _flat(detail: Any) -> list[str]:
+    """A list field's errors come keyed by item ({0: [...]}): every message, once each, in order."""
+    if isinstance(detail, Mapping):
+        detail = list(detail.values())
+    if isinstance(detail, list | tuple):
+        return list(dict.fromkeys(message for item in detail for message in _flat(item)))
+    return [str(detail)]
+
+
+def limits() -> dict[str, int | None]:
+    """The serializer's length limits, for the inputs' maxlength: one place says them."""
+    fields = BroadcastCreateSerializer().fields
+    return {name: getattr(fields[name], "max_length", None) for name in ("title", "body")}

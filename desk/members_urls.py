@@ -1,9 +1,9 @@
 """Routes of the desk's members pages (included by desk/urls.py under the desk's namespace): members, quartiers,
-the commune's rules and its audit log."""
+the commune's rules, its audit log and its exports."""
 
 from django.urls import URLPattern, path
 
-from . import audit_views, members_views, neighbourhood_views, policy_views
+from . import audit_views, export_views, members_views, neighbourhood_views, policy_views
 
 MEMBERS = "communes/<str:insee>/members/"
 
@@ -16,4 +16,7 @@ urlpatterns: list[URLPattern] = [
     path("communes/<str:insee>/neighbourhoods/", neighbourhood_views.neighbourhoods, name="neighbourhoods"),
     path("communes/<str:insee>/policy/", policy_views.policy, name="policy"),
     path("communes/<str:insee>/audit/", audit_views.audit, name="audit"),
+    path("communes/<str:insee>/exports/", export_views.exports, name="exports"),
+    path("communes/<str:insee>/exports/statistics/", export_views.export_statistics, name="exports-statistics"),
+    path("communes/<str:insee>/exports/audit/", export_views.export_audit, name="exports-audit"),
 ]

@@ -312,7 +312,7 @@ def test_no_page_shows_a_phone_number(people: People) -> None:
     refused = MembershipFactory.create(commune=town.commune, status="pending", user=UserFactory.create())
     mayor.post(members_url(OWN, "reject", refused.pk), {"reason": "Hors commune"})
     phones = every_phone(town, people.charleville) + phone_forms(refused.user)
-    for page in ["members", "neighbourhoods", "policy", "audit"]:
+    for page in ["members", "neighbourhoods", "policy", "audit", "exports"]:
         html = page_text(mayor, f"/desk/communes/{OWN}/{page}/")
         assert not [phone for phone in phones if phone in html], page
     # The pages did name them: the applicant still waiting, the members, the journal's people.
@@ -328,6 +328,8 @@ POSTS = [
     ("members/{member}/remove/", {}),
     ("neighbourhoods/", {"name": "Les Bréguières"}),
     ("policy/", {"escalation_minutes": "15"}),
+    ("exports/statistics/", {"format": "csv"}),
+    ("exports/audit/", {}),
 ]
 
 

@@ -1,6 +1,7 @@
 """The members and quartiers pages: who opens them, who decides what, and what a refusal leaves unchanged."""
 
 import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from desk.tests.members_scene import (
     phone_forms,
     town_of,
 )
+from stats.tests.test_dashboards import INLINE_CODE
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -319,6 +321,14 @@ def test_no_page_shows_a_phone_number(people: People) -> None:
     members = page_text(mayor, members_url(OWN))
     assert str(town.applicant) in members and str(town.resident2) in members
     assert str(refused.user) in page_text(mayor, f"/desk/communes/{OWN}/audit/")
+
+
+def test_the_pages_load_their_stylesheet_and_carry_no_inline_style_or_script(people: People) -> None:
+    mayor = people.client("mayor")
+    for page in ["members", "neighbourhoods", "policy", "audit", "exports"]:
+        html = page_text(mayor, f"/desk/communes/{OWN}/{page}/")
+        assert not INLINE_CODE.search(html), (page, INLINE_CODE.search(html))
+        assert re.search(r'<link rel="stylesheet" href="/static/desk/members\.css[^"]*">', html), page
 
 
 POSTS = [

@@ -21,7 +21,7 @@ SECTIONS = [
     Section("desk:members", _("Membres")),
     Section("desk:neighbourhoods", _("Quartiers")),
     Section("desk:policy", _("Règles de la commune"), mayor_only=True),
-    Section("desk:audit", _("Journal")),
+    Section("desk:audit", _("Journal"), mayor_only=True),
     Section("desk:exports", _("Exports")),
 ]
 

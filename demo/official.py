@@ -24,16 +24,15 @@ def shared_data() -> Path:
     return Path(configured) if configured else Path(settings.BASE_DIR).parent / "shared" / "data"
 
 
-def shipped_files(folder: Path | None = None) -> list[Path]:
-    folder = folder or shared_data() / "ssmsi"
+def shipped_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(path for path in folder.iterdir() if path.is_file() and path.name.endswith(SUFFIXES))
 
 
-def load_official_figures(say: Callable[[str], None], folder: Path | None = None) -> list[Path]:
+def load_official_figures(say: Callable[[str], None]) -> list[Path]:
     """Imports the shipped files not loaded yet (manage.py import_ssmsi); returns those it imported."""
-    folder = folder or shared_data() / "ssmsi"
+    folder = shared_data() / "ssmsi"
     files = shipped_files(folder)
     if not files:
         say(f"Chiffres officiels (SSMSI) : aucun fichier dans {folder}, la démo s'en passe "

@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from alerts.duplicates import RADIUS_M, WINDOW
+from alerts.geo import distance_m
 from alerts.models import Alert, AlertKind, AlertStatus, Confirmation, FollowUp, FollowUpKind
 from communes.models import Commune, Neighbourhood, Role
 from vigilants.categories import Category
@@ -68,6 +70,8 @@ class Story:
 
 
 class Reports:
+    """Plans the year's reports of a commune, month by month, then what became of each."""
+
     def __init__(self, commune: Commune, clock: Clock, rng: random.Random, members: list[Member],
                  neighbourhoods: dict[str, Neighbourhood], escalation: timedelta) -> None:  # fmt: skip
         self.commune, self.clock, self.rng, self.members, self.escalation = commune, clock, rng, members, escalation
@@ -78,7 +82,7 @@ class Reports:
     def plan(self) -> list[Story]:
         stories = [story for first, low, high in self.clock.months() for story in self._month(first.month, low, high)]
         stories += [self._waiting(category, age) for category, age in WAITING]
-        stories.sort(key=lambda story: story.alert.created_at)
+        stories = distinct_events(sorted(stories, key=lambda story: story.alert.created_at))
         for story in stories:
             self._moderate(story)
             self._follow(story)
@@ -245,3 +249,23 @@ class Reports:
             author = end.author
             story.followups.insert(0, FollowUp(alert=alert, kind=FollowUpKind.ERRATUM, body=body, author=author,
                                                created_at=at))  # fmt: skip
+
+
+def distinct_events(stories: list[Story]) -> list[Story]:
+    """Leaves out a report the service would have taken for a second report of an earlier one (alerts/duplicates.py:
+    the same category within 300 m and 30 minutes): it would have been a confirmation, not an alert."""
+    kept: list[Story] = []
+    for story in stories:
+        if not any(same_event(story.alert, other.alert) for other in kept):
+            kept.append(story)
+    return kept
+
+
+def same_event(new: Alert, earlier: Alert) -> bool:
+    if new.category != earlier.category or abs(new.occurred_at - earlier.occurred_at) > WINDOW:
+        return False
+    if new.latitude is None or new.longitude is None:  # without a position, the quartier stands in for nearness
+        return earlier.latitude is None and new.neighbourhood_id == earlier.neighbourhood_id
+    if earlier.latitude is None or earlier.longitude is None:
+        return False
+    return distance_m(new.latitude, new.longitude, earlier.latitude, earlier.longitude) <= RADIUS_M

@@ -122,10 +122,11 @@ END_BODIES: dict[str, list[str]] = {
     Category.AUTRE: ["Situation réglée : fin d'alerte."],
 }
 
+# Errata of suspicious vehicles' alerts.
 ERRATA = [
-    "Rectificatif : il s'agit d'une camionnette grise, pas blanche.",
-    "Rectificatif : les faits ont eu lieu chemin des Salettes, pas chemin de la Colline.",
-    "Rectificatif : l'heure exacte est 18 h 40.",
+    "Rectificatif : le véhicule est reparti vers la route de Vence, pas vers le village.",
+    "Rectificatif : le véhicule stationnait plus haut dans le chemin, près du virage.",
+    "Rectificatif : le véhicule a été vu une heure plus tôt que l'heure indiquée.",
 ]
 
 # The mayor's messages: month of the year, title, body, urgent, channels (empty: every channel), quartier

@@ -14,12 +14,15 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
+from alerts.duplicates import RADIUS_M, WINDOW
+from alerts.geo import distance_m
 from alerts.models import Alert, AlertKind, AlertStatus, Confirmation, FollowUp, FollowUpKind
 from alerts.sensitive import find_sensitive
 from audit.models import AuditEntry
 from communes.models import Commune, Membership, MembershipStatus, Role
 from conftest import client_for
 from demo import people, texts
+from demo.reports import Story, distinct_events
 from demo.timeline import PARIS
 from notifications.models import Channel, Delivery, DeliveryStatus, Message, MessageKind, MessageSource
 from stats.models import GeographyLevel, OfficialFigure
@@ -262,3 +265,32 @@ def test_what_the_demos_people_wrote_would_pass_moderation() -> None:
     assert set(texts.REPORTS) == set(Category.values) == set(texts.END_BODIES)
     assert all(5 <= len(text) <= 500 for text in written)
     assert all(len(title) <= 120 for _, title, *_ in texts.BROADCASTS)
+
+
+@pytest.mark.usefixtures("saint_paul_de_vence", "no_shared_data")
+def test_no_report_is_one_the_service_would_have_taken_for_a_confirmation(seed: Seed) -> None:
+    seed()
+    placed = list(Alert.objects.filter(kind=AlertKind.REPORT, latitude__isnull=False, longitude__isnull=False))
+
+    def near(a: Alert, b: Alert) -> bool:  # alerts/duplicates.py's rule for two placed reports
+        assert a.latitude is not None and a.longitude is not None and b.latitude is not None and b.longitude is not None
+        return (a.category == b.category and abs(a.occurred_at - b.occurred_at) <= WINDOW
+                and distance_m(a.latitude, a.longitude, b.latitude, b.longitude) <= RADIUS_M)  # fmt: skip
+
+    assert [(a.pk, b.pk) for i, b in enumerate(placed) for a in placed[:i] if near(a, b)] == []
+
+
+@pytest.mark.django_db(False)
+def test_a_planned_report_that_repeats_an_earlier_one_is_left_out() -> None:
+    def story(category: str, minutes: float, metres_north: float) -> Story:
+        occurred = NOW + timedelta(minutes=minutes)
+        alert = Alert(category=category, occurred_at=occurred, created_at=occurred + timedelta(minutes=5),
+                      latitude=43.69 + metres_north / 111_320, longitude=7.12, neighbourhood_id=1)  # fmt: skip
+        return Story(alert=alert)
+
+    first = story(Category.VEHICULE_SUSPECT, 0, 0)
+    again = story(Category.VEHICULE_SUSPECT, 10, 100)  # what the service would take for a "moi aussi"
+    farther = story(Category.VEHICULE_SUSPECT, 12, 400)
+    later = story(Category.VEHICULE_SUSPECT, 45, 0)
+    other = story(Category.VOL, 5, 0)
+    assert distinct_events([first, again, farther, later, other]) == [first, farther, later, other]

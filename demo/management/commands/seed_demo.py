@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import staff_auth
 from accounts.models import User
-from communes.models import Commune
+from communes.models import Commune, Neighbourhood
 from communes.services import commune_enroll
 from demo import people
 from demo.official import load_official_figures
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         self.print_logins(commune)
         self.print_staff_totp(users[people.STAFF.phone])
 
-    def seed_history(self, commune: Commune, neighbourhoods: dict[str, Any]) -> None:
+    def seed_history(self, commune: Commune, neighbourhoods: dict[str, Neighbourhood]) -> None:
         if has_history(commune):
             self.stdout.write(f"Historique : {commune.name} a déjà ses signalements, rien n'est ajouté.")
             return
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
         dashboard, desk, api = f"{base}/dashboard/", f"{base}/desk/", f"{base}/api/v1/docs/"
         out(self.style.SUCCESS(f"\nDémo prête : {commune.name} ({commune.insee}), un an d'historique."))
-        out(f"Serveur : {base}/")
+        out(f"Serveur : {base}/  —  documentation de l'API : {api}")
         out("Connexion : le numéro de téléphone, puis le code reçu par SMS, qui s'affiche dans cette console.")
         out(f"  Maire        {people.MAYOR.phone}  tableaux de bord {dashboard}  ·  guichet de la mairie {desk}")
         out(f"  Référente    {people.REFERENT.phone}  guichet de la mairie {desk}  ·  tableaux de bord {dashboard}")

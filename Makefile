@@ -17,7 +17,8 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Embedded default: SQLite, tasks in-process, SMS and push to the console and the database.
+# Embedded default: SQLite, tasks in-process, SMS and push to the console and the database. seed_demo writes the
+# demo's year once and loads the official figures of ../shared/data/ssmsi (VIGILANTS_SHARED_DATA) when there.
 run: venv messages
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py import_communes

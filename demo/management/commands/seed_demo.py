@@ -1,28 +1,27 @@
-"""Demo data for `make run`: Saint-Paul-de-Vence enrolled with a mayor, a referent and residents."""
+"""Demo data for `make run`: Saint-Paul-de-Vence enrolled, its people, a year of history, the official figures."""
 
 import os
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts import staff_auth
 from accounts.models import User
-from communes.models import Commune, Membership, MembershipStatus, Neighbourhood, Role
+from communes.models import Commune, Neighbourhood
 from communes.services import commune_enroll
+from demo import people
+from demo.official import load_official_figures
+from demo.year import Summary, has_history, seed_year
 
 DEMO_COMMUNE = "06128"
-DEMO_PEOPLE = [
-    ("+33600000001", "Maire de démonstration", Role.MAYOR, "Place de la Mairie"),
-    ("+33600000002", "Référente Colline", Role.REFERENT, "Chemin de la Colline"),
-    ("+33600000003", "Habitant Village", Role.RESIDENT, "Rue Grande"),
-    ("+33600000004", "Habitante Fontaine", Role.RESIDENT, "Place de la Grande Fontaine"),
-]
-DEMO_STAFF = ("+33600000099", "demo-staff-password")
 
 
 class Command(BaseCommand):
-    help = "Crée les données de démonstration (idempotent). Réservé au mode DEBUG."
+    help = ("Crée les données de démonstration : Saint-Paul-de-Vence, ses habitants, un an d'historique et les "
+            "chiffres officiels fournis (idempotent). Réservé au mode DEBUG.")  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -31,35 +30,38 @@ class Command(BaseCommand):
         if commune is None:
             raise CommandError("Importez d'abord les communes : manage.py import_communes")
         commune_enroll(commune=commune)
-        village, _ = Neighbourhood.objects.get_or_create(commune=commune, name="Village")
-        Neighbourhood.objects.get_or_create(commune=commune, name="Les Collines")
-        for phone, name, role, address in DEMO_PEOPLE:
-            user, _ = User.objects.get_or_create(phone=phone, defaults={"display_name": name})
-            Membership.objects.get_or_create(
-                user=user, commune=commune,
-                defaults={"role": role, "status": MembershipStatus.APPROVED, "address": address,
-                          "neighbourhood": village},
-            )  # fmt: skip
-        staff_phone, staff_password = DEMO_STAFF
-        staff = User.objects.filter(phone=staff_phone).first()
-        if staff is None:
-            staff = User.objects.create_superuser(staff_phone, staff_password, display_name="Équipe Vigilants")
-        staff_auth.enrol(staff)  # the staff's password asks for a TOTP code next
+        neighbourhoods = people.ensure_neighbourhoods(commune)
+        users = people.ensure_logins(commune, neighbourhoods)
+        self.seed_history(commune, neighbourhoods)
+        load_official_figures(self.stdout.write)
         self.print_logins(commune)
-        self.print_staff_totp(staff)
+        self.print_staff_totp(users[people.STAFF.phone])
+
+    def seed_history(self, commune: Commune, neighbourhoods: dict[str, Neighbourhood]) -> None:
+        if has_history(commune):
+            self.stdout.write(f"Historique : {commune.name} a déjà ses signalements, rien n'est ajouté.")
+            return
+        started = time.monotonic()
+        summary = seed_year(commune, neighbourhoods, timezone.now())
+        self.stdout.write(describe(summary, time.monotonic() - started))
 
     def print_logins(self, commune: Commune) -> None:
         out = self.stdout.write
         # Where `make run` serves (its HOST and PORT), so that the printed links work.
         base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-        out(self.style.SUCCESS(f"\nDémo prête : {commune.name} ({commune.insee}) est inscrite."))
-        out(f"Serveur : {base}/  —  API : {base}/api/v1/docs/")
-        out("Connexion par code SMS (le code s'affiche dans cette console) :")
-        out(f'  curl -X POST {base}/api/v1/auth/otp/request -H "Content-Type: application/json" '
-            "-d '{\"phone\": \"+33600000001\"}'")  # fmt: skip
-        for phone, name, role, _ in DEMO_PEOPLE:
-            out(f"  {phone}  {name} ({role})")
-        out(f"Équipe (admin /admin/ et tableaux de bord) : {DEMO_STAFF[0]} / {DEMO_STAFF[1]}, puis un code TOTP")
+        dashboard, desk, api = f"{base}/dashboard/", f"{base}/desk/", f"{base}/api/v1/docs/"
+        out(self.style.SUCCESS(f"\nDémo prête : {commune.name} ({commune.insee}), un an d'historique."))
+        out(f"Serveur : {base}/  —  documentation de l'API : {api}")
+        out("Connexion : le numéro de téléphone, puis le code reçu par SMS, qui s'affiche dans cette console.")
+        out(f"  Maire        {people.MAYOR.phone}  tableaux de bord {dashboard}  ·  guichet de la mairie {desk}")
+        out(f"  Référente    {people.REFERENT.phone}  guichet de la mairie {desk}  ·  tableaux de bord {dashboard}")
+        out(f"  Gendarme     {people.GENDARME.phone}  tableaux de bord {dashboard} (département "
+            f"{people.GENDARME_DEPARTEMENT})")  # fmt: skip
+        out(f"  Habitant     {people.RESIDENT.phone}  l'application, par l'API : {api}")
+        out(f'    curl -X POST {base}/api/v1/auth/otp/request -H "Content-Type: application/json" '
+            f"-d '{{\"phone\": \"{people.RESIDENT.phone}\"}}'")  # fmt: skip
+        out(f"  Équipe       {people.STAFF.phone}  mot de passe {people.STAFF_PASSWORD}, puis un code TOTP : "
+            f"{base}/dashboard/login/password/ (et l'admin {base}/admin/)")  # fmt: skip
 
     def print_staff_totp(self, staff: User) -> None:
         """The demo staff's authenticator secret, and how to get a code without an authenticator app."""
@@ -67,4 +69,13 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"  secret TOTP (application d'authentification) : {staff_auth.secret_base32(device)}")
         out(f"  {staff_auth.provisioning_uri(device)}")
-        out(f"  code du moment, sans application : DEBUG=true python manage.py staff_totp {DEMO_STAFF[0]} --code\n")
+        out(f"  code du moment, sans application : DEBUG=true python manage.py staff_totp {people.STAFF.phone} --code\n")
+
+
+def describe(summary: Summary, seconds: float) -> str:
+    return (
+        f"Historique : {summary.reports} signalements sur 12 mois ({summary.approved} publiés, {summary.rejected} "
+        f"refusés, {summary.pending} en attente), {summary.broadcasts} messages du maire, {summary.members} membres "
+        f"et {summary.pending_requests} demandes d'adhésion en attente, {summary.deliveries} envois ; créé en "
+        f"{seconds:.1f} s."
+    )

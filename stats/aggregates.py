@@ -9,8 +9,10 @@ import statistics
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from alerts.selectors import counted_reports
@@ -117,10 +119,14 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
     """
     messages = _messages(commune, date_range)
     sent = messages.count()
+    # Deliveries are purged after NOTIFICATIONS_RETENTION_DAYS (privacy): older messages would count as
+    # having reached nobody, so shares are of the messages whose deliveries are still kept.
+    kept = messages.filter(created_at__gte=timezone.now() - timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS))
+    counted = kept.count() if sent else 0
     members = Membership.objects.filter(commune=commune, status=MembershipStatus.APPROVED).count()
-    targets = sent * members
-    if sent:
-        deliveries = Delivery.objects.filter(message__in=messages.values("id")).exclude(status=DeliveryStatus.CANCELLED)
+    targets = counted * members
+    if counted:
+        deliveries = Delivery.objects.filter(message__in=kept.values("id")).exclude(status=DeliveryStatus.CANCELLED)
         counts = delivery_counts(deliveries)
         reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
         recipients = deliveries.values("message_id", "user_id").distinct().count()
@@ -128,6 +134,7 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
         counts, reached, recipients = {}, 0, 0
     return {
         "alerts_sent": sent,
+        "alerts_with_deliveries_kept": counted,
         "members": members,
         "recipients": recipients,
         "members_reached": reached,

@@ -1,8 +1,10 @@
 """The service functions against the hand-counted scenario (see scenario.py)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from alerts.models import Alert
 from conftest import Town
@@ -121,3 +123,19 @@ def test_it_defaults_to_the_last_twelve_months() -> None:
 
 def test_it_shifts_29_february_to_the_28th() -> None:
     assert DateRange(date(2024, 2, 29), date(2024, 3, 1)).year_before() == DateRange(date(2023, 2, 28), date(2023, 3, 1))
+
+
+def test_messages_whose_deliveries_were_purged_do_not_lower_the_share(saint_paul: Town, settings: Any) -> None:
+    old, recent = (alert(saint_paul.commune, "vol", utc(2026, 3, day, 8)) for day in (2, 3))
+    for sent in (old, recent):
+        message = Message.objects.create(commune=saint_paul.commune, kind="alert", title="Vol", body="Vol",
+                                         source_type="alert", source_id=sent.pk, channels=["push"])  # fmt: skip
+        Delivery.objects.create(message=message, user=saint_paul.mayor, channel="push", status="sent")
+    # The first message is past the retention period: the daily purge deletes its deliveries.
+    purged = Message.objects.get(source_id=old.pk)
+    long_ago = timezone.now() - timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS + 1)
+    Message.objects.filter(pk=purged.pk).update(created_at=long_ago)
+    Delivery.objects.filter(message=purged).delete()
+    figures = aggregates.delivery_figures(saint_paul.commune, DateRange(date(2026, 3, 1), date(2026, 3, 31)))
+    assert figures["alerts_sent"] == 2 and figures["alerts_with_deliveries_kept"] == 1
+    assert figures["members_reached"] == 1 and figures["share_of_members"] == 0.25  # 1 of 4 members, once

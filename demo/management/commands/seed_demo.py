@@ -53,10 +53,10 @@ class Command(BaseCommand):
         out(self.style.SUCCESS(f"\nDémo prête : {commune.name} ({commune.insee}), un an d'historique."))
         out(f"Serveur : {base}/  —  documentation de l'API : {api}")
         out("Connexion : le numéro de téléphone, puis le code reçu par SMS, qui s'affiche dans cette console.")
-        out(f"  Maire        {people.MAYOR.phone}  tableaux de bord {dashboard}  ·  guichet de la mairie {desk}")
-        out(f"  Référente    {people.REFERENT.phone}  guichet de la mairie {desk}  ·  tableaux de bord {dashboard}")
-        out(f"  Gendarme     {people.GENDARME.phone}  tableaux de bord {dashboard} (département "
-            f"{people.GENDARME_DEPARTEMENT})")  # fmt: skip
+        out(f"  Maire        {people.MAYOR.phone}  tableaux de bord {dashboard}  ·  bureau de la mairie {desk}")
+        out(f"  Référente    {people.REFERENT.phone}  bureau de la mairie {desk}  ·  tableaux de bord {dashboard}")
+        out(f"  Gendarme     {people.GENDARME.phone}  alertes du secteur {desk}alerts/  ·  tableaux de bord {dashboard} "
+            f"(département {people.GENDARME_DEPARTEMENT})")  # fmt: skip
         out(f"  Habitant     {people.RESIDENT.phone}  l'application, par l'API : {api}")
         out(f'    curl -X POST {base}/api/v1/auth/otp/request -H "Content-Type: application/json" '
             f"-d '{{\"phone\": \"{people.RESIDENT.phone}\"}}'")  # fmt: skip

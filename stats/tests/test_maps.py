@@ -112,3 +112,13 @@ def test_the_content_security_policy_allows_the_tile_server_and_nothing_more() -
 
     assert img_src("") == ["'self'", "data:"]
     assert img_src("https://{s}.tile.example.fr/{z}/{x}/{y}.png") == ["'self'", "data:", "https://*.tile.example.fr"]
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_positions_folds_under_the_map(saint_paul: Town) -> None:
+    few = CommuneMap(saint_paul.commune, [MapPoint(43.69, 7.12, f"n° {n}") for n in range(12)])
+    many = CommuneMap(saint_paul.commune, [MapPoint(43.69, 7.12, f"n° {n}") for n in range(13)])
+    assert "<details" not in render_to_string("maps/_map.html", {"map": few})
+    folded = render_to_string("maps/_map.html", {"map": many})
+    assert "<summary>La liste des 13 positions de la carte</summary>" in folded
+    assert folded.index("<details") < folded.index('data-testid="commune-map-table"') < folded.index("</details>")

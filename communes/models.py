@@ -196,6 +196,34 @@ class Membership(models.Model):
         return f"{self.user_id} @ {self.commune_id} ({self.role}, {self.status})"
 
 
+class Follow(models.Model):
+    """Someone who follows a commune's public warnings (floods, fires, storms…) without joining its watch.
+
+    Anyone signed in may follow: the phone app (its device) or a phone number confirmed by an SMS code (the
+    sign-in's own). A follower receives the commune's public warnings, never the neighbourhood watch's reports;
+    a member who also follows is one person, reached once per channel. `stopped_at` set: following no more
+    (kept so that the person's export shows it until erased).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    commune = models.ForeignKey(Commune, on_delete=models.CASCADE, related_name="follows")
+    # Empty: the whole commune; else the quartiers whose warnings the person wants.
+    neighbourhoods = models.ManyToManyField(Neighbourhood, blank=True, related_name="follows")
+    # Subset of the notifications' channels ("push", "sms"); empty: every channel the person has.
+    channels = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("abonnement aux avis de la commune")
+        verbose_name_plural = _("abonnements aux avis de la commune")
+        constraints = [models.UniqueConstraint(fields=["user", "commune"], name="follow_user_commune_unique")]
+        indexes = [models.Index(fields=["commune", "stopped_at", "user"], name="follow_commune_active")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.commune_id}"
+
+
 class GendarmeArea(models.Model):
     """A gendarme reads statistics for a département, or for a list of communes, and nowhere else."""
 

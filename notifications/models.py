@@ -83,6 +83,15 @@ class MessageSource(models.TextChoices):
 
     ALERT = "alert", _("alerte")  # an alert (a report or a broadcast) handed to sending
     ALERT_REMINDER = "alert-reminder", _("rappel d'une alerte en attente")  # to the mayors, about a pending report
+    WARNING = "warning", _("avis de risque")  # a public warning (risks.RiskWarning): members and followers
+    VIGILANCE = "vigilance", _("vigilance officielle")  # to the mayors and referents: the State's level rose
+
+
+class Audience(models.TextChoices):
+    """Who a message goes to in its commune."""
+
+    MEMBERS = "members", _("membres")  # the neighbourhood watch's approved members (reports, broadcasts)
+    PUBLIC = "public", _("membres et abonnés")  # public warnings: members and followers, each person once
 
 
 class MessageStatus(models.TextChoices):
@@ -108,6 +117,10 @@ class Message(models.Model):
     category = models.CharField(max_length=40, blank=True)
     neighbourhood_ids = models.JSONField(null=True, blank=True)  # null: the whole commune
     roles = models.JSONField(null=True, blank=True)  # null: every member; ["mayor"]: a reminder to the mayors
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.MEMBERS)
+    # Pushes of one thread (a warning, its updates and its end) replace each other on the phone: one tag.
+    # Empty: the tag is the source's own.
+    thread_tag = models.CharField(max_length=64, blank=True)
     channels = models.JSONField(default=list)  # subset of Channel values
     exclude_user_id = models.BigIntegerField(null=True, blank=True)  # the reporter: no FK, survives erasure
     source_type = models.CharField(max_length=30, blank=True, choices=MessageSource.choices)  # blank: none
@@ -138,7 +151,10 @@ class Message(models.Model):
 
     @property
     def collapse_key(self) -> str:
-        """What the phone groups on: the source (the alert), so a follow-up replaces the original."""
+        """What the phone groups on: the thread (a warning, its updates and its end) or the source (the alert),
+        so a follow-up replaces the original."""
+        if self.thread_tag:
+            return self.thread_tag
         if self.source_id:
             return f"{self.source_type}-{self.source_id}"
         if self.replaces_id and self.replaces is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["vigilants", "providers", "continuity", "accounts", "audit", "communes", "notifications", "alerts", "stats",
-        "security", "demo", "desk"]  # fmt: skip
+        "security", "demo", "desk", "risks"]  # fmt: skip
 
 
 def test_every_environment_variable_is_in_the_readme_table() -> None:

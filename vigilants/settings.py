@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "communes",
     "alerts",
+    "risks",
     "notifications",
     "stats",
     "audit",

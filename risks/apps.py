@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RisksConfig(AppConfig):
+    """Public warnings of natural and technological risks: the mayor's (police powers, plan communal de
+    sauvegarde), to members and followers alike; the State's vigilance that prompts them; CAP 1.2 in and out."""
+
+    name = "risks"

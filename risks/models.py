@@ -1,0 +1,133 @@
+"""A commune's public warnings of risks, each message of a thread (the warning, its updates, its end) a row.
+
+The levels are the French vigilance colours the population knows (Météo-France, Vigicrues); each maps to CAP 1.2's
+severity, urgency and certainty, which a mayor may also set directly. A thread's rows share `thread` (the first
+row) and reference the row they replace (`references`): CAP's msgType Alert, Update, Cancel, and on the phone one
+notification tag, so that an update or the end replaces what is shown.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Hazard(models.TextChoices):
+    FLOOD = "flood", _("inondation")
+    FOREST_FIRE = "forest_fire", _("feu de forêt")
+    STORM = "storm", _("tempête, vents violents")
+    HEATWAVE = "heatwave", _("canicule")
+    SNOW_ICE = "snow_ice", _("neige, verglas")
+    INDUSTRIAL = "industrial", _("accident industriel")
+    WATER_CUT = "water_cut", _("coupure d'eau")
+    POWER_CUT = "power_cut", _("coupure d'électricité")
+    OTHER = "other", _("autre")
+
+
+# CAP 1.2 <category> of each hazard (OASIS CAP 1.2, 3.2.2).
+CAP_CATEGORY = {
+    Hazard.FLOOD: "Met", Hazard.FOREST_FIRE: "Fire", Hazard.STORM: "Met", Hazard.HEATWAVE: "Met",
+    Hazard.SNOW_ICE: "Met", Hazard.INDUSTRIAL: "Env", Hazard.WATER_CUT: "Infra", Hazard.POWER_CUT: "Infra",
+    Hazard.OTHER: "Other",
+}  # fmt: skip
+
+
+class Level(models.TextChoices):
+    INFORMATION = "information", _("information")
+    YELLOW = "yellow", _("jaune : soyez attentifs")
+    ORANGE = "orange", _("orange : soyez très vigilants")
+    RED = "red", _("rouge : vigilance absolue")
+
+
+class Severity(models.TextChoices):  # CAP 1.2 <severity>
+    EXTREME = "Extreme", _("extrême")
+    SEVERE = "Severe", _("grave")
+    MODERATE = "Moderate", _("modérée")
+    MINOR = "Minor", _("mineure")
+    UNKNOWN = "Unknown", _("inconnue")
+
+
+class Urgency(models.TextChoices):  # CAP 1.2 <urgency>
+    IMMEDIATE = "Immediate", _("immédiate")
+    EXPECTED = "Expected", _("attendue")
+    FUTURE = "Future", _("à venir")
+    PAST = "Past", _("passée")
+    UNKNOWN = "Unknown", _("inconnue")
+
+
+class Certainty(models.TextChoices):  # CAP 1.2 <certainty>
+    OBSERVED = "Observed", _("observé")
+    LIKELY = "Likely", _("probable")
+    POSSIBLE = "Possible", _("possible")
+    UNLIKELY = "Unlikely", _("peu probable")
+    UNKNOWN = "Unknown", _("inconnue")
+
+
+# The colour's CAP triple, as MeteoAlarm maps its awareness levels (yellow Moderate, orange Severe, red Extreme).
+LEVEL_CAP = {
+    Level.INFORMATION: (Severity.MINOR, Urgency.FUTURE, Certainty.POSSIBLE),
+    Level.YELLOW: (Severity.MODERATE, Urgency.FUTURE, Certainty.LIKELY),
+    Level.ORANGE: (Severity.SEVERE, Urgency.EXPECTED, Certainty.LIKELY),
+    Level.RED: (Severity.EXTREME, Urgency.IMMEDIATE, Certainty.LIKELY),
+}
+
+
+class MessageType(models.TextChoices):  # CAP 1.2 <msgType>
+    ALERT = "Alert", _("avis")
+    UPDATE = "Update", _("mise à jour")
+    CANCEL = "Cancel", _("fin de l'avis")
+
+
+class AreaKind(models.TextChoices):
+    COMMUNE = "commune", _("toute la commune")
+    NEIGHBOURHOODS = "neighbourhoods", _("des quartiers")
+    CIRCLE = "circle", _("un cercle autour d'un point")
+
+
+class Origin(models.TextChoices):
+    MAYOR = "mayor", _("la mairie")
+    VIGILANCE = "vigilance", _("vigilance officielle relayée")
+
+
+class RiskWarning(models.Model):
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="risk_warnings")
+    identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # CAP <identifier>
+    thread = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    references = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    msg_type = models.CharField(max_length=6, choices=MessageType.choices, default=MessageType.ALERT)
+    hazard = models.CharField(max_length=20, choices=Hazard.choices)
+    level = models.CharField(max_length=12, choices=Level.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    urgency = models.CharField(max_length=9, choices=Urgency.choices)
+    certainty = models.CharField(max_length=8, choices=Certainty.choices)
+    title = models.CharField(_("titre"), max_length=120)
+    description = models.TextField(_("description"), max_length=2000)
+    instruction = models.TextField(_("consignes"), max_length=2000, blank=True)
+    area_kind = models.CharField(max_length=14, choices=AreaKind.choices, default=AreaKind.COMMUNE)
+    neighbourhoods = models.ManyToManyField("communes.Neighbourhood", blank=True, related_name="+")
+    latitude = models.FloatField(null=True, blank=True)  # the circle's centre
+    longitude = models.FloatField(null=True, blank=True)
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("valable jusqu'à"))
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MAYOR)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True, db_index=True)  # CAP <sent>
+
+    class Meta:
+        verbose_name = _("avis de risque")
+        verbose_name_plural = _("avis de risque")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["commune", "-sent_at"], name="riskwarning_commune_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.msg_type} {self.hazard} {self.level} @ {self.commune_id}"
+
+    @property
+    def thread_id_or_own(self) -> int:
+        return self.thread_id or self.pk
+
+    @property
+    def notification_tag(self) -> str:
+        """One tag for the whole thread on every platform: an update or the end replaces what is shown."""
+        return f"warning-{self.thread_id_or_own}"

@@ -121,6 +121,8 @@ class Message(models.Model):
     # Pushes of one thread (a warning, its updates and its end) replace each other on the phone: one tag.
     # Empty: the tag is the source's own.
     thread_tag = models.CharField(max_length=64, blank=True)
+    # A red warning: every channel each person has (their device and their number), whatever they chose.
+    every_channel = models.BooleanField(default=False)
     channels = models.JSONField(default=list)  # subset of Channel values
     exclude_user_id = models.BigIntegerField(null=True, blank=True)  # the reporter: no FK, survives erasure
     source_type = models.CharField(max_length=30, blank=True, choices=MessageSource.choices)  # blank: none

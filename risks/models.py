@@ -131,3 +131,43 @@ class RiskWarning(models.Model):
     def notification_tag(self) -> str:
         """One tag for the whole thread on every platform: an update or the end replaces what is shown."""
         return f"warning-{self.thread_id_or_own}"
+
+
+class VigilanceSource(models.TextChoices):
+    VIGICRUES = "vigicrues", "Vigicrues"
+    METEO_FRANCE = "meteofrance", "Météo-France"
+    CAP_FEED = "cap", _("flux CAP")
+
+
+class VigilanceChange(models.Model):
+    """The State's vigilance level over a commune changed for a hazard, as read from one source.
+
+    Written by the periodic reading of the sources (one row per commune and change, the level before and
+    after); a rise to orange or red is announced by `risks.signals.vigilance_rose`. Nothing here reaches
+    residents: a person decides (or the commune's policy relays red itself).
+    """
+
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="vigilance_changes")
+    source = models.CharField(max_length=12, choices=VigilanceSource.choices)
+    hazard = models.CharField(max_length=20, choices=Hazard.choices)
+    level = models.CharField(max_length=12, choices=Level.choices, blank=True)  # blank: no vigilance any more
+    previous_level = models.CharField(max_length=12, choices=Level.choices, blank=True)
+    area_code = models.CharField(max_length=40)  # the source's own: a river section, a département, a CAP geocode
+    area_name = models.CharField(max_length=200, blank=True)
+    headline = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    onset = models.DateTimeField(null=True, blank=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    source_identifier = models.CharField(max_length=200, blank=True)  # e.g. the CAP message's identifier
+    observed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The warning relayed from it, once a person (or the policy) decided.
+    relayed_as = models.ForeignKey(RiskWarning, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("changement de vigilance")
+        verbose_name_plural = _("changements de vigilance")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["commune", "hazard", "-observed_at"], name="vigilance_commune_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.hazard} {self.previous_level or '-'}→{self.level or '-'} @ {self.commune_id}"

@@ -15,7 +15,14 @@ from . import rgpd
 from .authentication import signed_in
 from .models import AuthToken, User
 from .otp import otp_request, sign_in
-from .serializers import MeSerializer, OtpRequestSerializer, OtpVerifySerializer, SessionSerializer, SignInSerializer
+from .serializers import (
+    MeSerializer,
+    OtpRequestSerializer,
+    OtpVerifySerializer,
+    SessionSerializer,
+    SignInSerializer,
+    me_representation,
+)
 
 
 class OtpRequestView(APIView):
@@ -88,6 +95,9 @@ class MeView(generics.RetrieveUpdateAPIView):
 
     def get_object(self) -> User:
         return signed_in(self.request)
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return Response(me_representation(signed_in(request)))
 
     @extend_schema(responses={204: None}, summary="Efface mon compte (RGPD) ; mes signalements restent, anonymisés")
     def delete(self, request: Request) -> Response:

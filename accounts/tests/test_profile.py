@@ -5,6 +5,7 @@ from django.db import connection
 from accounts.models import AuthToken, OtpCode
 from conftest import Town, client_for
 from notifications.models import Device
+from tests.factories import UserFactory
 
 
 @pytest.mark.django_db
@@ -109,3 +110,16 @@ def test_a_device_is_deleted_only_by_its_owner(saint_paul: Town) -> None:
 @pytest.mark.parametrize("body", [{"fcm_token": "", "platform": "ios"}, {"fcm_token": "x", "platform": "nokia"}, {}])
 def test_it_refuses_bad_device_registrations(saint_paul: Town, body: dict) -> None:
     assert client_for(saint_paul.resident).post("/api/v1/devices", body).status_code == 400
+
+
+@pytest.mark.parametrize("preferences", [
+    {"channels": ["push"]}, {"channels": ["sms"], "categories": ["vol"], "quiet_hours": {"start": "22:00", "end": "07:00"}},
+    {"channels": [], "categories": None, "quiet_hours": None, "unknown": 1},
+])  # fmt: skip
+def test_get_me_answers_what_the_serializer_gives(db: None, preferences: dict) -> None:
+    from accounts.serializers import MeSerializer
+
+    first = UserFactory.create(display_name="Élise", preferences=preferences)
+    second = UserFactory.create(display_name="", preferences={"channels": ["sms"]})
+    for user in (first, second, first):  # one shared serializer: no state left from one user to the next
+        assert client_for(user).get("/api/v1/me").json() == MeSerializer(user).data

@@ -7,7 +7,9 @@ from ..models import Level
 
 # "" is no vigilance (green). Only ranks are compared: a read never invents a level the source did not give.
 LEVEL_RANK: dict[str, int] = {"": 0, Level.INFORMATION: 1, Level.YELLOW: 2, Level.ORANGE: 3, Level.RED: 4}
-COLOUR_NAME: dict[str, str] = {Level.YELLOW: "jaune", Level.ORANGE: "orange", Level.RED: "rouge", Level.INFORMATION: "information"}
+COLOUR_NAME: dict[str, str] = {
+    Level.YELLOW: "jaune", Level.ORANGE: "orange", Level.RED: "rouge", Level.INFORMATION: "information",
+}
 
 
 class SourceError(Exception):

@@ -72,7 +72,8 @@ def test_a_section_with_an_unreadable_level_is_left_out():
     (b"", "well-formed"),
     (b"not xml", "well-formed"),
     (b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.1'/>", "neither"),
-    (b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x 'y'>]><alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>&x;</alert>", "DOCTYPE"),
+    (b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x 'y'>]>"
+     b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>&x;</alert>", "DOCTYPE"),
     (b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>a</identifier><sender>b</sender></alert>", "sent"),
     (b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'><identifier>a</identifier><sender>b</sender>"
      b"<sent>2023-10-19T06:00:00</sent></alert>", "sent"),  # no offset: no date

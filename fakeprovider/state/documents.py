@@ -135,26 +135,28 @@ def initial_warnings() -> list[Warning]:
     feed = etree.fromstring(sample("meteoalarm/meteoalarm-legacy-atom-france.xml"))
     warnings = []
     for entry in feed.iter(f"{{{ATOM}}}entry"):
-        href = next(link.get("href") for link in entry.iter(f"{{{ATOM}}}link") if link.get("type") == "application/cap+xml")
-        alert = etree.fromstring(sample(f"meteoalarm/cap-{href.rsplit('/', 1)[-1]}.xml"))
-        info = alert.find(f"{{{CAP}}}info")
-        parameters = {p.findtext(f"{{{CAP}}}valueName"): p.findtext(f"{{{CAP}}}value") for p in info.iter(f"{{{CAP}}}parameter")}
-        level = int(parameters["awareness_level"].split(";")[0])
-        area = info.find(f"{{{CAP}}}area")
-        warnings.append(Warning(emma_id=area.findtext(f".//{{{CAP}}}value"), area=area.findtext(f"{{{CAP}}}areaDesc"),
-                                awareness_type=parameters["awareness_type"], level=level,
-                                event_fr=info.findtext(f"{{{CAP}}}event").split(" ", 2)[-1],
-                                id=href.rsplit("/", 1)[-1], identifier=alert.findtext(f"{{{CAP}}}identifier")))  # fmt: skip
+        href = next(str(link.get("href")) for link in entry.iter(f"{{{ATOM}}}link")
+                    if link.get("type") == "application/cap+xml")  # fmt: skip
+        warning_id = href.rsplit("/", 1)[-1]
+        alert = etree.fromstring(sample(f"meteoalarm/cap-{warning_id}.xml"))
+        info = _el(alert, "info")
+        parameters = {_text(each, "valueName"): _text(each, "value") for each in info.iter(f"{{{CAP}}}parameter")}
+        area = _el(info, "area")
+        warnings.append(Warning(
+            emma_id=_text(_el(area, "geocode"), "value"), area=_text(area, "areaDesc"),
+            awareness_type=parameters["awareness_type"], level=int(parameters["awareness_level"].split(";")[0]),
+            event_fr=_text(info, "event").split(" ", 2)[-1], id=warning_id, identifier=_text(alert, "identifier"),
+        ))  # fmt: skip
     return warnings
 
 
 def meteoalarm_feed(warnings: list[Warning], base_url: str, now: datetime) -> bytes:
     """The legacy Atom feed: the sample's header and first entry as the template of every entry."""
     feed = etree.fromstring(sample("meteoalarm/meteoalarm-legacy-atom-france.xml"))
-    template = feed.find(f"{{{ATOM}}}entry")
+    template = _el(feed, "entry", ATOM)
     for entry in feed.findall(f"{{{ATOM}}}entry"):
         feed.remove(entry)
-    feed.find(f"{{{ATOM}}}updated").text = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    _el(feed, "updated", ATOM).text = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
     for warning in warnings:
         feed.append(_entry(copy.deepcopy(template), warning, base_url, now))
     return etree.tostring(feed, xml_declaration=True, encoding="UTF-8")
@@ -167,44 +169,53 @@ def _entry(entry: etree._Element, warning: Warning, base_url: str, now: datetime
               "expires": _cap_time(now + timedelta(days=1)),
               "event": f"{SEVERITIES[warning.level]} {warning.awareness_type.split(';')[-1].strip()} warning"}
     for name, value in values.items():
-        entry.find(f"{{{CAP}}}{name}").text = value
-    entry.find(f"{{{CAP}}}geocode/{{{ATOM}}}value").text = warning.emma_id
+        _el(entry, name).text = value
+    _el(_el(entry, "geocode"), "value", ATOM).text = warning.emma_id  # MeteoAlarm writes these two in Atom's namespace
     for link in entry.findall(f"{{{ATOM}}}link"):
         if link.get("type") == "application/cap+xml":
             link.set("href", href)
         else:
             link.set("title", warning.area)
             link.set("href", f"https://meteoalarm.org?geocode=EMMA_ID:{warning.emma_id}")
-    entry.find(f"{{{ATOM}}}id").text = f"{href}?index_info=0&index_area=0"
-    entry.find(f"{{{ATOM}}}title").text = (f"{COLOURS[warning.level].capitalize()} Warning issued for France - "
-                                           f"{warning.area}")  # fmt: skip
+    _el(entry, "id", ATOM).text = f"{href}?index_info=0&index_area=0"
+    _el(entry, "title", ATOM).text = f"{COLOURS[warning.level].capitalize()} Warning issued for France - {warning.area}"
     return entry
 
 
 def meteoalarm_cap(warning: Warning, now: datetime) -> bytes:
     """The warning's CAP message: the sample's, with the state's area, type, colour and today's dates."""
     alert = etree.fromstring(sample("meteoalarm/cap-6f0a3b3e-9d9b-4a0e-8a7e-2f4d3c1b5a01.xml"))
-    alert.find(f"{{{CAP}}}identifier").text = warning.identifier
-    alert.find(f"{{{CAP}}}sent").text = _cap_time(now)
+    _el(alert, "identifier").text = warning.identifier
+    _el(alert, "sent").text = _cap_time(now)
     for info in alert.findall(f"{{{CAP}}}info"):
-        french = info.findtext(f"{{{CAP}}}language") == "fr-FR"
+        french = _text(info, "language") == "fr-FR"
         colour = COULEURS[warning.level] if french else COLOURS[warning.level]
         fields = {"severity": SEVERITIES[warning.level], "effective": _cap_time(now), "onset": _cap_time(now),
                   "expires": _cap_time(now + timedelta(days=1)),
-                  "event": f"Vigilance {colour} {warning.event_fr}" if french else info.findtext(f"{{{CAP}}}event"),
+                  "event": f"Vigilance {colour} {warning.event_fr}" if french else _text(info, "event"),
                   "headline": f"Vigilance {colour} {warning.event_fr} : {warning.area}" if french
                   else f"{colour.capitalize()} warning: {warning.area}"}  # fmt: skip
         for name, value in fields.items():
-            info.find(f"{{{CAP}}}{name}").text = value
+            _el(info, name).text = value
         for parameter in info.findall(f"{{{CAP}}}parameter"):
-            name = parameter.findtext(f"{{{CAP}}}valueName")
-            parameter.find(f"{{{CAP}}}value").text = (
-                f"{warning.level}; {COLOURS[warning.level]}; {SEVERITIES[warning.level]}" if name == "awareness_level"
-                else warning.awareness_type)  # fmt: skip
-        area = info.find(f"{{{CAP}}}area")
-        area.find(f"{{{CAP}}}areaDesc").text = warning.area
-        area.find(f".//{{{CAP}}}value").text = warning.emma_id
+            level = f"{warning.level}; {COLOURS[warning.level]}; {SEVERITIES[warning.level]}"
+            _el(parameter, "value").text = level if _text(parameter, "valueName") == "awareness_level" else warning.awareness_type
+        area = _el(info, "area")
+        _el(area, "areaDesc").text = warning.area
+        _el(_el(area, "geocode"), "value").text = warning.emma_id
     return etree.tostring(alert, xml_declaration=True, encoding="UTF-8")
+
+
+def _el(parent: etree._Element, name: str, namespace: str = CAP) -> etree._Element:
+    """The sample's child element (the samples are ours: a missing one is a broken sample, said loudly)."""
+    found = parent.find(f"{{{namespace}}}{name}")
+    if found is None:
+        raise LookupError(f"sample without <{name}>")
+    return found
+
+
+def _text(parent: etree._Element, name: str, namespace: str = CAP) -> str:
+    return _el(parent, name, namespace).text or ""
 
 
 def _cap_time(moment: datetime) -> str:

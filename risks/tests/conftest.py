@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from conftest import Town
 from fakeprovider.state import FakeState
+from risks.cap_parse import CapAlert, CapInfo
 from risks.models import LEVEL_CAP, AreaKind, Hazard, Level, MessageType, RiskWarning
 
 
@@ -56,4 +57,10 @@ def thread_of(town: Town) -> tuple[RiskWarning, RiskWarning, RiskWarning]:
     return alert, update, cancel
 
 
-__all__ = ["AreaKind", "make_warning", "thread_of"]
+def info_of(alert: CapAlert, language: str = "fr") -> CapInfo:
+    info = alert.info(language)
+    assert info is not None, "no info block"
+    return info
+
+
+__all__ = ["AreaKind", "info_of", "make_warning", "thread_of"]

@@ -12,6 +12,8 @@ from risks.models import Hazard, Level
 from risks.vigilance.base import SourceError
 from risks.vigilance.vigicrues import parse_synthesis
 
+from .conftest import info_of
+
 FEED = "meteoalarm/meteoalarm-legacy-atom-france.xml"
 THUNDER = "meteoalarm/cap-6f0a3b3e-9d9b-4a0e-8a7e-2f4d3c1b5a01.xml"
 FLOOD = "meteoalarm/cap-0b7c5e2a-1c44-4f0e-9f6a-7d8e9a0b1c02.xml"
@@ -29,12 +31,12 @@ def test_meteoalarm_feed_sample():
 
 def test_meteoalarm_cap_samples():
     thunder = parse_alert(sample(THUNDER))
-    info = thunder.info("fr")
+    info = info_of(thunder, "fr")
     assert (thunder.status, thunder.msg_type, [i.language for i in thunder.infos]) == ("Actual", "Alert", ["fr-FR", "en-GB"])
     assert (info.hazard, info.level, info.event) == (Hazard.STORM, Level.YELLOW, "Vigilance jaune orages")
-    assert info.areas[0].geocodes == (("EMMA_ID", "FR029"),) and thunder.info("en").language == "en-GB"
+    assert info.areas[0].geocodes == (("EMMA_ID", "FR029"),) and info_of(thunder, "en").language == "en-GB"
     flood = parse_alert(sample(FLOOD))
-    assert (flood.info().hazard, flood.info().level, flood.msg_type) == (Hazard.FLOOD, Level.ORANGE, "Update")
+    assert (info_of(flood).hazard, info_of(flood).level, flood.msg_type) == (Hazard.FLOOD, Level.ORANGE, "Update")
     assert flood.references == (("vigilance@meteo.fr", "2.49.0.0.250.0.FR.20231018160000.049.4", "2023-10-18T16:00:00+02:00"),)
 
 

@@ -19,7 +19,7 @@ from risks.cap_validate import SCHEMA_PATH, cap_problems
 from risks.models import AreaKind, Hazard, Level
 from tests.factories import CommuneFactory
 
-from .conftest import make_warning, thread_of
+from .conftest import info_of, make_warning, thread_of
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_every_kind_of_message_is_valid_cap_1_2(saint_paul):
 def test_the_alert_carries_the_warning(saint_paul):
     alert, _, _ = thread_of(saint_paul)
     parsed = parse_alert(warning_cap(alert))
-    info = parsed.info("fr")
+    info = info_of(parsed, "fr")
     assert parsed.identifier == f"urn:uuid:{alert.identifier}" and parsed.sender == "vigilants.example.fr"
     assert (parsed.status, parsed.msg_type, parsed.scope, parsed.references) == ("Actual", "Alert", "Public", ())
     # Whole seconds, in Paris time with its offset (CAP 1.2's pattern has no fraction and no Z).
@@ -59,7 +59,8 @@ def test_the_alert_carries_the_warning(saint_paul):
     assert (info.hazard, info.level) == (Hazard.FLOOD, Level.ORANGE)  # MeteoAlarm's profile, read back
     area = info.areas[0]
     assert area.geocodes == (("INSEE", "06128"),) and area.polygons == (bbox_polygon(saint_paul.commune),)
-    assert area.polygons[0].split()[0] == area.polygons[0].split()[-1] == "43.67332,7.09568"
+    corners = area.polygons[0].split()
+    assert corners[0] == corners[-1] == "43.67332,7.09568" and len(corners) == 5
 
 
 def test_update_and_cancel_reference_the_earlier_messages(saint_paul):
@@ -69,7 +70,7 @@ def test_update_and_cancel_reference_the_earlier_messages(saint_paul):
     cancelled = parse_alert(warning_cap(cancel))
     assert [identifier for _, identifier, _ in cancelled.references] == [
         f"urn:uuid:{alert.identifier}", f"urn:uuid:{update.identifier}"]
-    assert cancelled.msg_type == "Cancel" and cancelled.info().parameters == ()
+    assert cancelled.msg_type == "Cancel" and info_of(cancelled).parameters == ()
     assert b"<responseType>AllClear</responseType>" in warning_cap(cancel)
 
 
@@ -81,8 +82,8 @@ def _sender():
 
 def test_circle_and_quartiers_areas(saint_paul):
     _, _, _, circle, by_quartier = _every_kind(saint_paul)
-    assert parse_alert(warning_cap(circle)).info().areas[0].circles == ("43.69690,7.12210 0.75",)
-    area = parse_alert(warning_cap(by_quartier)).info().areas[0]
+    assert info_of(parse_alert(warning_cap(circle))).areas[0].circles == ("43.69690,7.12210 0.75",)
+    area = info_of(parse_alert(warning_cap(by_quartier))).areas[0]
     assert area.circles == ("43.70000,7.12000 0.4",) and area.polygons == ()
     assert "Les Fumerates" in area.description
 
@@ -92,6 +93,7 @@ def test_the_validator_fails_what_cap_forbids(saint_paul):
     good = warning_cap(make_warning(saint_paul)).decode()
     assert cap_problems(good.replace("<status>Actual</status>", "<status>Real</status>").encode())
     polygon = bbox_polygon(saint_paul.commune)
+    assert polygon is not None
     opened = good.replace(polygon, polygon.rsplit(" ", 1)[0])
     assert any("not closed" in problem for problem in cap_problems(opened.encode()))
     assert any("references" in p for p in cap_problems(good.replace("<msgType>Alert", "<msgType>Update").encode()))
@@ -145,7 +147,8 @@ def test_the_commune_feed_lists_its_current_messages(saint_paul, charleville, an
     assert entry.cap_links == (f"http://127.0.0.1:8000/api/v1/warnings/{alert.identifier}.cap",)
     assert entry.geocodes == (("INSEE", "06128"),) and entry.identifier == f"urn:uuid:{alert.identifier}"
     root = etree.fromstring(response.content)
-    assert root.find("{http://www.w3.org/2005/Atom}link").get("rel") == "self"
+    link = root.find("{http://www.w3.org/2005/Atom}link")
+    assert link is not None and link.get("rel") == "self"
 
 
 def test_the_departement_feed_covers_its_communes(saint_paul, charleville, anon):

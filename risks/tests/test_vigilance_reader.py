@@ -57,7 +57,7 @@ def test_a_section_raised_to_orange_changes_its_communes(marpent, fake_state, ri
     assert change.headline == "Vigilance crues orange : Sambre"
     entry = AuditEntry.objects.get(action="vigilance.changed")
     assert (entry.commune_id, entry.object_id, entry.actor_id) == (marpent.pk, str(change.pk), None)
-    assert entry.before == {"level": ""} and entry.after["level"] == Level.ORANGE
+    assert entry.before == {"level": ""} and entry.after is not None and entry.after["level"] == Level.ORANGE
     assert rises == [change]
     status = VigilanceSourceStatus.objects.get(name="vigicrues")
     assert status.last_error == "" and status.last_success_at is not None and status.document_time is not None
@@ -168,7 +168,8 @@ def test_meteoalarm_levels_by_departement(saint_paul_06, fake_state, rises):
     assert not VigilanceChange.objects.filter(commune=other).exists()
     fake_state.set_warning("FR029", 1, "3; Thunderstorm")  # no warning any more: green
     read_all()
-    assert VigilanceChange.objects.order_by("-id").first().level == ""
+    last = VigilanceChange.objects.order_by("-id").first()
+    assert last is not None and last.level == ""
 
 
 def test_meteoalarm_message_unreadable_is_unknown_not_green(saint_paul_06, fake_state, rises):

@@ -135,6 +135,20 @@ def test_an_unexpected_error_is_recorded_not_raised(marpent, fake_state, monkeyp
     assert VigilanceSourceStatus.objects.get(name="vigicrues").last_error == "erreur interne : RuntimeError"
 
 
+def test_one_read_at_a_time(marpent, fake_state):
+    from django.core.cache import cache
+
+    from risks.vigilance.reader import READ_LOCK
+
+    fake_state.set_section("AP1", 3)
+    cache.add(READ_LOCK, "1")  # another worker is reading
+    read_all()
+    assert not VigilanceChange.objects.exists()
+    cache.delete(READ_LOCK)
+    read_all()
+    assert VigilanceChange.objects.count() == 1 and cache.get(READ_LOCK) is None
+
+
 def test_no_source_configured_reads_nothing(settings):
     settings.VIGICRUES_URL = settings.METEOALARM_FEED_URL = ""
     settings.CAP_FEED_URLS = []

@@ -7,6 +7,7 @@ cannot be fetched or read leaves its départements unknown (no level there falls
 """
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from .emma import EMMA_DEPARTEMENTS
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_READ = 120  # France's feed holds a few dozen at most; more is a feed gone wrong
+# Fetching the messages stops after this long (a slow server): the rest is left unknown, the read ends in time.
+FETCH_BUDGET_SECONDS = 90.0
 CAP_HAZARDS = frozenset(Hazard)  # what a CAP source may speak of
 CATEGORY_HAZARD = {"Fire": Hazard.FOREST_FIRE, "Env": Hazard.INDUSTRIAL, "CBRNE": Hazard.INDUSTRIAL}
 METROPOLITAN = frozenset(dep for deps in EMMA_DEPARTEMENTS.values() for dep in deps)
@@ -89,13 +92,14 @@ def _refuse_stale(updated: datetime | None, now: datetime) -> None:
 
 def _collect_feed(feed: AtomFeed, enrolled: EnrolledCommunes, now: datetime, fetch: Fetch, state: _Read) -> None:
     fetched: dict[str, CapAlert | None] = {}
+    deadline = time.monotonic() + FETCH_BUDGET_SECONDS
     for entry in feed.entries:
         if entry.expires is not None and entry.expires <= now:
             continue
         departements = departements_of_geocodes(entry.geocodes)
         if entry.geocodes and not enrolled.in_departements(departements):
             continue  # over no enrolled commune: not even fetched
-        alert = entry.alert or _linked_alert(entry, fetch, fetched)
+        alert = entry.alert or (_linked_alert(entry, fetch, fetched) if time.monotonic() < deadline else None)
         if alert is None:
             # Unreadable: what it says over its départements is unknown (all of them if it names none).
             state.unknown |= enrolled.in_departements(departements) if departements else enrolled.codes

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -30,9 +31,24 @@ log = logging.getLogger(__name__)
 ALARMING = (Level.ORANGE, Level.RED)
 
 
+READ_LOCK = "risks:vigilance-read"
+
+
 def read_all(now: datetime | None = None) -> None:
-    """Read every configured source once (the beat task). Never raises."""
-    now = now or timezone.now()
+    """Read every configured source once (the beat task). Never raises. One read at a time: two reads comparing
+    with the same last levels would write the same change twice."""
+    if not (settings.VIGICRUES_URL or settings.METEOALARM_FEED_URL or settings.CAP_FEED_URLS):
+        return
+    if not cache.add(READ_LOCK, "1", timeout=max(60, settings.VIGILANCE_READ_SECONDS * 2)):
+        log.info("vigilance: a read is already running; this one is skipped")
+        return
+    try:
+        _read_sources(now or timezone.now())
+    finally:
+        cache.delete(READ_LOCK)
+
+
+def _read_sources(now: datetime) -> None:
     enrolled = enrolled_communes()
     if settings.VIGICRUES_URL:
         _guarded("vigicrues", settings.VIGICRUES_URL, lambda: vigicrues.read(enrolled.codes, now), now)

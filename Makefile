@@ -7,7 +7,7 @@ PORT ?= 8000
 # Not searched for strings to translate nor for catalogues to compile.
 I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats bench-herd clean
+.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats bench-herd clean
 
 venv: $(VENV)/.installed
 
@@ -25,7 +25,7 @@ run: venv messages
 	DEBUG=true HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: venv browser messages
+test: venv browser messages xmllint
 	$(PY) scripts/run_tests.py $(ARGS)
 
 # Debian's headless Chromium for the browser tests (never a browser downloaded by Playwright). Without it
@@ -34,6 +34,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| [ "$$CI" != "true" ] || { echo "CI=true and chromium could not be installed" >&2; exit 1; }
+
+# Debian's xmllint (libxml2-utils), the third-party validator the CAP tests run on the published documents
+# (risks/tests/test_cap_out.py). Without it outside CI that test is skipped and says so; with CI=true it fails the run.
+xmllint:
+	@command -v xmllint >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null; } \
+		|| [ "$$CI" != "true" ] || { echo "CI=true and xmllint could not be installed" >&2; exit 1; }
 
 # The English catalogue compiled for Django (French is the source language): locale/en/LC_MESSAGES/django.mo,
 # never committed. It needs GNU gettext's msgfmt: Debian's `gettext` is installed when missing. Without it outside

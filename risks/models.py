@@ -171,3 +171,50 @@ class VigilanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.hazard} {self.previous_level or '-'}→{self.level or '-'} @ {self.commune_id}"
+
+
+class VigilanceSourceStatus(models.Model):
+    """How the last reads of one source went (one row per configured source): what staff read in /healthz and the
+    admin when a source fails, answers garbage or stops publishing. Written by risks/vigilance/reader.py only."""
+
+    name = models.CharField(max_length=300, unique=True)  # "vigicrues", "meteoalarm", "cap <url>"
+    url = models.CharField(max_length=500, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    document_time = models.DateTimeField(null=True, blank=True)  # the last good document's own date
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)  # empty once a read succeeds again
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("source de vigilance")
+        verbose_name_plural = _("sources de vigilance")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VigicruesSectionCommune(models.Model):
+    """A commune a Vigicrues section (tronçon) runs through: from Vigicrues' own stations (their commune), or from a
+    list the deployment loads (the prefecture's, the RIC's). Written by `manage.py vigicrues_sections`."""
+
+    class Origin(models.TextChoices):
+        STATIONS = "stations", _("stations Vigicrues")
+        FILE = "file", _("liste chargée")
+
+    section = models.CharField(max_length=20, db_index=True)  # CdEntVigiCru, e.g. "AP1"
+    section_name = models.CharField(max_length=200, blank=True)
+    insee = models.CharField(max_length=5, db_index=True)
+    origin = models.CharField(max_length=8, choices=Origin.choices)
+
+    class Meta:
+        verbose_name = _("commune d'un tronçon Vigicrues")
+        verbose_name_plural = _("communes des tronçons Vigicrues")
+        ordering = ["section", "insee"]
+        constraints = [
+            models.UniqueConstraint(fields=["section", "insee", "origin"], name="vigicrues_section_commune_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} → {self.insee}"

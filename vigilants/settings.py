@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE as CSP_NONE
@@ -233,6 +234,27 @@ CELERY_BEAT_SCHEDULE: dict = {
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
     "purge-sign-in-records": {"task": "accounts.tasks.purge_sign_in_records", "schedule": 86400.0},
 }
+# --- The State's vigilance (risks/vigilance/) and CAP 1.2 (risks/cap.py) ----------------------------
+# Each source is a URL; empty, it is not read: a fresh clone asks nothing from the internet. Vigicrues: the base of
+# its services (https://www.vigicrues.gouv.fr/services/1); MeteoAlarm: France's Atom feed of CAP warnings
+# (https://feeds.meteoalarm.org/feeds/meteoalarm-legacy-atom-france), Météo-France's vigilance by département;
+# CAP_FEED_URLS: any other CAP 1.2 documents or Atom feeds of them, comma-separated. docs/vigilance.md.
+VIGICRUES_URL = env.str("VIGICRUES_URL", default="").rstrip("/")
+METEOALARM_FEED_URL = env.str("METEOALARM_FEED_URL", default="")
+CAP_FEED_URLS = env.list("CAP_FEED_URLS", default=[])
+VIGILANCE_READ_SECONDS = env.int("VIGILANCE_READ_SECONDS", default=300)
+# One request to a source; short, so that a source that hangs never holds the worker.
+VIGILANCE_TIMEOUT_SECONDS = env.float("VIGILANCE_TIMEOUT_SECONDS", default=10.0)
+# A document older than this (by its own date) is stale: it changes no level, and staff see it.
+VIGILANCE_STALE_AFTER_HOURS = env.int("VIGILANCE_STALE_AFTER_HOURS", default=26)
+# The CAP documents' <sender> (a name unique to this deployment): by default, the host of PUBLIC_BASE_URL.
+CAP_SENDER = env.str("CAP_SENDER", default="") or (urlsplit(PUBLIC_BASE_URL).hostname or "vigilants")
+if VIGILANCE_READ_SECONDS > 0:
+    # Dropped if not started within its period: two reads in a row would read the same documents.
+    CELERY_BEAT_SCHEDULE["vigilance-read"] = {
+        "task": "risks.tasks.read_vigilance", "schedule": float(VIGILANCE_READ_SECONDS),
+        "options": {"expires": max(1, VIGILANCE_READ_SECONDS - 1)},
+    }
 # Push and SMS on their own queues: a slow SMS provider never delays push. Planning stays on default.
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_push": {"queue": "push"},

@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("alerts.urls")),
     path("", include("notifications.urls")),
     path("", include("stats.urls")),
+    path("", include("risks.feed_urls")),  # public CAP 1.2 documents and Atom feeds of the warnings
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's script is served as a file of its own (CSP: no inline script); its widgets set style
     # attributes, so inline styles are allowed on this page alone.

@@ -188,8 +188,10 @@ class Membership(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "commune"], name="membership_user_commune_unique")]
         indexes = [
             models.Index(fields=["commune", "status", "role"], name="membership_commune_status"),
-            # Fan-out planning pages through a commune's approved members by id (notifications/planner.py).
+            # Fan-out planning pages through a commune's approved members by id (notifications/planner.py),
             models.Index(fields=["commune", "status", "id"], name="membership_commune_keyset"),
+            # and by user id for a public warning, merged with the commune's followers.
+            models.Index(fields=["commune", "status", "user"], name="membership_commune_user"),
         ]
 
     def __str__(self) -> str:

@@ -220,7 +220,12 @@ class Follow(models.Model):
         verbose_name = _("abonnement aux avis de la commune")
         verbose_name_plural = _("abonnements aux avis de la commune")
         constraints = [models.UniqueConstraint(fields=["user", "commune"], name="follow_user_commune_unique")]
-        indexes = [models.Index(fields=["commune", "stopped_at", "user"], name="follow_commune_active")]
+        # A commune's active followers by user id: a public warning's planning pages through them in that order
+        # (notifications/planner.py). Partial: with stopped_at as a key column, PostgreSQL cannot read the
+        # index in user order and scans every follow of every commune by user id instead.
+        indexes = [
+            models.Index(fields=["commune", "user"], condition=models.Q(stopped_at__isnull=True), name="follow_commune_active")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.commune_id}"

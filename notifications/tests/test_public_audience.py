@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from accounts.models import User
 from communes.models import Commune, Follow, Membership, Neighbourhood
@@ -231,3 +232,25 @@ def test_reach_of_a_members_only_message_counts_no_follower(saint_paul: Town) ->
     people_of_every_kind(saint_paul)
     reach = planner.reach(message(saint_paul.commune, kind="broadcast"))
     assert (reach.members, reach.followers) == (8, 0)
+
+
+@pytest.mark.postgres
+def test_a_communes_people_can_be_read_in_user_order_from_indexes_of_their_own(saint_paul: Town,
+                                                                               charleville: Town) -> None:  # fmt: skip
+    """Both streams are read in user order. Without an index on (commune, user) PostgreSQL's only ordered path is
+    to walk everyone's rows by user id, every commune's, for each batch; with sorting ruled out, the plan shows
+    which ordered path exists."""
+    users = User.objects.bulk_create(User(phone=f"+336130{n:05d}") for n in range(6000))
+    Membership.objects.bulk_create(Membership(user=u, commune=charleville.commune, status="approved", address="x")
+                                   for u in users[:3000])  # fmt: skip
+    Follow.objects.bulk_create(Follow(user=u, commune=charleville.commune) for u in users[3000:])
+    for n, user in enumerate(users[:40]):
+        follow(user, saint_paul.commune, stopped=n % 2 == 0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE communes_membership, communes_follow, accounts_user")
+        cursor.execute("SET LOCAL enable_sort = off")
+    msg = warning(saint_paul.commune)
+    members = planner._targeted_members(msg).filter(user_id__gt=0).order_by("user_id")[: planner.PLAN_BATCH]
+    followers = planner._targeted_followers(msg).filter(user_id__gt=0).order_by("user_id")[: planner.PLAN_BATCH]
+    assert "using membership_commune_user on communes_membership" in members.explain()
+    assert "using follow_commune_active on communes_follow" in followers.explain()

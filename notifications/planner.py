@@ -16,8 +16,8 @@ Who, by the message's audience:
   people of the true union, whichever stream they come from (each stream's first PLAN_BATCH hold every one
   of its people among them), so a member who also follows is in one batch, and planned there once per channel:
   as a member when the member's rules target them, as a follower when the follow's do, by the union of both's
-  channels. One cursor (a user id) and one query per stream per batch, as many as the members' path: two
-  phases (members, then followers not members) would need a second cursor and an anti-join per batch.
+  channels. One cursor (a user id) and two indexed reads of at most PLAN_BATCH rows per batch; two phases
+  (members, then followers who are not targeted members) would need a second cursor and an anti-join per batch.
 
 reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """

@@ -187,3 +187,12 @@ def test_a_follower_who_answers_stop_receives_no_more_sms(saint_paul: Town, sett
     assert SmsOptOut.objects.filter(phone=E164).exists()
     assert sms_rows(public_warning(saint_paul.commune)) == []  # nothing more by SMS
     assert Follow.objects.get(user__phone=E164).stopped_at is None  # START brings the warnings back
+
+
+def test_someone_signed_in_to_the_dashboards_needs_no_code(saint_paul: Town) -> None:
+    client = Client()
+    client.force_login(saint_paul.mayor)
+    assert client.get(START)["Location"] == CHOOSE
+    assert client.post(CHOOSE, {}).status_code == 302
+    assert Follow.objects.get(user=saint_paul.mayor).channels == ["sms"]
+    assert not ConsoleMessage.objects.exists()

@@ -7,7 +7,7 @@ PORT ?= 8000
 # Not searched for strings to translate nor for catalogues to compile.
 I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-stats bench-herd clean
+.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-followers bench-stats bench-herd clean
 
 venv: $(VENV)/.installed
 
@@ -83,6 +83,10 @@ fakeprovider: venv
 # Benchmarks (PostgreSQL and Redis on 127.0.0.1): they print their figures.
 bench-fanout: venv
 	$(PY) bench/fanout/run.py --members $${MEMBERS:-100000}
+
+# A red public warning to followers of several communes, beside bench/fanout's bare transport (bench/followers).
+bench-followers: venv
+	$(PY) bench/followers/run.py --followers $${FOLLOWERS:-100000} --communes $${COMMUNES:-5}
 
 # The herd after a warning (bench/herd): wrk from Debian's packages, installed if missing.
 bench-herd: venv

@@ -6,9 +6,11 @@ class CommunesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.rgpd import register
 
+        from .follow import erase_follows, export_follows
         from .rgpd import erase_memberships, export_memberships
 
         register("memberships", export=export_memberships, erase=erase_memberships)
+        register("follows", export=export_follows, erase=erase_follows)
         self._forget_answers_on_change()
 
     def _forget_answers_on_change(self) -> None:

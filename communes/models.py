@@ -188,8 +188,10 @@ class Membership(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "commune"], name="membership_user_commune_unique")]
         indexes = [
             models.Index(fields=["commune", "status", "role"], name="membership_commune_status"),
-            # Fan-out planning pages through a commune's approved members by id (notifications/planner.py).
+            # Fan-out planning pages through a commune's approved members by id (notifications/planner.py),
             models.Index(fields=["commune", "status", "id"], name="membership_commune_keyset"),
+            # and by user id for a public warning, merged with the commune's followers.
+            models.Index(fields=["commune", "status", "user"], name="membership_commune_user"),
         ]
 
     def __str__(self) -> str:
@@ -218,7 +220,12 @@ class Follow(models.Model):
         verbose_name = _("abonnement aux avis de la commune")
         verbose_name_plural = _("abonnements aux avis de la commune")
         constraints = [models.UniqueConstraint(fields=["user", "commune"], name="follow_user_commune_unique")]
-        indexes = [models.Index(fields=["commune", "stopped_at", "user"], name="follow_commune_active")]
+        # A commune's active followers by user id: a public warning's planning pages through them in that order
+        # (notifications/planner.py). Partial: with stopped_at as a key column, PostgreSQL cannot read the
+        # index in user order and scans every follow of every commune by user id instead.
+        indexes = [
+            models.Index(fields=["commune", "user"], condition=models.Q(stopped_at__isnull=True), name="follow_commune_active")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.commune_id}"

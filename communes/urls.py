@@ -1,6 +1,6 @@
 from vigilants.routes import route
 
-from . import audit_views, views
+from . import audit_views, follow_views, views
 from . import membership_views as memberships
 
 urlpatterns = [
@@ -9,7 +9,9 @@ urlpatterns = [
     route("communes/<insee:insee>/memberships", memberships.CommuneMemberships.as_view(), name="commune-memberships"),
     route("communes/<insee:insee>/audit", audit_views.CommuneAuditList.as_view(), name="commune-audit"),
     route("communes/<insee:insee>/neighbourhoods", memberships.CommuneNeighbourhoods.as_view(), name="neighbourhoods"),
+    route("communes/<insee:insee>/follow", follow_views.CommuneFollow.as_view(), name="commune-follow"),
     route("me/memberships", memberships.MyMemberships.as_view(), name="my-memberships"),
+    route("me/follows", follow_views.MyFollows.as_view(), name="my-follows"),
     route("memberships/<int:pk>", memberships.MembershipDetail.as_view(), name="membership-detail"),
     route("memberships/<int:pk>/approve", memberships.MembershipApprove.as_view(), name="membership-approve"),
     route("memberships/<int:pk>/reject", memberships.MembershipReject.as_view(), name="membership-reject"),

@@ -1,31 +1,45 @@
 """Fan-out planning: who gets a message, by which channel, and when; one Delivery row each.
 
-Members are read in keyset-paged batches (by membership id) and rows written with an INSERT that
-ignores conflicts on the unique (message, user, channel) (bulk_create(ignore_conflicts=True), done
-leaner: see insert_ignoring_conflicts): planning twice, or
-resuming after a crash from `plan_cursor`, never makes a second row. Each batch commits on its own
-and publishes its send tasks after commit, so sending starts while later batches are still planned.
+People are read in keyset-paged batches and rows written with an INSERT that ignores conflicts on the
+unique (message, user, channel) (bulk_create(ignore_conflicts=True), done leaner: see
+insert_ignoring_conflicts): planning twice, or resuming after a crash from `plan_cursor`, never makes a
+second row. Each batch commits on its own and publishes its send tasks after commit, so sending starts
+while later batches are still planned.
+
+Who, by the message's audience:
+- members only (reports, broadcasts, reminders): the commune's approved members, by membership id (the
+  cursor is a membership id), through the index (commune, status, id);
+- public (a risk warning): the approved members and the active followers (communes.Follow), each person once.
+  Both are read ordered by user id, members through (commune, status, user) and followers through
+  (commune, user) where stopped_at is null, the next PLAN_BATCH of each, and merged: the batch is the first
+  PLAN_BATCH distinct user ids of the two, and the cursor the last of them. Those are the first PLAN_BATCH
+  people of the true union, whichever stream they come from (each stream's first PLAN_BATCH hold every one
+  of its people among them), so a member who also follows is in one batch, and planned there once per channel:
+  as a member when the member's rules target them, as a follower when the follow's do, by the union of both's
+  channels. One cursor (a user id) and two indexed reads of at most PLAN_BATCH rows per batch; two phases
+  (members, then followers who are not targeted members) would need a second cursor and an anti-join per batch.
 
 reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Q, QuerySet, TextField
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from communes.models import Membership, MembershipStatus
+from communes.models import Follow, Membership, MembershipStatus
 from vigilants.lookups import int_array
 
 from . import broker
-from .models import Channel, Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
+from .models import Audience, Channel, Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
 from .preferences import Preferences, Recipient, channels_for, not_before
 from .retrying import survives_database_loss
 from .sender import publish_or_release
@@ -36,13 +50,38 @@ PLAN_BATCH = 2000
 Row = tuple[int, str, datetime | None, datetime | None]  # user_id, channel, not_before, dispatched_at
 
 
-class MemberRow(TypedDict):
-    """A member as planning reads them: raw text, decoded only as needed (see _members)."""
+class PersonRow(TypedDict):
+    """A person as planning reads them: raw text, decoded only as needed (see _with_person)."""
 
-    id: int
     user_id: int
     phone: str | None
     prefs: str | None
+
+
+class MemberRow(PersonRow):
+    id: int  # the membership's: the members' path pages by it
+
+
+class FollowerRow(PersonRow):
+    channels: list[str]  # the follow's
+
+
+@dataclass(frozen=True)
+class Following:
+    """How a person a public message targets as a follower is told (see _channels)."""
+
+    as_member: bool  # also targeted as a member: the member's channels count as well
+    channels: list[str]  # the follow's choice; empty: the person's preferences, as for members
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The next people a message targets, each once, and the cursor after them."""
+
+    people: list[PersonRow]
+    cursor: int  # a membership id (members' path) or a user id (public path)
+    members: int  # how many of `people` are targeted as members; the others as followers alone
+    following: dict[int, Following] = field(default_factory=dict)  # by user id; absent: a member alone
 
 
 def lease_end() -> datetime:
@@ -82,44 +121,52 @@ class Reach:
     """Who a message would reach if it were planned now: what plan() would write, counted."""
 
     members: int  # members it targets (its neighbourhoods and roles, its sender excluded)
-    push: int  # members it would push to (one push row each, whatever their number of devices)
-    sms: int  # members it would text
-    unreached: int  # targeted members no channel reaches (none chosen, no device and no number, opted out)
-    held: int  # members whose deliveries wait for the end of their quiet hours (never for an urgent message)
+    push: int  # people it would push to (one push row each, whatever their number of devices)
+    sms: int  # people it would text
+    unreached: int  # targeted people no channel reaches (none chosen, no device and no number, opted out)
+    held: int  # people whose deliveries wait for the end of their quiet hours (never for an urgent message)
     held_until: datetime | None  # when the last of those quiet hours ends
+    followers: int = 0  # a public message: followers it targets who are not targeted as members
+
+    @property
+    def people(self) -> int:
+        return self.members + self.followers
 
     @property
     def reached(self) -> int:
-        return self.members - self.unreached
+        return self.people - self.unreached
 
 
 def reach(message: Message) -> Reach:
     """What planning `message` now would write, without writing anything: the preview of a mayor's warning.
 
-    The very members query, reachability lookups and per-member rules as plan() (_members, _planned_rows),
+    The very queries, reachability lookups and per-person rules as plan() (next_batch, _planned_rows),
     batch by batch, so that a preview and the fan-out that follows it never disagree. `message` may be a
     draft never saved (notifications.services.message_draft).
     """
     tally, after = _ReachTally(), 0
-    while batch := list(_members(message, after=after)[:PLAN_BATCH]):
-        tally.add(len(batch), _planned_rows(message, batch))
-        after = batch[-1]["id"]
-    return Reach(members=tally.members, push=tally.push, sms=tally.sms, unreached=tally.members - tally.reached,
-                 held=tally.held, held_until=tally.held_until)  # fmt: skip
+    while batch := next_batch(message, after):
+        tally.add(batch, _planned_rows(message, batch))
+        after = batch.cursor
+    people = tally.members + tally.followers
+    return Reach(members=tally.members, followers=tally.followers, push=tally.push, sms=tally.sms,
+                 unreached=people - tally.reached, held=tally.held, held_until=tally.held_until)  # fmt: skip
 
 
 @dataclass
 class _ReachTally:
     members: int = 0
+    followers: int = 0
     push: int = 0
     sms: int = 0
     reached: int = 0
     held: int = 0
     held_until: datetime | None = None
 
-    def add(self, members: int, rows: list[Row]) -> None:
-        """One batch's members and the rows planned for them (a member is in one batch only)."""
-        self.members += members
+    def add(self, batch: Batch, rows: list[Row]) -> None:
+        """One batch's people and the rows planned for them (a person is in one batch only)."""
+        self.members += batch.members
+        self.followers += len(batch.people) - batch.members
         self.push += sum(1 for _, channel, _, _ in rows if channel == Channel.PUSH)
         self.sms += sum(1 for _, channel, _, _ in rows if channel == Channel.SMS)
         self.reached += len({user for user, _, _, _ in rows})
@@ -129,51 +176,106 @@ class _ReachTally:
 
 
 def plan_next_batch(message_id: int) -> int | None:
-    """Plan the next batch of members; None when there are no more (or the message was cancelled)."""
+    """Plan the next batch of people; None when there are no more (or the message was cancelled)."""
     with transaction.atomic():
         # The row lock serialises with a follow-up cancelling this message (services.cancel_unsent).
         message = Message.objects.select_for_update().get(pk=message_id)
         if message.status != MessageStatus.PLANNING:
             return None
-        members = list(_members(message, after=message.plan_cursor)[:PLAN_BATCH])
-        if not members:
+        batch = next_batch(message, after=message.plan_cursor)
+        if batch is None:
             Message.objects.filter(pk=message.pk).update(
                 status=MessageStatus.PLANNED, planned_at=timezone.now(), lease_until=None
             )
             return None
-        rows = _planned_rows(message, members)
+        rows = _planned_rows(message, batch)
         inserted = insert_ignoring_conflicts(message.pk, rows)
-        Message.objects.filter(pk=message.pk).update(plan_cursor=members[-1]["id"], lease_until=lease_end())
+        Message.objects.filter(pk=message.pk).update(plan_cursor=batch.cursor, lease_until=lease_end())
         if inserted is not None and len(inserted) == len(rows):
             _publish_after_commit(_due_by_channel(inserted))  # every row is new: publish what was written
         else:  # some rows were there already (a re-plan, an SMS fallback): publish every due one, as ever
-            _publish_due_after_commit(message.pk, [m["user_id"] for m in members])
+            _publish_due_after_commit(message.pk, [p["user_id"] for p in batch.people])
     return len(rows)
 
 
-def _members(message: Message, after: int) -> QuerySet[Membership, MemberRow]:
-    """The members the message targets, by membership id from `after` on (the keyset cursor)."""
+def next_batch(message: Message, after: int) -> Batch | None:
+    """The next people `message` targets after the cursor `after`; None when there are no more."""
+    if message.audience == Audience.PUBLIC:
+        return _public_batch(message, after)
+    members: list[MemberRow] = list(
+        _with_person(_targeted_members(message).filter(id__gt=after).order_by("id"), "id")[:PLAN_BATCH]
+    )
+    if not members:
+        return None
+    return Batch(people=list(members), cursor=members[-1]["id"], members=len(members))
+
+
+def _public_batch(message: Message, after: int) -> Batch | None:
+    """Members and followers merged by user id, each person once (see the module's docstring)."""
+    members: list[PersonRow] = list(
+        _with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))[:PLAN_BATCH]
+    )
+    # Followers have no role: a message for some roles (a reminder to the mayors) is for members alone.
+    followers: list[FollowerRow] = []
+    if not message.roles:
+        followers = list(_with_person(_targeted_followers(message).filter(user_id__gt=after).order_by("user_id"),
+                                      "channels")[:PLAN_BATCH])  # fmt: skip
+    people: dict[int, PersonRow] = {row["user_id"]: row for row in followers}
+    people.update((row["user_id"], row) for row in members)
+    ids = sorted(people)[:PLAN_BATCH]
+    if not ids:
+        return None
+    last, as_members = ids[-1], {row["user_id"] for row in members if row["user_id"] <= ids[-1]}
+    following = {row["user_id"]: Following(as_member=row["user_id"] in as_members, channels=row["channels"])
+                 for row in followers if row["user_id"] <= last}  # fmt: skip
+    return Batch(people=[people[i] for i in ids], cursor=last, members=len(as_members), following=following)
+
+
+def _targeted_members(message: Message) -> QuerySet[Membership]:
+    """The approved members the message targets: its quartiers and roles, its sender excluded."""
     members = Membership.objects.filter(
-        commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True, id__gt=after,
-    )  # fmt: skip
+        commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True
+    )
     if message.neighbourhood_ids:
         members = members.filter(neighbourhood_id__in=message.neighbourhood_ids)
     if message.roles:
         members = members.filter(role__in=message.roles)
     if message.exclude_user_id:
         members = members.exclude(user_id=message.exclude_user_id)
-    # The raw E.164 text: PhoneNumberField would parse and validate each number (most of planning's CPU).
-    # Preferences as text too: most members share a few, decoded once each (_recipients).
+    return members
+
+
+def _targeted_followers(message: Message) -> QuerySet[Follow]:
+    """The active followers the message targets: a follow without quartiers gets every warning of the commune,
+    one with quartiers a warning for the whole commune or for one of them."""
+    follows = Follow.objects.filter(commune_id=message.commune_id, stopped_at__isnull=True, user__is_active=True)
+    if message.neighbourhood_ids:
+        chosen = Follow.neighbourhoods.through.objects.filter(follow_id=OuterRef("pk"))
+        follows = follows.filter(~Exists(chosen) | Exists(chosen.filter(neighbourhood_id__in=message.neighbourhood_ids)))
+    if message.exclude_user_id:
+        follows = follows.exclude(user_id=message.exclude_user_id)
+    return follows
+
+
+def _with_person(rows: QuerySet[Membership] | QuerySet[Follow], *fields: str) -> QuerySet[Any, Any]:
+    """`rows` as dicts of the person's user id, number and preferences, with `fields` of the row.
+
+    The raw E.164 text: PhoneNumberField would parse and validate each number (most of planning's CPU).
+    Preferences as text too: most people share a few, decoded once each (_recipients).
+    """
     phone, preferences = Cast("user__phone", output_field=CharField()), Cast("user__preferences", TextField())
-    return members.order_by("id").annotate(phone=phone, prefs=preferences).values("id", "user_id", "phone", "prefs")
+    # Rows typed by the callers (MemberRow, FollowerRow): the stubs cannot follow `fields`.
+    typed: QuerySet[Any, Any] = rows.annotate(phone=phone, prefs=preferences).values("user_id", "phone", "prefs", *fields)
+    return typed
 
 
-def _planned_rows(message: Message, members: list[MemberRow]) -> list[Row]:
-    """The delivery rows of a batch of members: planning writes them, reach() counts them."""
-    return _deliveries(message, _recipients(members, *_reachability(members)))
+def _planned_rows(message: Message, batch: Batch) -> list[Row]:
+    """The delivery rows of a batch of people: planning writes them, reach() counts them."""
+    recipients = _recipients(batch.people, *_reachability(batch.people))
+    return _deliveries(message, recipients, batch.following)
 
 
-def _reachability(members: list[MemberRow]) -> tuple[set[int], set[str]]:
+def _reachability(members: Sequence[PersonRow]) -> tuple[set[int], set[str]]:
     """Who among the batch has an active device, and which of its numbers opted out of SMS.
 
     Two lookups by the batch's ids and numbers, not EXISTS in the members query: there PostgreSQL
@@ -185,7 +287,7 @@ def _reachability(members: list[MemberRow]) -> tuple[set[int], set[str]]:
     return with_device, opted_out_numbers(user_ids)
 
 
-def _recipients(members: list[MemberRow], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
+def _recipients(members: Sequence[PersonRow], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
     decoded: dict[str | None, Preferences] = {}  # shared, read-only: channels_for and not_before only read them
     for m in members:
         if m["prefs"] not in decoded:
@@ -197,15 +299,39 @@ def _recipients(members: list[MemberRow], with_device: set[int], opted_out: set[
     ]  # fmt: skip
 
 
-def _deliveries(message: Message, recipients: list[Recipient]) -> list[Row]:
+def _deliveries(message: Message, recipients: list[Recipient], following: dict[int, Following]) -> list[Row]:
     now = timezone.now()
     rows = []
     for who in recipients:
         held = not_before(message, who.preferences, now)
-        for channel in channels_for(message, who):
+        for channel in _channels(message, who, following.get(who.user_id)):
+            if channel == Channel.SMS and who.opted_out:
+                continue  # a number that answered STOP gets no SMS, whatever rule chose the channel
             # Held ones are published by the sweeper when their quiet hours end.
             rows.append((who.user_id, channel, held, None if held else now))
     return rows
+
+
+def _channels(message: Message, who: Recipient, following: Following | None) -> list[str]:
+    """A member's channels (preferences.channels_for); a follower's, and for a member who also follows the
+    union of both, so that a person gets one row per channel, never two."""
+    if following is None:
+        return channels_for(message, who)
+    chosen = set(_follower_channels(message, who, following.channels))
+    if following.as_member:
+        chosen.update(channels_for(message, who))
+    return [channel for channel in Channel.values if channel in chosen]
+
+
+def _follower_channels(message: Message, who: Recipient, chosen: list[str]) -> list[str]:
+    """A follow's channels stand for the person's own choice of channels for this commune's warnings, and bound
+    it: push still needs a device and SMS a number that did not answer STOP, and a follow by push alone gets no
+    SMS in place of a missing device. Empty: the person's preferences, as for members. A warning for every
+    channel (a red one) goes by every channel the person has, whatever they chose (channels_for's rule)."""
+    if not chosen or message.every_channel:
+        return channels_for(message, who)
+    as_chosen = replace(who, preferences={**who.preferences, "channels": chosen})
+    return [channel for channel in channels_for(message, as_chosen) if channel in chosen]
 
 
 _COLUMNS = ("message_id", "user_id", "channel", "not_before", "dispatched_at", "created_at")

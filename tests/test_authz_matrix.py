@@ -16,8 +16,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from alerts.models import Alert
-from communes.models import Membership, Neighbourhood, Role
+from communes.models import Follow, Membership, Neighbourhood, Role
 from conftest import Town, client_for
 from tests.factories import MembershipFactory, UserFactory
 
@@ -76,6 +77,12 @@ CASES = [
          {"role": "referent"}),  # fmt: skip
     Case("delete", "/api/v1/memberships/{member}", everyone(404, anon=401, referent=(403, 404), mayor=(204, 404), staff=204)),
     Case("post", "/api/v1/communes/{insee}/neighbourhoods", everyone(403, anon=401, mayor=(201, 403), staff=201), {"name": "Nouveau"}),
+    # Following a commune's public warnings: anyone signed in, in any enrolled commune (both towns are), members too.
+    Case("post", "/api/v1/communes/{insee}/follow", everyone(201, anon=401), {"channels": ["push"]}),
+    Case("delete", "/api/v1/communes/{insee}/follow", everyone(204, anon=401), setup=lambda town: follow_everyone(town),
+         name="DELETE /api/v1/communes/{insee}/follow (followed)"),  # fmt: skip
+    Case("delete", "/api/v1/communes/{insee}/follow", everyone(404, anon=401), name="DELETE /api/v1/communes/{insee}/follow (not)"),
+    Case("get", "/api/v1/me/follows", everyone(200, anon=401), setup=lambda town: follow_everyone(town)),
     # Alerts: scoped querysets, so another commune's alerts are 404; visible but not allowed is 403.
     Case("get", "/api/v1/alerts", everyone(200, anon=401), withheld_from=("resident", "gendarme"),
          setup=lambda town: make_alert(town, "approved")),  # fmt: skip
@@ -127,6 +134,11 @@ def make_alert(town: Town, status: str) -> int:
                                  occurred_at=timezone.now(), reporter=town.resident2, address="12 impasse des Lilas",
                                  neighbourhood=centre(town))  # fmt: skip
     return alert.pk
+
+
+def follow_everyone(town: Town) -> None:
+    """Every person of the test (the personas of both towns, the gendarme, staff) follows the town."""
+    Follow.objects.bulk_create(Follow(user=user, commune=town.commune) for user in User.objects.all())
 
 
 def centre(town: Town) -> Neighbourhood:

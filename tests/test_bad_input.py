@@ -37,6 +37,8 @@ BAD = [
     ("post", "/api/v1/alerts/999999/approve", None),
     ("patch", "/api/v1/memberships/1", {"role": None}),
     ("post", "/api/v1/auth/otp/verify", {"phone": ["a"], "code": {}}),
+    ("post", "/api/v1/communes/06128/follow", {"neighbourhoods": [10**30], "channels": ["fax"]}),
+    ("post", "/api/v1/communes/06128/follow", "not json"),
 ]
 
 

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include((webhook_urlpatterns, "webhooks"), namespace="root-webhooks")),
     path("", include("stats.dashboard_urls")),
     path("", include("desk.urls")),
+    path("", include("communes.follow_page_urls")),
     path("", include("security.urls")),
 ]
 

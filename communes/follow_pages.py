@@ -10,7 +10,6 @@ opts the number out of every SMS as well (notifications' inbound webhook).
 import time
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,11 +19,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from rest_framework import exceptions, serializers
-from rest_framework.throttling import ScopedRateThrottle
 
+from accounts import web_signin
 from accounts.models import User
 from accounts.otp import otp_request, otp_verify
-from accounts.phone import normalize_mobile
+from accounts.web_signin import CodeForm, first_message, throttled
 
 from .follow import active_follow, follow_commune, unfollow_commune
 from .follow_serializers import FollowRequestSerializer
@@ -35,47 +34,12 @@ SESSION_PERSON = "follow_person"  # {"user": pk, "at": epoch seconds}: a number 
 CONFIRMED_FOR_SECONDS = 30 * 60
 
 
-class PhoneForm(forms.Form):
-    phone = forms.CharField(
-        label=gettext_lazy("Numéro de téléphone mobile"),
-        help_text=gettext_lazy("Format attendu : 06 12 34 56 78. Un code de confirmation vous sera envoyé par SMS."),
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
-
-    def clean_phone(self) -> str:
-        try:
-            return normalize_mobile(self.cleaned_data["phone"])
-        except serializers.ValidationError as exc:
-            raise forms.ValidationError(_first_message(exc.detail)) from None
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code reçu par SMS"),
-        help_text=gettext_lazy("6 chiffres, valable 10 minutes."),
-        min_length=6,
-        max_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}),
-    )
-
-
-def _first_message(detail: Any) -> str:
-    """DRF's error detail (a string, a list or a dict of lists) as one French sentence."""
-    while isinstance(detail, dict | list):
-        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-    return str(detail)
-
-
-class _Scope:
-    """What ScopedRateThrottle reads from a view: its scope (the API's own, so that page and app share it)."""
-
-    def __init__(self, scope: str) -> None:
-        self.throttle_scope = scope
-
-
-def _throttled(request: HttpRequest, scope: str) -> bool:
-    return not ScopedRateThrottle().allow_request(request, _Scope(scope))  # type: ignore[arg-type]
+class PhoneForm(web_signin.PhoneForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = gettext_lazy(
+            "Format attendu : 06 12 34 56 78. Un code de confirmation vous sera envoyé par SMS."
+        )
 
 
 def _enrolled(insee: str) -> Commune:
@@ -112,7 +76,7 @@ def follow_phone(request: HttpRequest, insee: str) -> HttpResponse:
     context = {"commune": commune, "form": form}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "phone.html", context, status=400 if form.errors else 200)
-    if _throttled(request, "otp_ip"):
+    if throttled(request, "otp_ip"):
         form.add_error(None, _("Trop de demandes depuis cette adresse : réessayez plus tard."))
         return _render(request, "phone.html", context, status=429)
     try:
@@ -123,7 +87,7 @@ def follow_phone(request: HttpRequest, insee: str) -> HttpResponse:
                        % {"minutes": max(1, round((wait or 60) / 60))})  # fmt: skip
         return _render(request, "phone.html", context, status=429)
     except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error(None, _first_message(exc.detail))
+        form.add_error(None, first_message(exc.detail))
         # The API's own status: 400 for the number, 503 when sign-in SMS are spent or the provider is away.
         return _render(request, "phone.html", context, status=getattr(exc, "status_code", 400))
     request.session[SESSION_PHONE] = form.cleaned_data["phone"]
@@ -142,13 +106,13 @@ def follow_code(request: HttpRequest, insee: str) -> HttpResponse:
     context = {"commune": commune, "form": form, "phone_end": phone[-2:]}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "code.html", context, status=400 if form.errors else 200)
-    if _throttled(request, "otp_verify_ip"):
+    if throttled(request, "otp_verify_ip"):
         form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
         return _render(request, "code.html", context, status=429)
     try:
         user = otp_verify(phone=phone, code=form.cleaned_data["code"])
     except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, _first_message(exc.detail))
+        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, first_message(exc.detail))
         return _render(request, "code.html", context, status=400)
     request.session.cycle_key()  # a new session key once the number is confirmed: no fixation
     request.session.pop(SESSION_PHONE, None)
@@ -184,7 +148,7 @@ def _choose(request: HttpRequest, commune: Commune, follow: Follow | None, chose
     context = {
         "commune": commune, "follow": follow, "chosen": chosen, "neighbourhoods": commune.neighbourhoods.all(),
         "followed_quartiers": list(follow.neighbourhoods.all()) if follow else [],
-        "errors": [_first_message(errors)] if errors else [],
+        "errors": [first_message(errors)] if errors else [],
     }  # fmt: skip
     return _render(request, "choose.html", context, status=status)
 

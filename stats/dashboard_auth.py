@@ -28,12 +28,12 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts import staff_auth
 from accounts.models import User
 from accounts.otp import otp_request, otp_verify
 from accounts.phone import normalize_mobile
+from accounts.web_signin import CodeForm, PhoneForm, first_message, throttled
 from communes.access import is_gendarme, moderated_commune_ids
 
 SESSION_PHONE = "dashboard_login_phone"
@@ -49,31 +49,6 @@ def can_use_dashboard(user: User) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_staff or is_gendarme(user) or moderated_commune_ids(user).exists()
-
-
-class PhoneForm(forms.Form):
-    phone = forms.CharField(
-        label=gettext_lazy("Numéro de téléphone mobile"),
-        help_text=gettext_lazy("Format attendu : 06 12 34 56 78. Un code de connexion vous sera envoyé par SMS."),
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
-
-    def clean_phone(self) -> str:
-        try:
-            return normalize_mobile(self.cleaned_data["phone"])
-        except serializers.ValidationError as exc:
-            raise forms.ValidationError(_first_message(exc.detail)) from None
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(
-        label=gettext_lazy("Code reçu par SMS"),
-        help_text=gettext_lazy("6 chiffres, valable 10 minutes."),
-        min_length=6,
-        max_length=6,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]{6}"}),
-    )
 
 
 class TotpForm(forms.Form):
@@ -102,24 +77,6 @@ class StaffPasswordForm(AuthenticationForm):
             raise forms.ValidationError(_("La connexion par mot de passe est réservée à l'équipe Vigilants."))
 
 
-def _first_message(detail: Any) -> str:
-    """DRF's error detail (a string, a list or a dict of lists) as one French sentence."""
-    while isinstance(detail, dict | list):
-        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-    return str(detail)
-
-
-class _Scope:
-    """What ScopedRateThrottle reads from a view: its scope."""
-
-    def __init__(self, scope: str) -> None:
-        self.throttle_scope = scope
-
-
-def _throttled(request: HttpRequest, scope: str) -> bool:
-    return not ScopedRateThrottle().allow_request(request, _Scope(scope))  # type: ignore[arg-type]
-
-
 def _safe_next(request: HttpRequest, candidate: str | None, default: str | None = None) -> str:
     allowed = url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure())
     return candidate if candidate and allowed else (default or reverse("dashboard:index"))
@@ -139,7 +96,7 @@ def login_phone(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         request.session[SESSION_NEXT] = _safe_next(request, request.GET.get("next"))
         return _render(request, "login_phone.html", {"form": form}, status=400 if form.errors else 200)
-    if _throttled(request, "otp_ip"):
+    if throttled(request, "otp_ip"):
         form.add_error(None, _("Trop de demandes depuis cette adresse : réessayez plus tard."))
         return _render(request, "login_phone.html", {"form": form}, status=429)
     try:
@@ -150,7 +107,7 @@ def login_phone(request: HttpRequest) -> HttpResponse:
                        % {"minutes": max(1, round((wait or 60) / 60))})  # fmt: skip
         return _render(request, "login_phone.html", {"form": form}, status=429)
     except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error(None, _first_message(exc.detail))
+        form.add_error(None, first_message(exc.detail))
         # The API's own status: 400 for the number, 503 when sign-in SMS are spent or the provider is away.
         return _render(request, "login_phone.html", {"form": form}, status=getattr(exc, "status_code", 400))
     request.session[SESSION_PHONE] = form.cleaned_data["phone"]
@@ -168,13 +125,13 @@ def login_code(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "phone_end": phone[-2:]}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "login_code.html", context, status=400 if form.errors else 200)
-    if _throttled(request, "otp_verify_ip"):
+    if throttled(request, "otp_verify_ip"):
         form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
         return _render(request, "login_code.html", context, status=429)
     try:
         user = otp_verify(phone=phone, code=form.cleaned_data["code"])
     except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, _first_message(exc.detail))
+        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, first_message(exc.detail))
         return _render(request, "login_code.html", context, status=400)
     return _open_session(request, user)
 
@@ -212,7 +169,7 @@ def _staff_password(request: HttpRequest, default_next: str) -> HttpResponse:
             return redirect(_safe_next(request, request.GET.get("next"), default_next))
         request.session[SESSION_NEXT] = _safe_next(request, request.GET.get("next"), default_next)
         return _render(request, "login_password.html", {"form": form})
-    if _throttled(request, "otp_verify_ip"):
+    if throttled(request, "otp_verify_ip"):
         form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
         return _render(request, "login_password.html", {"form": form}, status=429)
     if not form.is_valid():
@@ -261,7 +218,7 @@ def login_totp(request: HttpRequest) -> HttpResponse:
     context = {"form": form}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "login_totp.html", context, status=400 if form.errors else 200)
-    if _throttled(request, "otp_verify_ip"):
+    if throttled(request, "otp_verify_ip"):
         form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
         return _render(request, "login_totp.html", context, status=429)
     return _check_totp(request, user, form)

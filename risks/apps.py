@@ -6,3 +6,10 @@ class RisksConfig(AppConfig):
     sauvegarde), to members and followers alike; the State's vigilance that prompts them; CAP 1.2 in and out."""
 
     name = "risks"
+
+    def ready(self) -> None:
+        # Imported here: the receiver's module reads models, which are not loaded when this module is.
+        from .prompts import on_vigilance_rose
+        from .signals import vigilance_rose
+
+        vigilance_rose.connect(on_vigilance_rose, dispatch_uid="risks.prompts.on_vigilance_rose")

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.django_db
 def errors(refused: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
     detail = refused.value.detail
     assert isinstance(detail, dict)
-    return {name: [str(m) for m in messages] for name, messages in detail.items()}  # type: ignore[union-attr]
+    return {name: [str(m) for m in messages] for name, messages in detail.items()}
 
 
 # --- The thread ----------------------------------------------------------------------------------------------
@@ -195,8 +195,9 @@ def test_each_row_is_in_the_communes_audit_log(saint_paul: Town) -> None:
     entries = AuditEntry.objects.filter(commune=saint_paul.commune).order_by("id")
     assert [e.action for e in entries] == ["warning.issued", "warning.updated", "warning.ended"]
     assert {e.actor_id for e in entries} == {saint_paul.mayor.pk}
-    assert entries[1].before["level"] == Level.ORANGE and entries[1].after["level"] == Level.RED
-    assert entries[0].after["title"] == "Crue du Loup" and entries[0].after["thread"] == first.pk
+    issued, updated = entries[0].after or {}, entries[1]
+    assert (updated.before or {})["level"] == Level.ORANGE and (updated.after or {})["level"] == Level.RED
+    assert issued["title"] == "Crue du Loup" and issued["thread"] == first.pk
 
 
 # --- Delegates and rules -------------------------------------------------------------------------------------

@@ -8,8 +8,13 @@ class RisksConfig(AppConfig):
     name = "risks"
 
     def ready(self) -> None:
-        # Imported here: the receiver's module reads models, which are not loaded when this module is.
+        # Imported here: these modules read models, which are not loaded when this module is.
+        from accounts.rgpd import register
+
         from .prompts import on_vigilance_rose
+        from .rgpd import erase_risks, export_risks
         from .signals import vigilance_rose
 
         vigilance_rose.connect(on_vigilance_rose, dispatch_uid="risks.prompts.on_vigilance_rose")
+        # Warnings stay without their author; delegations go (risks/rgpd.py).
+        register("risks", export=export_risks, erase=erase_risks)

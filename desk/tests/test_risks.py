@@ -361,3 +361,11 @@ def test_staff_sees_every_communes_risks_and_writes_there(people: People) -> Non
     staff = people.client("staff")
     assert staff.get(OTHER_BASE + f"{warning.pk}/").status_code == 200
     assert send(staff, OTHER_BASE + "new/").status_code == 302
+
+
+def test_the_journal_names_what_was_done_in_french(people: People) -> None:
+    first = issue(people.saint_paul)
+    warning_update(previous=first, actor=people.saint_paul.mayor, level=Level.RED)
+    page = people.client("mayor").get("/desk/communes/06128/audit/").content.decode()
+    assert "Avis de risque émis" in page and "Avis de risque mis à jour" in page
+    assert f"Avis de risque n° {first.pk}" in page and ">warning.issued<" not in page

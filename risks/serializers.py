@@ -150,6 +150,15 @@ class InstructionQuerySerializer(serializers.Serializer[None]):
     level = serializers.ChoiceField(choices=Level.choices, required=False, default=Level.INFORMATION)
 
 
+class InstructionSerializer(serializers.Serializer[None]):
+    """GET /warnings/instructions: the ready text and where its advice comes from (for the schema)."""
+
+    hazard = serializers.ChoiceField(choices=Hazard.choices)
+    level = serializers.ChoiceField(choices=Level.choices)
+    instruction = serializers.CharField()
+    sources = serializers.ListField(child=serializers.URLField())
+
+
 class PersonSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User

@@ -30,6 +30,7 @@ from .serializers import (
     DelegateSerializer,
     EndSerializer,
     InstructionQuerySerializer,
+    InstructionSerializer,
     RiskPolicySerializer,
     VigilanceChangeSerializer,
     WarningSerializer,
@@ -141,7 +142,8 @@ class WarningInstructions(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(parameters=[OpenApiParameter("hazard", str, required=True), OpenApiParameter("level", str)])
+    @extend_schema(parameters=[OpenApiParameter("hazard", str, required=True), OpenApiParameter("level", str)],
+                   responses=InstructionSerializer)  # fmt: skip
     def get(self, request: Request) -> Response:
         query = InstructionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -176,6 +178,7 @@ class WarningDelegates(generics.ListAPIView[WarningDelegate]):
 class WarningDelegateDetail(APIView):
     """DELETE: revoke a person's delegation (their user id)."""
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, insee: str, user: int) -> Response:
         commune = _commune(insee)
         actor = _person(request)
@@ -248,6 +251,7 @@ class VigilanceRelay(APIView):
 class VigilanceDismiss(APIView):
     """POST: do not relay the rise (logged); the prompt closes."""
 
+    @extend_schema(request=None, responses=VigilanceChangeSerializer)
     def post(self, request: Request, pk: int) -> Response:
         change = _change(request, pk)
         services.vigilance_dismiss(change=change, actor=_person(request))

@@ -44,6 +44,7 @@ from risks.services import (
     delegate_revoke,
     message_body,
     message_title,
+    relayable,
     risk_policy,
     risk_policy_update,
     vigilance_dismiss,
@@ -158,6 +159,9 @@ def risk_new(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
     if request.method == "POST":
         return _posted(request, RiskForm.posted(commune, request.POST), target)
     if change is not None:
+        if not relayable(change):  # the vigilance was lifted: nothing to pre-fill
+            messages.info(request, _("Cette vigilance est levée : il n'y a rien à relayer."))
+            return redirect("desk:risk-vigilance", commune.insee, change.pk)
         return _compose(request, RiskForm.of(commune, vigilance_draft(change)), target)
     return _compose(request, RiskForm.blank(commune, request.GET.get("hazard"), request.GET.get("level")), target)
 
@@ -302,7 +306,7 @@ def _vigilance_page(request: SignedInHttpRequest, change: VigilanceChange, *, er
                     status: int = 200) -> HttpResponse:  # fmt: skip
     decision = getattr(change, "decision", None)
     undecided = decision is None and change.relayed_as_id is None
-    draft = vigilance_draft(change) if undecided else None
+    draft = vigilance_draft(change) if undecided and relayable(change) else None
     return render(request, "desk/risks/vigilance.html", {
         "commune": change.commune, "change": change, "decision": decision, "draft": draft,
         "may_warn": may_warn(request.user, change.commune), "error": error,

@@ -383,9 +383,15 @@ def colour(level: str) -> str:
     return names.get(level, level)
 
 
+def relayable(change: VigilanceChange) -> bool:
+    """A change that ended the vigilance (no level) has nothing to relay."""
+    return change.level in Level.values
+
+
 def vigilance_draft(change: VigilanceChange) -> Content:
     """The warning a rise of vigilance pre-fills: its hazard and colour, its words, the ready instructions, its end
-    (or a day when it gives none). The mayor edits any of it before relaying; the policy relays it as it is."""
+    (or a day when it gives none). The mayor edits any of it before relaying; the policy relays it as it is.
+    Only for a relayable change."""
     with override("fr"):
         hazard = capfirst(str(Hazard(change.hazard).label))
         title = change.headline or _("%(hazard)s : vigilance %(colour)s") % {"hazard": hazard, "colour": colour(change.level)}
@@ -479,6 +485,8 @@ def _lock_change(change: VigilanceChange) -> VigilanceChange:
 def vigilance_relay(*, change: VigilanceChange, actor: User, **changes: Any) -> RiskWarning:
     """A person relays the rise as a warning: the pre-filled one (vigilance_draft), with their edits if any."""
     change = _lock_change(change)
+    if not relayable(change):
+        raise Conflict(_("Cette vigilance est levée : il n'y a rien à relayer."))
     unknown = set(changes) - CONTENT_FIELDS
     if unknown:
         raise TypeError(f"not a warning's field: {sorted(unknown)}")

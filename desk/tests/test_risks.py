@@ -369,3 +369,13 @@ def test_the_journal_names_what_was_done_in_french(people: People) -> None:
     page = people.client("mayor").get("/desk/communes/06128/audit/").content.decode()
     assert "Avis de risque émis" in page and "Avis de risque mis à jour" in page
     assert f"Avis de risque n° {first.pk}" in page and ">warning.issued<" not in page
+
+
+def test_a_lifted_vigilance_is_shown_with_nothing_to_relay(people: People) -> None:
+    lifted = change(people.saint_paul, "", previous_level=Level.ORANGE)
+    mayor = people.client("mayor")
+    page = mayor.get(BASE + f"vigilance/{lifted.pk}/")
+    assert page.status_code == 200 and "Relayer tel quel" not in page.content.decode()
+    assert mayor.get(NEW + f"?vigilance={lifted.pk}")["Location"] == BASE + f"vigilance/{lifted.pk}/"
+    assert mayor.post(BASE + f"vigilance/{lifted.pk}/relay/").status_code == 409
+    assert not RiskWarning.objects.exists()

@@ -238,3 +238,9 @@ def test_vigilance_is_for_the_communes_moderators(saint_paul: Town, charleville:
     assert client_for(saint_paul.referent).post(f"/api/v1/vigilance/{rise.pk}/dismiss").status_code == 403
     bad = client_for(saint_paul.mayor).post(f"/api/v1/vigilance/{rise.pk}/relay", {"level": "mauve"}, format="json")
     assert bad.status_code == 400 and not RiskWarning.objects.exists()
+
+
+def test_a_lifted_vigilance_has_nothing_to_relay(saint_paul: Town) -> None:
+    lifted = change(saint_paul, "", previous_level=Level.ORANGE)
+    answer = client_for(saint_paul.mayor).post(f"/api/v1/vigilance/{lifted.pk}/relay")
+    assert answer.status_code == 409 and not RiskWarning.objects.exists()

@@ -81,7 +81,8 @@ def test_the_pages_to_write_are_the_mayors_and_delegates(people: People) -> None
     warning = issue(people.saint_paul)
     for path in ("new/", f"{warning.pk}/update/", "delegates/", "policy/"):
         expect_statuses(people, "get", BASE + path, MAYORS_PAGE)
-    expect_statuses(people, "get", OTHER_BASE + "new/", OTHER_COMMUNE_PAGE)
+    for path in ("new/", "delegates/", "policy/"):
+        expect_statuses(people, "get", OTHER_BASE + path, OTHER_COMMUNE_PAGE)
     expect_statuses(people, "post", NEW, MAYORS_PAGE, {**form(), "step": "preview"})
     assert warnings_sent() == 1  # the thread's own: previews send nothing
     delegate_grant(commune=people.saint_paul.commune, actor=people.saint_paul.mayor, user=people.saint_paul.referent)
@@ -96,6 +97,12 @@ def test_sending_ending_and_deciding_are_the_mayors_and_delegates(people: People
 
     assert each_persona(people, sent) == WRITES
     assert RiskWarning.objects.count() == 2  # the mayor's and staff's
+
+    def sent_there(client: Client) -> int:
+        return client.post(OTHER_BASE + "new/", {**form(), "step": "send", "draft": uuid.uuid4().hex}).status_code
+
+    assert each_persona(people, sent_there) == {**OTHER_COMMUNE_PAGE, "other_mayor": 302, "staff": 302}
+    assert RiskWarning.objects.filter(commune=people.charleville.commune).count() == 2
 
     def end(client: Client) -> int:
         return client.post(BASE + f"{issue(people.saint_paul).pk}/end/", {"text": "Fin."}).status_code

@@ -461,14 +461,17 @@ def _prompt(change: VigilanceChange, relayed: RiskWarning | None) -> Message:
     with override("fr"):
         heading = _("Vigilance %(colour)s : %(hazard)s") % {"colour": colour(change.level),
                                                              "hazard": Hazard(change.hazard).label}  # fmt: skip
+        # The link first: the SMS is cut to one segment (notifications.composer), the rest of the text may go.
         if relayed is not None:
             link = settings.PUBLIC_BASE_URL + reverse("desk:risk", args=[insee, relayed.pk])
-            body = _("Relayée automatiquement aux habitants, comme le veulent les règles de la commune. Suivi, mise à "
-                     "jour ou fin : %(link)s") % {"link": link}  # fmt: skip
+            lead = _("Suivi : %(link)s") % {"link": link}
+            what = _("Relayée automatiquement aux habitants, comme le veulent les règles de la commune : mettez l'avis "
+                     "à jour ou terminez-le depuis ce lien.")  # fmt: skip
         else:
             link = settings.PUBLIC_BASE_URL + reverse("desk:risk-vigilance", args=[insee, change.pk])
-            body = _("Rien n'est parti vers les habitants. Relayer l'avis prérempli, ou non : %(link)s") % {"link": link}
-        body = "\n\n".join(part for part in (body, vigilance_draft(change).description) if part)
+            lead = _("Décider : %(link)s") % {"link": link}
+            what = _("Rien n'est parti vers les habitants : relayez l'avis prérempli, modifiez-le ou écartez-le.")
+        body = "\n\n".join(part for part in (lead, what, vigilance_draft(change).description) if part)
         return message_enqueue(commune=change.commune, kind=MessageKind.REMINDER, title=heading, body=body, urgent=True,
                                roles=[Role.MAYOR, Role.REFERENT], source_type=MessageSource.VIGILANCE,
                                source_id=change.pk)  # fmt: skip

@@ -5,11 +5,12 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from conftest import Town
-from notifications import planner
+from notifications import composer, planner
 from notifications.models import Delivery, Message, MessageKind, MessageSource
 from risks import prompts
 from risks.models import Hazard, Level, Origin, RiskWarning, VigilanceOutcome, VigilanceSource
@@ -42,7 +43,8 @@ def test_a_rise_prompts_the_mayors_and_referents_and_nobody_else(saint_paul: Tow
     assert (prompt.kind, prompt.urgent, prompt.source_id) == (MessageKind.REMINDER, True, rise.pk)
     assert sorted(prompt.roles or []) == ["mayor", "referent"]
     assert prompt.title == "Vigilance orange : inondation"
-    assert f"/desk/communes/06128/risks/vigilance/{rise.pk}/" in prompt.body
+    link = f"{settings.PUBLIC_BASE_URL}/desk/communes/06128/risks/vigilance/{rise.pk}/"
+    assert link in prompt.body and link in composer.sms_text(prompt)  # the SMS keeps it, cut to one segment
     planner.plan(prompt.pk)
     reached = set(Delivery.objects.filter(message=prompt).values_list("user_id", flat=True))
     assert reached == {saint_paul.mayor.pk, saint_paul.referent.pk}

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from communes.models import Commune, Neighbourhood
 from risks import instructions
-from risks.models import AreaKind, Hazard, Level
+from risks.models import LEVEL_CAP, AreaKind, Hazard, Level
 from risks.serializers import WarningWriteSerializer
-from risks.services import DEFAULT_VALIDITY, Content
+from risks.services import CAP_FIELDS, DEFAULT_VALIDITY, Content
 
 FIELDS = ("hazard", "level", "title", "description", "instruction", "expires_at", "area_kind", "neighbourhoods",
           "latitude", "longitude", "radius_m", "severity", "urgency", "certainty")  # fmt: skip
@@ -74,16 +74,23 @@ class RiskForm:
     def of(cls, commune: Commune, content: Content) -> "RiskForm":
         """Pre-filled with a warning's content: the thread's latest row (an update), a vigilance's draft."""
         area = content.area
+        # The CAP triple only where the mayor chose it: the level's own is left empty, so that choosing another level
+        # in the form brings that level's triple instead of keeping this one.
+        defaults = dict(zip(CAP_FIELDS, LEVEL_CAP[Level(content.level)], strict=True))
 
         def text(value: object) -> str:
             return "" if value is None else str(value)
+
+        def chosen(name: str) -> str:
+            value = getattr(content, name)
+            return "" if value is None or value == defaults[name] else str(value)
 
         return cls(commune, hazard=content.hazard, level=content.level, title=content.title,
                    description=content.description, instruction=content.instruction,
                    expires_at=local_input(content.expires_at), area_kind=area.kind,
                    neighbourhoods=[str(n.pk) for n in area.neighbourhoods], latitude=text(area.latitude),
-                   longitude=text(area.longitude), radius_m=text(area.radius_m), severity=text(content.severity),
-                   urgency=text(content.urgency), certainty=text(content.certainty))  # fmt: skip
+                   longitude=text(area.longitude), radius_m=text(area.radius_m), severity=chosen("severity"),
+                   urgency=chosen("urgency"), certainty=chosen("certainty"))  # fmt: skip
 
     def refill_instruction(self) -> None:
         """The ready text of the hazard and level chosen (the mayor asked for it: what they typed is replaced)."""

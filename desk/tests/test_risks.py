@@ -386,3 +386,15 @@ def test_a_lifted_vigilance_is_shown_with_nothing_to_relay(people: People) -> No
     assert mayor.get(NEW + f"?vigilance={lifted.pk}")["Location"] == BASE + f"vigilance/{lifted.pk}/"
     assert mayor.post(BASE + f"vigilance/{lifted.pk}/relay/").status_code == 409
     assert not RiskWarning.objects.exists()
+
+
+def test_a_new_level_in_the_update_form_brings_its_own_cap_triple(people: People) -> None:
+    first = issue(people.saint_paul)  # orange: Severe, Expected, Likely
+    chosen = issue(people.saint_paul, severity="Minor")
+    mayor = people.client("mayor")
+    page = mayor.get(BASE + f"{first.pk}/update/").context["form"]
+    assert (page.severity, page.urgency, page.certainty) == ("", "", "")
+    assert mayor.get(BASE + f"{chosen.pk}/update/").context["form"].severity == "Minor"  # the mayor's choice stays
+    send(mayor, BASE + f"{first.pk}/update/", level="red")
+    update = RiskWarning.objects.get(references=first)
+    assert (update.level, update.severity, update.urgency) == ("red", "Extreme", "Immediate")

@@ -92,6 +92,16 @@ class RiskForm:
                    longitude=text(area.longitude), radius_m=text(area.radius_m), severity=chosen("severity"),
                    urgency=chosen("urgency"), certainty=chosen("certainty"))  # fmt: skip
 
+    @property
+    def instruction_is_ready(self) -> bool:
+        """Whether the instructions are the ready ones of the hazard and level (or none): desk/risks.js may then
+        replace them when another hazard or level is chosen; the mayor's own words it never replaces."""
+        if not self.instruction:
+            return True
+        if self.hazard not in Hazard.values or self.level not in Level.values:
+            return False
+        return self.instruction == instructions.ready_text(self.hazard, self.level)
+
     def refill_instruction(self) -> None:
         """The ready text of the hazard and level chosen (the mayor asked for it: what they typed is replaced)."""
         if self.hazard in Hazard.values and self.level in Level.values:

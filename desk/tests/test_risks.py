@@ -398,3 +398,10 @@ def test_a_new_level_in_the_update_form_brings_its_own_cap_triple(people: People
     send(mayor, BASE + f"{first.pk}/update/", level="red")
     update = RiskWarning.objects.get(references=first)
     assert (update.level, update.severity, update.urgency) == ("red", "Extreme", "Immediate")
+
+
+def test_the_script_may_replace_only_ready_instructions(people: People) -> None:
+    mayor = people.client("mayor")
+    assert 'data-instructions-ready="true"' in mayor.get(NEW).content.decode()
+    own = issue(people.saint_paul, instruction="Rendez-vous au gymnase.")
+    assert 'data-instructions-ready="false"' in mayor.get(BASE + f"{own.pk}/update/").content.decode()

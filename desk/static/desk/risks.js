@@ -9,7 +9,9 @@
   var level = document.getElementById("risk-level");
   if (!text || !hazard || !level || !window.fetch) { return; }
   var url = text.getAttribute("data-instructions-url");
-  var proposed = text.value; // what the page came with: replacing it loses nothing the mayor typed
+  // What may be replaced: the ready text the page came with (the server says whether it is one), then each one
+  // proposed here; anything else is the mayor's own words.
+  var proposed = text.getAttribute("data-instructions-ready") === "true" ? text.value : null;
 
   function propose() {
     if (text.value.trim() !== "" && text.value !== proposed) { return; } // the mayor's own words stay

@@ -43,6 +43,16 @@ ACTIONS: dict[str, Promise] = {
     "alert.followup.end": gettext_lazy("Fin d’alerte"),
     "alert.followup.erratum": gettext_lazy("Rectificatif"),
     "broadcast.sent": gettext_lazy("Message du maire envoyé"),
+    "warning.issued": gettext_lazy("Avis de risque émis"),
+    "warning.updated": gettext_lazy("Avis de risque mis à jour"),
+    "warning.ended": gettext_lazy("Fin d’un avis de risque"),
+    "warning_delegate.granted": gettext_lazy("Délégation pour les avis de risque donnée"),
+    "warning_delegate.revoked": gettext_lazy("Délégation pour les avis de risque retirée"),
+    "risk_policy.changed": gettext_lazy("Règles des avis de risque modifiées"),
+    "vigilance.changed": gettext_lazy("Vigilance officielle modifiée"),
+    "vigilance.prompted": gettext_lazy("Maire et référents prévenus d’une vigilance en hausse"),
+    "vigilance.relayed": gettext_lazy("Vigilance relayée aux habitants"),
+    "vigilance.dismissed": gettext_lazy("Vigilance non relayée"),
     "stats.exported": gettext_lazy("Statistiques exportées"),
     "audit.exported": gettext_lazy("Journal exporté"),
 }
@@ -129,6 +139,12 @@ def _subject(entry: AuditEntry, names: dict[int, str]) -> str:
         return _("Règles de la commune")
     if entry.object_type == "commune":
         return _("La commune")
+    if entry.object_type == "riskwarning":
+        return _("Avis de risque n° %(id)s") % {"id": entry.object_id}
+    if entry.object_type == "vigilancechange":
+        return _("Vigilance n° %(id)s") % {"id": entry.object_id}
+    if entry.object_type in ("warningdelegate", "riskpolicy"):
+        return _("Avis de risque")
     return f"{entry.object_type} n° {entry.object_id}"
 
 

@@ -18,6 +18,7 @@ SECTIONS = [
     Section("desk:inbox", _("À traiter")),
     Section("desk:queue", _("Signalements")),
     Section("desk:warnings", _("Messages aux habitants")),
+    Section("desk:risks", _("Risques")),
     Section("desk:members", _("Membres")),
     Section("desk:neighbourhoods", _("Quartiers")),
     Section("desk:policy", _("Règles de la commune"), mayor_only=True),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("desk/", views.index, name="index"),
     path("desk/", include("desk.moderation_urls")),
     path("desk/", include("desk.warnings_urls")),
+    path("desk/", include("desk.risks_urls")),
     path("desk/", include("desk.members_urls")),
     path("desk/", include("desk.gendarmerie_urls")),
 ]

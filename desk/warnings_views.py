@@ -27,7 +27,7 @@ from alerts.selectors import commune_broadcasts
 from alerts.services import broadcast_create, broadcast_preview
 from communes.models import Commune
 from notifications.health import DELAY_REASONS
-from notifications.models import Channel, MessageSource
+from notifications.models import Channel, Message, MessageSource
 from notifications.services import (
     ChannelTally,
     MessageFigures,
@@ -155,7 +155,11 @@ _NOTHING = ChannelTally(sent=0, delivered=0, failed=0, unknown=0, pending=0, tot
 
 def report_figures(alert: Alert) -> dict[str, Any]:
     """A warning's figures, for its page and its JSON alike: per channel, what is pending, why it is late."""
-    message = message_for_source(MessageSource.ALERT, alert.pk)
+    return message_report_figures(message_for_source(MessageSource.ALERT, alert.pk))
+
+
+def message_report_figures(message: Message | None) -> dict[str, Any]:
+    """A message's figures as report.js reads them (a broadcast's, a public warning's: desk/risks_views.py)."""
     if message is None:  # never for a broadcast (written with it), but its report must not fail for that
         figures, reason = MessageFigures(recipients=0, push=_NOTHING, sms=_NOTHING, planning=False), None
     else:

@@ -26,8 +26,11 @@ def channels_for(message: Message, who: Recipient) -> list[str]:
     """Push to those who chose it and have a device; SMS to those who chose it or have no working device.
 
     A member who chose push but has no active device would otherwise get nothing: SMS is the fallback
-    (when the message allows SMS and the number has not opted out).
+    (when the message allows SMS and the number has not opted out). A message for every channel (a red
+    warning) goes by each one the person has, whatever they chose: see every_channel_for.
     """
+    if message.every_channel:
+        return every_channel_for(message, who)
     prefs = who.preferences or {}
     if not _wants_category(message, prefs):
         return []
@@ -41,6 +44,22 @@ def channels_for(message: Message, who: Recipient) -> list[str]:
     return out
 
 
+def every_channel_for(message: Message, who: Recipient) -> list[str]:
+    """Push if the person has a device, and SMS if their number is usable and did not answer STOP.
+
+    Their choice of channels and categories is set aside: a red warning is a danger to life, and one channel
+    missed (a phone on silent, a push the system drops) must not be the only one tried. STOP is not set aside: it
+    is the person's refusal of any SMS from the service, which the law makes final. The message's own channels
+    still bound it.
+    """
+    out = []
+    if Channel.PUSH in message.channels and who.has_device:
+        out.append(Channel.PUSH.value)
+    if Channel.SMS in message.channels and who.phone and not who.opted_out:
+        out.append(Channel.SMS.value)
+    return out
+
+
 def _wants_category(message: Message, prefs: Preferences) -> bool:
     # A mayor's broadcast goes to everyone: categories filter alerts (and their follow-ups) only.
     categories = prefs.get("categories")
@@ -50,9 +69,11 @@ def _wants_category(message: Message, prefs: Preferences) -> bool:
 
 
 def not_before(message: Message, prefs: Preferences, now: datetime) -> datetime | None:
-    """End of the member's quiet hours if `now` falls inside them (non-urgent messages only)."""
+    """End of the member's quiet hours if `now` falls inside them (non-urgent messages only).
+
+    A message for every channel (a red warning) is never held, even if it were not marked urgent."""
     window = (prefs or {}).get("quiet_hours")
-    if message.urgent or not window:
+    if message.urgent or message.every_channel or not window:
         return None
     try:
         start, end = time.fromisoformat(window["start"]), time.fromisoformat(window["end"])

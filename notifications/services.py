@@ -27,6 +27,7 @@ from . import composer, planner
 from .models import (
     ACTIVE_DELIVERY_STATUSES,
     REACHED_DELIVERY_STATUSES,
+    Audience,
     Channel,
     Delivery,
     DeliveryStatus,
@@ -73,12 +74,16 @@ def message_enqueue(
     source_type: MessageSource | None = None,
     source_id: int | None = None,
     replaces: Message | None = None,
+    audience: Audience = Audience.MEMBERS,
+    thread_tag: str = "",
+    every_channel: bool = False,
 ) -> Message:
     """Write the outbox row in the caller's transaction; planning starts once it commits."""
     message = message_draft(
         commune=commune, kind=kind, title=title, body=body, urgent=urgent, category=category,
         neighbourhood_ids=neighbourhood_ids, roles=roles, channels=channels, exclude_user_id=exclude_user_id,
-        source_type=source_type, source_id=source_id, replaces=replaces,
+        source_type=source_type, source_id=source_id, replaces=replaces, audience=audience, thread_tag=thread_tag,
+        every_channel=every_channel,
     )  # fmt: skip
     message.save(force_insert=True)
     if replaces is not None:
@@ -102,8 +107,15 @@ def message_draft(
     source_type: MessageSource | None = None,
     source_id: int | None = None,
     replaces: Message | None = None,
+    audience: Audience = Audience.MEMBERS,
+    thread_tag: str = "",
+    every_channel: bool = False,
 ) -> Message:
-    """The outbox row message_enqueue writes, not saved: what a preview plans (message_preview)."""
+    """The outbox row message_enqueue writes, not saved: what a preview plans (message_preview).
+
+    `audience` PUBLIC reaches followers too (a public warning); `thread_tag` is the push tag of a whole thread (a
+    warning, its updates, its end replace each other on the phone); `every_channel` sends by every channel each
+    person has, whatever they chose (a red warning: notifications.preferences)."""
     if kind not in MessageKind.values:
         raise ValueError(f"unknown message kind {kind!r}")
     wanted = [c for c in ALL_CHANNELS if channels is None or c in channels]
@@ -112,6 +124,7 @@ def message_draft(
         neighbourhood_ids=sorted(set(neighbourhood_ids)) if neighbourhood_ids else None, channels=wanted,
         roles=sorted(set(roles)) if roles else None,
         exclude_user_id=exclude_user_id, source_type=source_type or "", source_id=source_id, replaces=replaces,
+        audience=audience, thread_tag=thread_tag, every_channel=every_channel,
     )  # fmt: skip
 
 

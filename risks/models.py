@@ -218,3 +218,65 @@ class VigicruesSectionCommune(models.Model):
 
     def __str__(self) -> str:
         return f"{self.section} → {self.insee}"
+
+
+class WarningDelegate(models.Model):
+    """A referent the mayor lets issue, update and end the commune's public warnings (and relay vigilance).
+
+    The mayors (maire and adjoints) always may; a delegation is for the referents a mayor names (the person in
+    charge of the plan communal de sauvegarde, a municipal police officer who is a referent). It counts only while
+    its holder is still a referent of the commune (risks.access.may_warn).
+    """
+
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="warning_delegates")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("délégation pour les avis de risque")
+        verbose_name_plural = _("délégations pour les avis de risque")
+        ordering = ["granted_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["commune", "user"], name="warningdelegate_commune_user_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} warns for {self.commune_id}"
+
+
+class RiskPolicy(models.Model):
+    """A commune's rules for public warnings, set by its mayor. Absent: the defaults (nothing automatic)."""
+
+    commune = models.OneToOneField("communes.Commune", on_delete=models.CASCADE, related_name="risk_policy")
+    # A red vigilance over the commune is relayed to residents at once, without waiting for a person: for a
+    # commune whose mayor has decided it in advance (its plan communal de sauvegarde says so).
+    relay_red_automatically = models.BooleanField(_("relayer automatiquement la vigilance rouge"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("règles des avis de risque")
+        verbose_name_plural = _("règles des avis de risque")
+
+    def __str__(self) -> str:
+        return f"risk policy of {self.commune_id}"
+
+
+class VigilanceOutcome(models.TextChoices):
+    RELAYED = "relayed", _("relayée aux habitants")
+    DISMISSED = "dismissed", _("non relayée")
+
+
+class VigilanceDecision(models.Model):
+    """What was decided about a rise of vigilance: relayed (as `change.relayed_as`) or not. One per change."""
+
+    change = models.OneToOneField(VigilanceChange, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField(max_length=10, choices=VigilanceOutcome.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    automatic = models.BooleanField(default=False)  # the commune's policy relayed it, nobody clicked
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("décision sur une vigilance")
+        verbose_name_plural = _("décisions sur les vigilances")
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.change_id}"

@@ -3,13 +3,16 @@
 A row is one request with the status each persona must get. Placeholders in the path are filled
 from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
 membership), {neighbourhood}, {second_mayor} and {second_referent} (moderators' memberships other than the
-personas'), {rejected_mayor} (an excluded member whose row still says mayor). "own" targets Saint-Paul-de-Vence (where the personas hold their roles,
-and the gendarme of 06 has its area); "other" targets Charleville-Mézières (08).
+personas'), {rejected_mayor} (an excluded member whose row still says mayor), {warning} (a public warning of the
+town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id). "own" targets
+Saint-Paul-de-Vence (where the personas hold their roles, and the gendarme of 06 has its area); "other" targets
+Charleville-Mézières (08).
 Adding an endpoint = adding a row.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +23,8 @@ from accounts.models import User
 from alerts.models import Alert
 from communes.models import Follow, Membership, Neighbourhood, Role
 from conftest import Town, client_for
+from risks.models import VigilanceChange, WarningDelegate
+from risks.services import warning_issue
 from tests.factories import MembershipFactory, UserFactory
 
 PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff"]
@@ -47,6 +52,9 @@ class Case:
 def everyone(status: int, **overrides: int | tuple[int, int]) -> dict[str, int | tuple[int, int]]:
     return {persona: overrides.get(persona, status) for persona in PERSONAS}
 
+
+WARNING = {"hazard": "flood", "level": "orange", "title": "Crue du Loup", "description": "Le Loup déborde.",
+           "expires_at": (timezone.now() + timedelta(days=1)).isoformat()}  # fmt: skip
 
 CASES = [
     # Reference data: public.
@@ -111,6 +119,29 @@ CASES = [
     Case("get", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, resident=(200, 403), referent=(200, 403), mayor=(200, 403), staff=200)),
     Case("get", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
     Case("patch", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, mayor=(200, 403), staff=200), {"escalation_minutes": 15}),
+    # Public warnings: anyone reads them; the commune's mayors (and the referents they delegate: risks/tests) and staff
+    # write them; a warning is public, so another commune's mayor gets 403 acting on it, never 404.
+    Case("get", "/api/v1/communes/{insee}/warnings", everyone(200), setup=lambda town: make_warning(town)),
+    Case("get", "/api/v1/warnings/{warning}", everyone(200)),
+    Case("get", "/api/v1/warnings/instructions?hazard=flood&level=red", everyone(200)),
+    Case("post", "/api/v1/communes/{insee}/warnings", everyone(403, anon=401, mayor=(201, 403), staff=201), WARNING),
+    Case("post", "/api/v1/warnings/{warning}/update", everyone(403, anon=401, mayor=(201, 403), staff=201), {"level": "red"}),
+    Case("post", "/api/v1/warnings/{warning}/end", everyone(403, anon=401, mayor=(201, 403), staff=201), {"text": "Décrue"}),
+    Case("get", "/api/v1/communes/{insee}/warning-delegates", everyone(403, anon=401, mayor=(200, 403), staff=200)),
+    Case("post", "/api/v1/communes/{insee}/warning-delegates", everyone(403, anon=401, mayor=(201, 403), staff=201),
+         {"user": "{referent_user}"}),  # fmt: skip
+    Case("delete", "/api/v1/communes/{insee}/warning-delegates/{referent_user}",
+         everyone(403, anon=401, mayor=(204, 403), staff=204), setup=lambda town: make_delegate(town)),  # fmt: skip
+    Case("get", "/api/v1/communes/{insee}/risk-policy", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
+    Case("patch", "/api/v1/communes/{insee}/risk-policy", everyone(403, anon=401, mayor=(200, 403), staff=200),
+         {"relay_red_automatically": True}),  # fmt: skip
+    # The State's vigilance prompts the commune's moderators only: not public, so 404 outside; a referent without
+    # delegation reads it but does not decide (403).
+    Case("get", "/api/v1/communes/{insee}/vigilance", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200),
+         setup=lambda town: make_vigilance(town)),  # fmt: skip
+    Case("post", "/api/v1/vigilance/{vigilance}/relay", everyone(404, anon=401, referent=(403, 404), mayor=(201, 404), staff=201)),
+    Case("post", "/api/v1/vigilance/{vigilance}/dismiss", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404),
+                                                                   staff=200)),  # fmt: skip
     # Audit log: the commune's mayors and staff.
     Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
     # Statistics and exports: the commune's moderators, the gendarmes of its area, staff.
@@ -145,6 +176,21 @@ def centre(town: Town) -> Neighbourhood:
     return Neighbourhood.objects.get_or_create(commune=town.commune, name="Centre")[0]
 
 
+def make_warning(town: Town) -> int:
+    warning = warning_issue(commune=town.commune, actor=town.mayor, hazard="flood", level="orange", title="Crue",
+                            description="Le Loup déborde.", expires_at=timezone.now() + timedelta(hours=6))  # fmt: skip
+    return warning.pk
+
+
+def make_delegate(town: Town) -> int:
+    return WarningDelegate.objects.create(commune=town.commune, user=town.referent, granted_by=town.mayor).pk
+
+
+def make_vigilance(town: Town) -> int:
+    return VigilanceChange.objects.create(commune=town.commune, source="vigicrues", hazard="flood", level="orange",
+                                          previous_level="yellow", area_code="Y6").pk  # fmt: skip
+
+
 def make_member(town: Town, role: str, status: str = "approved") -> int:
     return MembershipFactory.create(commune=town.commune, role=role, status=status, user=UserFactory.create()).pk
 
@@ -166,6 +212,9 @@ def fill(template: Any, town: Town) -> Any:
         second_mayor=make_member(town, Role.MAYOR) if "{second_mayor}" in path else 0,
         second_referent=make_member(town, Role.REFERENT) if "{second_referent}" in path else 0,
         rejected_mayor=make_member(town, Role.MAYOR, "rejected") if "{rejected_mayor}" in path else 0,
+        warning=make_warning(town) if "{warning}" in path else 0,
+        vigilance=make_vigilance(town) if "{vigilance}" in path else 0,
+        referent_user=town.referent.pk,
     )
 
 

@@ -416,6 +416,7 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "alerts.models.AlertStatus",
         "MembershipStatusEnum": "communes.models.MembershipStatus",
         "RoleEnum": "communes.models.Role",
+        "LevelEnum": "risks.models.Level",  # a warning's level, a vigilance's level and previous level
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("communes.urls")),
     path("", include("alerts.urls")),
+    path("", include("risks.urls")),
     path("", include("notifications.urls")),
     path("", include("stats.urls")),
     path("", include("risks.feed_urls")),  # public CAP 1.2 documents and Atom feeds of the warnings

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from communes.models import Follow
 from desk.risks_form import local_input
 from desk.tests.conftest import MAYORS_PAGE, MODERATORS_PAGE, People, expect_statuses
 from notifications.models import Delivery, Message, MessageSource
@@ -21,7 +22,7 @@ from risks import instructions
 from risks.models import Level, MessageType, RiskPolicy, RiskWarning, VigilanceChange, WarningDelegate
 from risks.services import delegate_grant, warning_issue, warning_update
 from risks.tests.helpers import change, issue
-from tests.factories import NeighbourhoodFactory
+from tests.factories import NeighbourhoodFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +165,15 @@ def test_the_preview_shows_reach_and_sms_and_sends_nothing(people: People) -> No
     assert "Cet avis atteindra 3 personnes." in page and "Vigilance rouge : Crue du Loup" in page
     assert "par tous les canaux" in page and 'name="draft"' in page and not INLINE_CODE.search(page)
     assert "URGENT Vigilants Saint-Paul-de-Vence : Vigilance rouge : Crue du Loup" in page  # the SMS as it goes
+
+
+def test_the_preview_counts_the_followers_who_are_not_members(people: People) -> None:
+    Follow.objects.create(user=UserFactory.create(preferences={"channels": ["sms"]}), commune=people.saint_paul.commune)
+    Follow.objects.create(user=people.saint_paul.resident, commune=people.saint_paul.commune)  # a member: once
+    answer = preview(people.client("mayor"))
+    page = answer.content.decode()
+    assert answer.context["preview"].reach.reached == 4
+    assert "Les 4 personnes visées, par canal (3 membres et 1 abonné qui n’est pas membre)" in page
 
 
 def test_sending_writes_one_warning_however_often_the_form_is_posted(people: People) -> None:

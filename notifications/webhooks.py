@@ -1,4 +1,5 @@
-"""Twilio's webhooks: delivery status callbacks and incoming SMS (STOP / START). Signed, or 403.
+"""Twilio's webhooks: delivery status callbacks and incoming SMS (STOP / START here; any other text to the
+handlers apps register in notifications/inbound.py). Signed, or 403.
 
 Plain Django views (Twilio signs with the auth token; there is no user session or API token).
 """
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from .inbound import InboundText, handle_inbound
 from .models import Channel, Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
 log = logging.getLogger(__name__)
@@ -117,12 +119,38 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
         if word in STOP_WORDS and phone:
             SmsOptOut.objects.get_or_create(phone=phone)
             reply = _("Vigilants : vous ne recevrez plus d'alertes par SMS. Répondez START pour les recevoir à nouveau.")
-        elif word in START_WORDS and phone:
+        elif _starts(word, phone):
             SmsOptOut.objects.filter(phone=phone).delete()
             reply = _("Vigilants : vous recevrez à nouveau les alertes par SMS. Répondez STOP pour ne plus les recevoir.")
+        elif phone:
+            return _handed_over(InboundText(phone=phone, body=request.POST.get("Body", ""), word=word))
     if reply:
         log.info("webhooks: inbound SMS keyword %s handled", word.upper())
     return twiml(reply)
+
+
+def _starts(word: str, phone: str) -> bool:
+    """START and UNSTOP; OUI only from a number that opted out (as before). From any other number OUI answers
+    an alert SMS ("moi aussi"): it is handed over with the other texts."""
+    if word not in START_WORDS or not phone:
+        return False
+    return word != "oui" or SmsOptOut.objects.filter(phone=phone).exists()
+
+
+def _handed_over(text: InboundText) -> HttpResponse:
+    """Any other text, to the apps that registered for it (alerts: a report, a confirmation). Inside the request
+    of Twilio's webhook, never a 500: the SID is already kept (a retry would be refused as a replay), so a handler
+    that fails is logged (its type only, the text may name people) and the sender asked to write again."""
+    try:
+        answer = handle_inbound(text)
+    except Exception as error:  # noqa: BLE001 - whatever failed, the sender must hear that nothing was recorded
+        log.error("webhooks: inbound SMS handler failed (%s)", type(error).__name__)
+        return twiml(_("Vigilants : votre message n'a pas pu être traité. Merci de le renvoyer dans quelques minutes."))
+    if answer is None:
+        return twiml("")
+    # The outcome only: neither the number nor the text reaches the logs.
+    log.info("webhooks: inbound SMS handled: %s", answer.outcome)
+    return twiml(answer.text)
 
 
 def first_time(sid: str) -> bool:

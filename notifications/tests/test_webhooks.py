@@ -1,4 +1,5 @@
-"""Twilio's webhooks: signatures, forward-only statuses, STOP / ARRÊT / START with a TwiML answer."""
+"""Twilio's webhooks: signatures, forward-only statuses, STOP / ARRÊT / START with a TwiML answer, other texts
+handed to the registered handlers."""
 
 import uuid
 from typing import Any
@@ -8,6 +9,8 @@ from django.test import Client
 from twilio.request_validator import RequestValidator
 
 from conftest import Town
+from notifications import inbound
+from notifications.inbound import InboundHandler, InboundReply, InboundText
 from notifications.models import Delivery, DeliveryStatus, SmsOptOut
 
 from .helpers import message
@@ -128,10 +131,50 @@ def test_it_opts_a_number_back_in_on_start(db: None, body: str) -> None:
     assert not SmsOptOut.objects.exists()
 
 
-def test_it_answers_an_empty_response_to_other_messages(db: None) -> None:
+@pytest.fixture
+def handlers(monkeypatch: pytest.MonkeyPatch) -> dict[str, InboundHandler]:
+    """The inbound handlers, emptied for the test (alerts registers its own at start-up)."""
+    registered: dict[str, InboundHandler] = {}
+    monkeypatch.setattr(inbound, "_handlers", registered)
+    return registered
+
+
+def test_it_answers_an_empty_response_to_other_messages_nobody_handles(db: None, handlers: object) -> None:
     response = post(INBOUND, {"From": "+33612345678", "Body": "Merci pour l'alerte, STOP aux voleurs"})
     assert response.content.decode() == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     assert not SmsOptOut.objects.exists()
+
+
+def test_it_hands_other_messages_to_the_registered_handlers(db: None, handlers: dict[str, InboundHandler]) -> None:
+    seen: list[InboundText] = []
+
+    def echo(text: InboundText) -> InboundReply:
+        seen.append(text)
+        return InboundReply(text="Bien reçu", outcome="echo")
+
+    inbound.register_inbound_handler("skips", lambda text: None)
+    inbound.register_inbound_handler("echo", echo)
+    response = post(INBOUND, {"From": "06 12 34 56 78", "Body": " Oui ! "})
+    assert response.content.decode().endswith("<Response><Message>Bien reçu</Message></Response>")
+    assert seen == [InboundText(phone="+33612345678", body=" Oui ! ", word="oui")]
+    post(INBOUND, {"From": "+33612345678", "Body": "STOP"})
+    assert len(seen) == 1  # STOP never reaches them
+    post(INBOUND, {"From": "Vigilants-" + "9" * 40, "Body": "Bonjour"})
+    assert len(seen) == 1  # nor a sender that is not a number
+
+
+def test_a_failing_handler_is_no_500_and_the_sender_is_asked_to_write_again(
+    db: None, handlers: dict[str, InboundHandler], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(text: InboundText) -> InboundReply:
+        raise RuntimeError(f"failed on {text.body} from {text.phone}")
+
+    inbound.register_inbound_handler("broken", broken)
+    response = post(INBOUND, {"From": "+33612345678", "Body": "Cambriolage rue des Oliviers"})
+    assert response.status_code == 200
+    assert "votre message n'a pas pu être traité" in response.content.decode().replace("&apos;", "'")
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "RuntimeError" in logged and "Oliviers" not in logged and "612345678" not in logged
 
 
 def test_it_refuses_an_unsigned_stop(db: None) -> None:

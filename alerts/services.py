@@ -107,16 +107,27 @@ def alert_create(*, reporter: User, commune: Commune, **fields: Any) -> tuple[Al
     fields.setdefault("occurred_at", timezone.now())
     duplicate = find_duplicate(commune=commune, **fields)
     if duplicate is not None:
-        Confirmation.objects.create(alert=duplicate, reporter=reporter, description=fields["description"],
-                                    latitude=fields.get("latitude"), longitude=fields.get("longitude"))  # fmt: skip
-        Alert.objects.filter(pk=duplicate.pk).update(confirmations_count=F("confirmations_count") + 1)
-        duplicate.refresh_from_db()
-        return duplicate, True
+        confirmed = alert_confirm(alert=duplicate, reporter=reporter, description=fields["description"],
+                                  latitude=fields.get("latitude"), longitude=fields.get("longitude"))  # fmt: skip
+        return confirmed, True
     alert = Alert.objects.create(reporter=reporter, commune=commune, **fields)
     _statistics_changed(alert)  # one more pending report in the moderation figures
     if _auto_approves(reporter, commune, alert.category):
         _approve(alert, reporter, action="alert.auto_approved")
     return alert, False
+
+
+@transaction.atomic
+def alert_confirm(
+    *, alert: Alert, reporter: User, description: str = "", latitude: float | None = None, longitude: float | None = None
+) -> Alert:
+    """A "moi aussi": a second report of the same thing (alert_create), or "OUI" answered to an alert SMS, attached
+    to the alert and counted on it (confirmations_count) instead of sent again. Returns the alert, counted."""
+    Confirmation.objects.create(alert=alert, reporter=reporter, description=description, latitude=latitude,
+                                longitude=longitude)  # fmt: skip
+    Alert.objects.filter(pk=alert.pk).update(confirmations_count=F("confirmations_count") + 1)
+    alert.refresh_from_db()
+    return alert
 
 
 def _approve(alert: Alert, actor: User, action: str = "alert.approved") -> Alert:

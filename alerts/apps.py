@@ -6,11 +6,15 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.rgpd import register
+        from notifications.inbound import register_inbound_handler
 
         from .rgpd import erase_reports, export_reports
+        from .sms_reports import handle_sms
 
         # The reports stay, anonymised: no reporter, no address, positions rounded (alerts/rgpd.py).
         register("alerts", export=export_reports, erase=erase_reports)
+        # Texts to the commune's number other than STOP / START: reports and "OUI" confirmations by SMS.
+        register_inbound_handler("alerts", handle_sms)
         _share_pages_until_they_change()
 
 

@@ -8,8 +8,10 @@
 - Anyone else (unknown number, request to join not approved, commune not enrolled) is told how to join, and
   nothing is stored.
 
-Every answer is a French SMS in the webhook's TwiML, within the request. A member of several communes reports to
-the commune of their most recent approved membership, unless the text starts with the INSEE code of another.
+Every answer is a French SMS in the webhook's TwiML, within the request, written in GSM-7 when longer than one
+UCS-2 part (70 characters): a single "ç", "ê" or « » makes the whole SMS UCS-2, paid by the commune.
+A member of several communes reports to the commune of their most recent approved membership, unless the text
+starts with the INSEE code of another.
 """
 
 import hashlib
@@ -31,6 +33,7 @@ from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus
 from notifications.inbound import InboundReply, InboundText
 from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, MessageKind, MessageSource
+from providers.gsm import to_gsm7
 from vigilants.categories import Category
 from vigilants.throttling import hit
 
@@ -117,8 +120,8 @@ def _commune_and_text(memberships: list[Membership], body: str) -> tuple[Commune
 def _report(user: User, commune: Commune, description: str, *, several: bool) -> InboundReply:
     if len(description) < MIN_LENGTH:
         return InboundReply(text=_(
-            "Vigilants : décrivez ce que vous avez vu en quelques mots, par exemple « Cambriolage rue des "
-            "Oliviers ». Répondez OUI à une alerte reçue par SMS pour la confirmer."
+            'Vigilants : décrivez ce que vous avez vu en quelques mots, par exemple "Cambriolage rue des '
+            'Oliviers". Répondez OUI à une alerte SMS pour la confirmer.'
         ), outcome="report too short")  # fmt: skip
     wait = _throttled(user)
     if wait is not None:
@@ -159,11 +162,12 @@ class _ReportThrottle(SimpleRateThrottle):
 
 
 def _refused(error: ValidationError) -> str:
-    """The checks' own explanation (what to rephrase), then that nothing was kept."""
+    """The checks' own explanation (what to rephrase), then that nothing was kept: in GSM-7 (its « » would make
+    the whole SMS UCS-2, up to three times the parts)."""
     detail = error.detail
     messages = detail.get("description", []) if isinstance(detail, dict) else detail
     reason = " ".join(str(message) for message in messages) if isinstance(messages, list) else str(messages)
-    return _("Vigilants : %(reason)s Rien n'a été enregistré.") % {"reason": reason}
+    return to_gsm7(_("Vigilants : %(reason)s Rien n'a été enregistré.") % {"reason": reason})
 
 
 def _acknowledgement(alert: Alert, confirmation: bool, commune: Commune | None) -> str:
@@ -172,8 +176,8 @@ def _acknowledgement(alert: Alert, confirmation: bool, commune: Commune | None) 
     if alert.status == AlertStatus.APPROVED:  # the commune's policy approves this category from this person
         return _("Signalement reçu et diffusé aux membres de la commune. Merci.")
     if commune is not None:
-        return _("Signalement reçu pour %(commune)s : il sera vérifié par la mairie avant diffusion.") % {
-            "commune": commune.name
+        return _("Signalement enregistré pour %(commune)s : il sera vérifié par la mairie avant diffusion.") % {
+            "commune": to_gsm7(commune.name)
         }
     return _("Signalement reçu : il sera vérifié par la mairie avant diffusion.")
 
@@ -188,14 +192,14 @@ def _confirm(user: User, commune_ids: list[int]) -> InboundReply:
         ).first() if alert_id is not None else None  # fmt: skip
         if alert is None:
             return InboundReply(text=_(
-                "Vigilants : aucune alerte reçue par SMS ces dernières 24 heures n'est à confirmer. Pour signaler "
-                "un fait, décrivez-le dans un SMS."
+                "Vigilants : aucune alerte SMS de ces dernières 24 heures n'est à confirmer. Pour signaler un fait, "
+                "décrivez-le dans un SMS."
             ), outcome="confirmation without an alert")  # fmt: skip
         if Confirmation.objects.filter(alert=alert, reporter=user).exists():
             return InboundReply(text=_("Vigilants : votre confirmation de cette alerte était déjà comptée. Merci."),
                                 outcome="confirmation already counted")  # fmt: skip
         alert_confirm(alert=alert, reporter=user)
-    return InboundReply(text=_("Vigilants : merci, votre confirmation (« moi aussi ») est transmise à la mairie."),
+    return InboundReply(text=_('Vigilants : merci, votre confirmation ("moi aussi") est transmise à la mairie.'),
                         outcome="confirmation")  # fmt: skip
 
 

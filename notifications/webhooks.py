@@ -145,7 +145,7 @@ def _handed_over(text: InboundText) -> HttpResponse:
         answer = handle_inbound(text)
     except Exception as error:  # noqa: BLE001 - whatever failed, the sender must hear that nothing was recorded
         log.error("webhooks: inbound SMS handler failed (%s)", type(error).__name__)
-        return twiml(_("Vigilants : votre message n'a pas pu être traité. Merci de le renvoyer dans quelques minutes."))
+        return twiml(_("Vigilants : votre message n'a pas été traité, merci de le renvoyer dans quelques minutes."))
     if answer is None:
         return twiml("")
     # The outcome only: neither the number nor the text reaches the logs.

@@ -16,6 +16,7 @@ from alerts.sms_reports import category_of
 from communes.models import Membership
 from conftest import Town, client_for, make_town
 from notifications.models import Delivery, DeliveryStatus, Message, SmsOptOut
+from providers.gsm import is_gsm7
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 
 TOKEN = "twilio-test-auth-token"
@@ -95,6 +96,7 @@ def test_anyone_but_an_approved_member_is_refused_politely_and_nothing_is_stored
     users, memberships = User.objects.count(), Membership.objects.count()
     answer = sms(sender, "Cambriolage rue des Oliviers")
     assert NOT_A_MEMBER in answer and "17" in answer
+    assert is_gsm7(answer)  # 2 GSM-7 parts, not 4 UCS-2 ones
     assert not Alert.objects.exists() and not Confirmation.objects.exists()
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
@@ -115,6 +117,7 @@ def test_a_text_naming_appearance_is_refused_with_what_to_rephrase(saint_paul: T
     assert "religion" in answer and "Rien n'a été enregistré" in answer
     assert RECEIVED not in answer
     assert not Alert.objects.exists()
+    assert is_gsm7(answer)  # one « » would make it UCS-2: 5 paid parts instead of 2
 
 
 @pytest.mark.django_db
@@ -171,13 +174,13 @@ def test_oui_counts_a_confirmation_on_the_alert_last_texted(saint_paul: Town, dj
 def test_oui_without_an_alert_texted_within_a_day_confirms_nothing(
     saint_paul: Town, django_capture_on_commit_callbacks: Any
 ) -> None:
-    assert "aucune alerte reçue par SMS" in sms(saint_paul.resident2, "Oui")
+    assert "aucune alerte SMS de ces dernières 24 heures" in sms(saint_paul.resident2, "Oui")
     alert = published_by_sms(saint_paul, django_capture_on_commit_callbacks)
     assert Delivery.objects.filter(user=saint_paul.resident2, channel="sms", status=DeliveryStatus.SENT).exists()
     Delivery.objects.filter(user=saint_paul.resident2).update(sent_at=timezone.now() - timedelta(hours=25))
-    assert "aucune alerte reçue par SMS" in sms(saint_paul.resident2, "oui")
+    assert "aucune alerte SMS de ces dernières 24 heures" in sms(saint_paul.resident2, "oui")
     Delivery.objects.filter(user=saint_paul.resident2).update(sent_at=timezone.now(), status=DeliveryStatus.FAILED)
-    assert "aucune alerte reçue par SMS" in sms(saint_paul.resident2, "1")
+    assert "aucune alerte SMS de ces dernières 24 heures" in sms(saint_paul.resident2, "1")
     alert.refresh_from_db()
     assert alert.confirmations_count == 0 and not Confirmation.objects.exists()
     assert not Alert.objects.exclude(pk=alert.pk).exists()  # "oui" is never a report
@@ -229,7 +232,7 @@ def test_a_member_of_several_communes_reports_to_the_latest_unless_the_text_name
     MembershipFactory.create(user=saint_paul.resident, commune=other.commune)
     Membership.objects.filter(user=saint_paul.resident, commune=other.commune).update(decided_at=timezone.now())
     answer = sms(saint_paul.resident, "Vol de vélo devant la gare")
-    assert "Signalement reçu pour Charleville-Mézières" in answer
+    assert "Signalement enregistré pour Charleville-Mézières" in answer
     assert sms(saint_paul.resident, "06128 Vol de vélo devant la boulangerie").count("Saint-Paul-de-Vence") == 1
     alerts = {a.commune.insee: a.description for a in Alert.objects.select_related("commune")}
     assert alerts == {"08105": "Vol de vélo devant la gare", "06128": "Vol de vélo devant la boulangerie"}

@@ -172,7 +172,7 @@ def test_a_failing_handler_is_no_500_and_the_sender_is_asked_to_write_again(
     inbound.register_inbound_handler("broken", broken)
     response = post(INBOUND, {"From": "+33612345678", "Body": "Cambriolage rue des Oliviers"})
     assert response.status_code == 200
-    assert "votre message n'a pas pu être traité" in response.content.decode().replace("&apos;", "'")
+    assert "votre message n'a pas été traité" in response.content.decode().replace("&apos;", "'")
     logged = " ".join(record.getMessage() for record in caplog.records)
     assert "RuntimeError" in logged and "Oliviers" not in logged and "612345678" not in logged
 

@@ -146,6 +146,15 @@ def spoken_text(message: Message) -> str:
     return f"{intro} {text[:SPOKEN_MAX]}"
 
 
+SPOKEN_CHARS_PER_SECOND = 14  # French at Twilio's voice, about
+
+
+def minutes_per_call(message: Message) -> int:
+    """Billed minutes of one call heard to the end: the message said twice and the prompt (started minutes)."""
+    seconds = 2 * len(spoken_text(message)) / SPOKEN_CHARS_PER_SECOND + 10
+    return max(1, math.ceil(seconds / 60))
+
+
 def twiml(message: Message, d: Any) -> str:
     with override("fr"):
         return speech(spoken_text(message), _("Je répète."),

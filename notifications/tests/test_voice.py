@@ -227,3 +227,20 @@ def test_bad_callback_input_is_never_a_500(live: FakeProvider, client: Any, quer
         params = {"CallSid": "CA1", "CallStatus": "completed", "Digits": "1", "CallDuration": "x"}
         answer = client.post(path + query, params, HTTP_X_TWILIO_SIGNATURE=sign(settings.PUBLIC_BASE_URL + path + query, params))
         assert answer.status_code in (200, 204)
+
+
+def test_the_preview_counts_the_people_called_and_the_cost(commune: Commune, settings: SettingsWrapper) -> None:
+    from decimal import Decimal
+
+    from notifications.services import message_preview, message_report
+
+    settings.CALL_MINUTE_PRICE_EUR = 0.15
+    listener(commune)
+    listener(commune, "+33140000002")
+    member(commune, channels=["push"])  # not called: did not ask for calls
+    draft = message(commune, channels=["push", "sms", "voice"])
+
+    preview = message_preview(draft)
+
+    assert (preview.calls, preview.call_minutes, preview.call_cost) == (2, 2, Decimal("0.30"))
+    assert message_report(draft)["voice"]["pending"] == 0

@@ -11,7 +11,7 @@ from .models import AuthToken, User
 from .phone import MobileField
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-CHANNELS = ("push", "sms")
+CHANNELS = ("push", "sms", "voice")  # voice: a call that speaks each alert (notifications/voice.py)
 
 
 class OtpRequestSerializer(serializers.Serializer):
@@ -38,7 +38,7 @@ class QuietHoursSerializer(serializers.Serializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), max_length=2)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), max_length=len(CHANNELS))
     categories = serializers.ListField(
         child=serializers.ChoiceField(choices=Category.choices), allow_null=True, required=False, default=None
     )

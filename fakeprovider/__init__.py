@@ -7,16 +7,18 @@ serves Twilio's Messages list back from the SMS it accepted (twilio_list.py) and
 """
 
 from .credentials import write_service_account
-from .faults import SMS_CODES, TOKEN_PREFIXES, sms_behaviour, token_behaviour
+from .faults import CALL_CODES, SMS_CODES, TOKEN_PREFIXES, call_behaviour, sms_behaviour, token_behaviour
 from .server import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeProvider, RecordedRequest
 
 __all__ = [
+    "CALL_CODES",
     "FAKE_ACCOUNT_SID",
     "FAKE_AUTH_TOKEN",
     "SMS_CODES",
     "TOKEN_PREFIXES",
     "FakeProvider",
     "RecordedRequest",
+    "call_behaviour",
     "sms_behaviour",
     "token_behaviour",
     "write_service_account",

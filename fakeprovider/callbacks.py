@@ -19,6 +19,7 @@ class Callback:
     status: int | None = None  # the HTTP status our webhook answered, None if unreachable
     error: str = ""
     sent_at: float = field(default=0.0)
+    body: str = ""  # the answer, when asked for (the TwiML a call fetched from its Url)
 
 
 class CallbackSender:
@@ -56,7 +57,12 @@ class CallbackSender:
             if generation == self._generation:
                 self.sent.append(callback)
 
-    def _post(self, url: str, params: dict[str, str]) -> Callback:
+    def post(self, url: str, params: dict[str, str], keep_body: bool = False) -> tuple[Callback, str]:
+        """Post now, from the caller's thread (a simulated call's): the callback and, `keep_body`, the answer."""
+        callback = self._post(url, params, keep_body)
+        return callback, callback.body
+
+    def _post(self, url: str, params: dict[str, str], keep_body: bool = False) -> Callback:
         signature = self.validator.compute_signature(url, params)
         callback = Callback(url=url, params=params, signature=signature, sent_at=time.time())
         request = urllib.request.Request(  # noqa: S310 (the URL is the one our own transport gave)
@@ -68,6 +74,7 @@ class CallbackSender:
         try:
             with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
                 callback.status = response.status
+                callback.body = response.read().decode("utf-8", "replace") if keep_body else ""
         except urllib.error.HTTPError as error:
             callback.status = error.code
         except (OSError, ValueError) as error:

@@ -24,6 +24,16 @@ FCM registration tokens starting with:
     fail-internal-           500 INTERNAL
     fail-slow-               answers after `slow_seconds`
 
+Call numbers (Twilio's Calls API, twilio_calls.py) whose last five digits are "98" + a code: the simulated
+person at that number (any other number answers, listens and presses 1):
+
+    ...98200                 answers and listens, presses nothing
+    ...98486                 busy, every time
+    ...98481                 busy the first time it is called, then answers and presses 1
+    ...98480                 does not answer (no-answer)
+    ...98500                 the call fails (failed)
+    ...98211                 400, Twilio 21211 (invalid 'To' number)
+
 Runtime faults (`FakeProvider.fail(...)` or `POST /_control {"fail": {...}}`) answer `status` to the
 next `count` requests and/or for `seconds`, for one service ("twilio", "fcm") or "all".
 """
@@ -44,6 +54,8 @@ SMS_CODES = {
 }
 TWILIO_MAGIC = {"+15005550001": "invalid", "+15005550009": "not_mobile", "+15005550004": "opted_out"}
 
+CALL_CODES = {"200": "silent", "486": "busy", "481": "busy_once", "480": "no_answer", "500": "failed", "211": "invalid"}
+
 TOKEN_PREFIXES = {
     "fail-unregistered-": "unregistered",
     "fail-sender-mismatch-": "sender_mismatch",
@@ -62,6 +74,13 @@ def sms_behaviour(to: str) -> str:
     if len(to) >= 5 and to[-5:-3] == "99":
         return SMS_CODES.get(to[-3:], "ok")
     return "ok"
+
+
+def call_behaviour(to: str) -> str:
+    """"confirm" (answers and presses 1) or what the person at that number does instead."""
+    if len(to) >= 5 and to[-5:-3] == "98":
+        return CALL_CODES.get(to[-3:], "confirm")
+    return "confirm"
 
 
 def token_behaviour(token: str) -> str:

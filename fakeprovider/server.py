@@ -14,6 +14,9 @@ From outside (`python -m fakeprovider --port 8765`):
 - `GET /_callbacks`: the Twilio status callbacks sent;
 - `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` and `.../Messages/{Sid}.json`: Twilio's list and
   fetch of the SMS accepted, with Twilio's filters and pages (twilio_list.py);
+- `POST .../Calls.json`, `GET .../Calls.json` and `.../Calls/{Sid}.json`: Twilio's Calls API with a simulated
+  person chosen by the number (twilio_calls.py, faults.py); `GET /_calls`: what each call was given and did;
+  `GET /_call_rate`: the most call requests received within any one second;
 - `POST /_reset`, `POST /_control` (faults.py for failure injection).
 """
 
@@ -28,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from . import fcm_api, h2c, twilio_api, twilio_list
+from . import fcm_api, h2c, twilio_api, twilio_calls, twilio_list
 from .callbacks import Callback, CallbackSender
 from .faults import Faults
 from .records import Records
@@ -70,6 +73,8 @@ class FakeProvider:
         self.faults = Faults()
         self.issued_tokens: set[str] = set()
         self.records = Records()  # accepted SMS (Twilio's Messages list) and what each phone shows
+        self.calls_made = twilio_calls.Calls()  # every call placed (Twilio's Calls list)
+        self.call_generation = 0  # bumped by reset(): calls of a finished test stop
         self._server: ThreadingHTTPServer | None = None
         self._callbacks: CallbackSender | None = None
         self._defaults()
@@ -83,6 +88,7 @@ class FakeProvider:
         self.count = 0  # every provider request, recorded or not
         self.connections = 0  # TCP connections accepted: clients that keep theirs alive open few
         self.sms_arrivals: list[float] = []  # when each Messages.json request arrived, recorded or not
+        self.call_delay = 0.05  # between two steps of a simulated call (ringing, answered, the digit, completed)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
@@ -117,6 +123,8 @@ class FakeProvider:
             self._callbacks.forget()
         self.faults.clear()
         self.records.clear()
+        self.calls_made.clear()
+        self.call_generation += 1
         self.connections = 0
         self._defaults()
 
@@ -128,7 +136,7 @@ class FakeProvider:
     def configure(self, **options: Any) -> None:
         """latency, slow_seconds, callbacks (bool), callback_delay, token_lifetime."""
         names = {"latency": "latency", "slow_seconds": "slow_seconds", "callbacks": "callbacks_enabled",
-                 "callback_delay": "callback_delay", "token_lifetime": "token_lifetime"}
+                 "callback_delay": "callback_delay", "token_lifetime": "token_lifetime", "call_delay": "call_delay"}
         for key, value in options.items():
             if key not in names:
                 raise ValueError(f"unknown option {key!r}")
@@ -162,6 +170,33 @@ class FakeProvider:
     def sms(self) -> list[dict[str, str]]:
         """The form of every Messages.json request received, in order."""
         return [r.form or {} for r in self.requests if r.path.endswith("/Messages.json")]
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every call placed, in order: what it was given (`form`), who answered it (`behaviour`), its final
+        `status`, the TwiML spoken and the digit pressed (also `GET /_calls`)."""
+        return [{"sid": c.sid, "to": c.to, "form": c.form, "behaviour": c.behaviour, "status": c.status,
+                 "duration": c.duration, "twiml": c.twiml, "digits": c.digits, "at": c.at}
+                for c in list(self.calls_made.placed)]  # fmt: skip
+
+    def call_rate(self) -> dict[str, int]:
+        """How many call requests arrived, and the most within any one second."""
+        arrivals = list(self.calls_made.arrivals)
+        return {"count": len(arrivals), "most_in_one_second": most_in_one_second(arrivals)}
+
+    def simulate_call(self, record: "twilio_calls.CallRecord") -> None:
+        """The simulated person's side of a call, in a thread of its own (twilio_calls.simulate)."""
+        if self.callbacks_enabled:
+            threading.Thread(target=twilio_calls.simulate, args=(self, record, self.call_generation),
+                             name="fake-call", daemon=True).start()  # fmt: skip
+
+    def post_signed(self, url: str, params: dict[str, str], keep_body: bool = False) -> str:
+        """A request of a call to the service, signed as Twilio signs (recorded with the status callbacks);
+        returns the answer's body when `keep_body` (the TwiML fetched from a call's Url)."""
+        if self._callbacks is None:
+            return ""
+        callback, body = self._callbacks.post(url, params, keep_body)
+        self._callbacks.sent.append(callback)
+        return body
 
     def pushes(self) -> list[dict[str, Any]]:
         """The `message` of every messages:send request received, in order."""
@@ -228,6 +263,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, self.server.provider.sms_rate())
         elif path == "/_shown":
             self._reply(200, self.server.provider.shown())
+        elif path == "/_calls":
+            self._reply(200, self.server.provider.calls())
+        elif path == "/_call_rate":
+            self._reply(200, self.server.provider.call_rate())
+        elif path.startswith("/2010-04-01/Accounts/") and "/Calls" in path:
+            self._reply(*twilio_calls.read(self.server.provider, path, self.path.partition("?")[2],
+                                           self.headers.get("Authorization", "")))  # fmt: skip
         elif path.startswith("/2010-04-01/Accounts/"):
             self._reply(*twilio_list.read(self.server.provider, path, self.path.partition("?")[2],
                                           self.headers.get("Authorization", "")))  # fmt: skip
@@ -262,7 +304,7 @@ def answer_post(provider: FakeProvider, target: str, headers: Headers, raw: byte
     """The answer to a POST, whichever HTTP version carried it."""
     path, _, query = target.partition("?")
     content_type = headers.get("Content-Type") or ""
-    form = dict(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True)) if "form" in content_type else None
+    form = _form(raw) if "form" in content_type else None
     body = _json_or_none(raw) if "json" in content_type else None
     if path.startswith("/_"):
         return _control(provider, path, body)
@@ -286,6 +328,11 @@ def _route(provider: FakeProvider, path: str, authorization: str, form: dict[str
         if fault:
             return twilio_api.fault_reply(fault)
         return twilio_api.create_message(provider, parts[3], authorization, form)
+    if path.startswith("/2010-04-01/Accounts/") and path.endswith("/Calls.json") and len(parts) == 5:
+        fault = provider.faults.take("twilio")
+        if fault:
+            return twilio_api.fault_reply(fault)
+        return twilio_calls.create_call(provider, parts[3], authorization, form)
     if path.startswith("/v1/projects/") and path.endswith("/messages:send") and len(parts) == 5:
         fault = provider.faults.take("fcm")
         if fault:
@@ -307,6 +354,14 @@ def _control(provider: FakeProvider, path: str, body: Any) -> Reply:
     except (TypeError, ValueError) as error:
         return 400, {"error": str(error)}, {}
     return 200, {"ok": True}, {}
+
+
+def _form(raw: bytes) -> dict[str, str]:
+    """A form body; a repeated parameter (the SDK's lists: StatusCallbackEvent) as its values joined by spaces."""
+    form: dict[str, str] = {}
+    for name, value in urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True):
+        form[name] = f"{form[name]} {value}" if name in form else value
+    return form
 
 
 def _json_or_none(raw: bytes) -> Any:

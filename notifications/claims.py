@@ -304,4 +304,8 @@ def expire_stale_claims(now: datetime) -> dict[str, int]:
     checked = stale.filter(channel=Channel.SMS).update(
         status=DeliveryStatus.CHECKING, not_before=now, dispatched_at=None, error_code="lease_expired", **_released()
     )
-    return {"pushes_resumed": resumed, "sms_to_check": checked}
+    # A call too: Twilio's Calls list says whether it was placed (voice.check_calls); a call is never placed twice.
+    calls = stale.filter(channel=Channel.VOICE).update(
+        status=DeliveryStatus.CHECKING, not_before=now, dispatched_at=None, error_code="lease_expired", **_released()
+    )
+    return {"pushes_resumed": resumed, "sms_to_check": checked, "calls_to_check": calls}

@@ -104,6 +104,7 @@ class MessageStatus(models.TextChoices):
 class Channel(models.TextChoices):
     PUSH = "push", "Push"
     SMS = "sms", "SMS"
+    VOICE = "voice", _("appel vocal")  # a call that speaks the message (notifications/voice.py)
 
 
 class Message(models.Model):
@@ -189,7 +190,7 @@ class Delivery(models.Model):
     # index of this table is written three times per delivery (planned, claimed, sent).
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=4, choices=Channel.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     not_before = models.DateTimeField(null=True, blank=True)  # quiet hours, retry backoff
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -201,6 +202,10 @@ class Delivery(models.Model):
     provider_status = models.CharField(max_length=12, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     segments = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Voice: when the person pressed 1 ("heard and confirmed"), and how long the last call lasted (Twilio's
+    # CallDuration, billed by started minute).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    call_seconds = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)  # purged through the message's date (indexed)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -230,3 +235,36 @@ class Delivery(models.Model):
     def key(self) -> str:
         """The key given to the transport (carried back in Twilio's status callback URL)."""
         return str(self.pk)
+
+
+class Landline(models.Model):
+    """A fixed line a person is called on, for voice only (a landline takes no SMS and signs nobody in).
+
+    Registered by the person (verified by a call that reads a code) or, for a resident without a phone of their
+    own to manage, by the town hall with the person's consent recorded (`registered_by`, `consent_at`,
+    `consent_note`); the person's RGPD export and erasure cover it (notifications/rgpd.py).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="landline")
+    phone = models.CharField(_("ligne fixe"), max_length=20)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)  # SHA-256 of the code read by the verification call
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")  # fmt: skip
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ligne fixe")
+        verbose_name_plural = _("lignes fixes")
+
+    def __str__(self) -> str:
+        return f"landline #{self.pk}"
+
+    @property
+    def usable(self) -> bool:
+        """Verified by its call, or registered by the town hall with the person's consent."""
+        return self.verified_at is not None or self.consent_at is not None

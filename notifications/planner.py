@@ -39,7 +39,17 @@ from communes.models import Follow, Membership, MembershipStatus
 from vigilants.lookups import int_array
 
 from . import broker
-from .models import Audience, Channel, Delivery, DeliveryStatus, Device, Message, MessageStatus, opted_out_numbers
+from .models import (
+    Audience,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Device,
+    Landline,
+    Message,
+    MessageStatus,
+    opted_out_numbers,
+)
 from .preferences import Preferences, Recipient, channels_for, not_before
 from .retrying import survives_database_loss
 from .sender import publish_or_release
@@ -127,6 +137,7 @@ class Reach:
     held: int  # people whose deliveries wait for the end of their quiet hours (never for an urgent message)
     held_until: datetime | None  # when the last of those quiet hours ends
     followers: int = 0  # a public message: followers it targets who are not targeted as members
+    voice: int = 0  # people it would call
 
     @property
     def people(self) -> int:
@@ -149,7 +160,7 @@ def reach(message: Message) -> Reach:
         tally.add(batch, _planned_rows(message, batch))
         after = batch.cursor
     people = tally.members + tally.followers
-    return Reach(members=tally.members, followers=tally.followers, push=tally.push, sms=tally.sms,
+    return Reach(members=tally.members, followers=tally.followers, push=tally.push, sms=tally.sms, voice=tally.voice,
                  unreached=people - tally.reached, held=tally.held, held_until=tally.held_until)  # fmt: skip
 
 
@@ -159,6 +170,7 @@ class _ReachTally:
     followers: int = 0
     push: int = 0
     sms: int = 0
+    voice: int = 0
     reached: int = 0
     held: int = 0
     held_until: datetime | None = None
@@ -169,6 +181,7 @@ class _ReachTally:
         self.followers += len(batch.people) - batch.members
         self.push += sum(1 for _, channel, _, _ in rows if channel == Channel.PUSH)
         self.sms += sum(1 for _, channel, _, _ in rows if channel == Channel.SMS)
+        self.voice += sum(1 for _, channel, _, _ in rows if channel == Channel.VOICE)
         self.reached += len({user for user, _, _, _ in rows})
         waiting = {user: until for user, _, until, _ in rows if until is not None}
         self.held += len(waiting)
@@ -275,7 +288,7 @@ def _planned_rows(message: Message, batch: Batch) -> list[Row]:
     return _deliveries(message, recipients, batch.following)
 
 
-def _reachability(members: Sequence[PersonRow]) -> tuple[set[int], set[str]]:
+def _reachability(members: Sequence[PersonRow]) -> tuple[set[int], set[str], dict[int, str]]:
     """Who among the batch has an active device, and which of its numbers opted out of SMS.
 
     Two lookups by the batch's ids and numbers, not EXISTS in the members query: there PostgreSQL
@@ -284,17 +297,21 @@ def _reachability(members: Sequence[PersonRow]) -> tuple[set[int], set[str]]:
     """
     user_ids = [m["user_id"] for m in members]
     with_device = set(Device.objects.filter(user_id__any=user_ids, active=True).values_list("user_id", flat=True))
-    return with_device, opted_out_numbers(user_ids)
+    landlines = dict(Landline.objects.filter(Q(verified_at__isnull=False) | Q(consent_at__isnull=False),
+                                             user_id__any=user_ids).values_list("user_id", "phone"))  # fmt: skip
+    return with_device, opted_out_numbers(user_ids), landlines
 
 
-def _recipients(members: Sequence[PersonRow], with_device: set[int], opted_out: set[str]) -> list[Recipient]:
+def _recipients(members: Sequence[PersonRow], with_device: set[int], opted_out: set[str],
+                landlines: dict[int, str]) -> list[Recipient]:  # fmt: skip
     decoded: dict[str | None, Preferences] = {}  # shared, read-only: channels_for and not_before only read them
     for m in members:
         if m["prefs"] not in decoded:
             decoded[m["prefs"]] = json.loads(m["prefs"] or "null") or {}
     return [
         Recipient(user_id=m["user_id"], phone=m["phone"] or "", preferences=decoded[m["prefs"]],
-                  has_device=m["user_id"] in with_device, opted_out=(m["phone"] or "") in opted_out)
+                  has_device=m["user_id"] in with_device, opted_out=(m["phone"] or "") in opted_out,
+                  landline=landlines.get(m["user_id"], ""))
         for m in members
     ]  # fmt: skip
 

@@ -20,6 +20,12 @@ class Recipient:
     preferences: Preferences
     has_device: bool  # at least one active push device
     opted_out: bool  # the number answered STOP
+    landline: str = ""  # a usable landline (models.Landline): calls go there rather than to the mobile
+
+    @property
+    def voice_number(self) -> str:
+        """Where a call goes: the landline registered for voice, else the person's own number."""
+        return self.landline or self.phone
 
 
 def channels_for(message: Message, who: Recipient) -> list[str]:
@@ -39,9 +45,16 @@ def channels_for(message: Message, who: Recipient) -> list[str]:
     if Channel.PUSH in message.channels and Channel.PUSH in chosen and who.has_device:
         out.append(Channel.PUSH.value)
     wants_sms = Channel.SMS in chosen or (Channel.PUSH in chosen and not who.has_device)
-    if Channel.SMS in message.channels and wants_sms and not who.opted_out and who.phone:
+    if Channel.SMS in message.channels and wants_sms and not who.opted_out and who.phone and not _landline_only(who):
         out.append(Channel.SMS.value)
+    if Channel.VOICE in message.channels and Channel.VOICE in chosen and who.voice_number:
+        out.append(Channel.VOICE.value)
     return out
+
+
+def _landline_only(who: Recipient) -> bool:
+    # A resident the town hall registered with their landline as their only number: it takes no SMS.
+    return bool(who.landline) and who.landline == who.phone
 
 
 def every_channel_for(message: Message, who: Recipient) -> list[str]:
@@ -55,8 +68,13 @@ def every_channel_for(message: Message, who: Recipient) -> list[str]:
     out = []
     if Channel.PUSH in message.channels and who.has_device:
         out.append(Channel.PUSH.value)
-    if Channel.SMS in message.channels and who.phone and not who.opted_out:
+    if Channel.SMS in message.channels and who.phone and not who.opted_out and not _landline_only(who):
         out.append(Channel.SMS.value)
+    # A call only to those who asked for calls or registered a landline: calling every mobile would cost the
+    # commune a minute per person for what push and SMS already carry.
+    wants_calls = Channel.VOICE in ((who.preferences or {}).get("channels") or []) or bool(who.landline)
+    if Channel.VOICE in message.channels and wants_calls and who.voice_number:
+        out.append(Channel.VOICE.value)
     return out
 
 

@@ -299,7 +299,9 @@ def _fall_back_to_sms(deliveries: Sequence[Claimable], messages: dict[int, Messa
 # The task (its name is fixed: routes and queued messages use it).
 # A lambda, so that each call looks the function up (tests replace it).
 send_sms_task = survives_database_loss("notifications.tasks.send_sms", lambda ids: send_sms(ids))
-SEND_TASKS = {Channel.PUSH: send_push_task.name, Channel.SMS: send_sms_task.name}
+# Voice's task is defined in voice.py (which imports this module), under this name.
+SEND_TASKS = {Channel.PUSH: send_push_task.name, Channel.SMS: send_sms_task.name,
+              Channel.VOICE: "notifications.tasks.send_voice"}  # fmt: skip
 
 
 def send_sms(delivery_ids: Sequence[int]) -> int:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from communes.models import Commune
 
-from . import composer, planner
+from . import composer, planner, voice
 from .models import (
     ACTIVE_DELIVERY_STATUSES,
     REACHED_DELIVERY_STATUSES,
@@ -39,7 +39,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value]
+ALL_CHANNELS = [Channel.PUSH.value, Channel.SMS.value, Channel.VOICE.value]
 
 
 class MessageFields(TypedDict):
@@ -136,16 +136,23 @@ class MessagePreview:
     sms: composer.SmsPreview | None  # None when the message sends no SMS
     sms_segments: int  # every SMS part it sends: its text's segments for each member texted
     sms_cost: Decimal  # those parts at SMS_SEGMENT_PRICE_EUR: an estimate, the carrier's bill decides
+    calls: int = 0  # people it would call (reach.voice)
+    call_minutes: int = 0  # the minutes those calls would take, each answered and heard to the end
+    call_cost: Decimal = Decimal(0)  # those minutes at CALL_MINUTE_PRICE_EUR: an estimate, as for SMS
 
 
 def message_preview(message: Message) -> MessagePreview:
     """Planned as the fan-out will plan it (planner.reach), composed as the sender will compose it."""
     reach = planner.reach(message)
+    minutes = reach.voice * voice.minutes_per_call(message) if Channel.VOICE in message.channels else 0
+    cost = minutes * Decimal(str(settings.CALL_MINUTE_PRICE_EUR))
     if Channel.SMS not in message.channels:
-        return MessagePreview(reach=reach, sms=None, sms_segments=0, sms_cost=Decimal(0))
+        return MessagePreview(reach=reach, sms=None, sms_segments=0, sms_cost=Decimal(0), calls=reach.voice,
+                              call_minutes=minutes, call_cost=cost)  # fmt: skip
     sms = composer.sms_preview(message)
     parts = sms.shape.segments * reach.sms
-    return MessagePreview(reach=reach, sms=sms, sms_segments=parts, sms_cost=parts * sms_segment_price())
+    return MessagePreview(reach=reach, sms=sms, sms_segments=parts, sms_cost=parts * sms_segment_price(),
+                          calls=reach.voice, call_minutes=minutes, call_cost=cost)  # fmt: skip
 
 
 def sms_segment_price() -> Decimal:
@@ -190,6 +197,7 @@ class DeliveryReport(TypedDict):
     recipients: int
     push: ChannelReport
     sms: ChannelReport
+    voice: voice.VoiceReport
     pending: int
     delayed: bool
     delay_reason: str | None
@@ -241,7 +249,8 @@ def delivery_counts(deliveries: QuerySet[Delivery]) -> dict[tuple[str, str], int
 def empty_report() -> DeliveryReport:
     """The report of what was never handed to sending (an alert not approved): zero counts, not delayed."""
     none = ChannelTally(sent=0, delivered=0, failed=0, unknown=0, pending=0, total=0)
-    return {"recipients": 0, "push": none.report(), "sms": none.report(), "pending": 0, "delayed": False,
+    return {"recipients": 0, "push": none.report(), "sms": none.report(),
+            "voice": voice.voice_report(Delivery.objects.none()), "pending": 0, "delayed": False,
             "delay_reason": None}  # fmt: skip
 
 
@@ -284,8 +293,10 @@ def message_report(message: Message) -> DeliveryReport:
     """
     figures = message_figures(message)
     reason = message_delay_reason(message)
+    calls = voice.voice_report(Delivery.objects.filter(message=message))
     return {"recipients": figures.recipients, "push": figures.push.report(), "sms": figures.sms.report(),
-            "pending": figures.pending, "delayed": reason is not None, "delay_reason": reason}  # fmt: skip
+            "voice": calls, "pending": figures.pending + calls["pending"], "delayed": reason is not None,
+            "delay_reason": reason}  # fmt: skip
 
 
 def latest_figures(source_type: MessageSource, source_ids: Iterable[int]) -> dict[int, MessageFigures]:

@@ -29,11 +29,12 @@ from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
 from .planner import publish_plan
 from .reconcile import checkable, publish_checks
 from .sender import publish_or_release
+from .voice import publish_call_checks
 
 log = logging.getLogger(__name__)
 
 SWEEP_LIMIT = 50_000  # per sweep; the next one takes the rest
-QUEUE_OF = {Channel.PUSH: "push", Channel.SMS: "sms"}
+QUEUE_OF = {Channel.PUSH: "push", Channel.SMS: "sms", Channel.VOICE: "voice"}
 
 
 def redispatch_after() -> timedelta:
@@ -94,9 +95,10 @@ def _publish_checks(now: datetime) -> int:
         status=DeliveryStatus.UNKNOWN, error_code="undecided", finished_at=now, claim_token=None, lease_until=None
     )
     unpublished = Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - lost_after())
-    ids = sorted(rows.filter(unpublished).values_list("pk", flat=True)[:SWEEP_LIMIT])
-    Delivery.objects.filter(pk__any=ids).update(dispatched_at=now)
-    return publish_checks(ids)
+    found = list(rows.filter(unpublished).order_by("pk").values_list("pk", "channel")[:SWEEP_LIMIT])
+    Delivery.objects.filter(pk__any=[pk for pk, _ in found]).update(dispatched_at=now)
+    calls = [pk for pk, channel in found if channel == Channel.VOICE]  # Twilio's Calls list decides those
+    return publish_checks([pk for pk, channel in found if channel != Channel.VOICE]) + publish_call_checks(calls)
 
 
 def _lost_channels(now: datetime, forgot: bool) -> set[str]:

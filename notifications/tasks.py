@@ -6,10 +6,12 @@ the notifications' tasks are registered. Each is defined next to what it runs, u
     sender.send_push_task       notifications.tasks.send_push
     sender.send_sms_task        notifications.tasks.send_sms
     reconcile.check_sms_task    notifications.tasks.check_sms
+    voice.send_voice_task       notifications.tasks.send_voice
+    voice.check_calls_task      notifications.tasks.check_calls
     sweeper.sweep_outbox        notifications.tasks.sweep_outbox
     sweeper.purge_old_deliveries  notifications.tasks.purge_old_deliveries
 """
 
-from . import planner, reconcile, sender, sweeper
+from . import planner, reconcile, sender, sweeper, voice
 
-__all__ = ["planner", "reconcile", "sender", "sweeper"]
+__all__ = ["planner", "reconcile", "sender", "sweeper", "voice"]

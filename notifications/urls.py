@@ -3,12 +3,14 @@ slash)."""
 
 from vigilants.routes import route
 
-from . import devices, webhooks
+from . import devices, voice, webhooks
 
 # Also served outside /api/v1/ (vigilants/urls.py), as the contract's Webhooks section writes them.
 webhook_urlpatterns = [
     route("webhooks/twilio/status", webhooks.twilio_status, name="twilio-status"),
     route("webhooks/twilio/inbound", webhooks.twilio_inbound, name="twilio-inbound"),
+    route("webhooks/twilio/voice/status", voice.voice_status, name="twilio-voice-status"),
+    route("webhooks/twilio/voice/gather", voice.voice_gather, name="twilio-voice-gather"),
 ]
 
 urlpatterns = [

@@ -34,7 +34,13 @@ HOLD_LEASE_SECONDS = 30.0
 # How long a send task waits for its share before leaving its SMS pending for the sweeper: a task blocked
 # much longer would only hold a worker (and its broker message) while the window is full anyway.
 ACQUIRE_TIMEOUT_SECONDS = 120.0
-_KEYS = ("vigilants-sms:holds", "vigilants-sms:sizes")
+# One window per rate: "sms" (SMS_MAX_PER_SECOND) and "calls" (CALLS_PER_SECOND, voice calls placed).
+RATES = ("sms", "calls")
+_KEYS = ("vigilants-sms:holds", "vigilants-sms:sizes")  # the SMS window's (tests flush it)
+
+
+def _keys(rate: str) -> tuple[str, str]:
+    return (f"vigilants-{rate}:holds", f"vigilants-{rate}:sizes")
 
 # KEYS: holds (zset: id -> when it stops counting), sizes (hash: id -> SMS). ARGV: id, count, limit, lease.
 # Returns {1} when granted, else {0, seconds until the first hold stops counting}.
@@ -84,18 +90,19 @@ class _Window(Protocol):
 
 
 class _RedisWindow:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, rate: str) -> None:
+        self._keys = _keys(rate)
         # Bounded waits: a frozen Redis must fail a grant (the task is retried, a sign-in sends without the
         # window), never hang a web request or a worker.
         client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
         self._grant, self._settle = client.register_script(_GRANT), client.register_script(_SETTLE)
 
     def grant(self, hold: str, count: int, limit: int) -> float | None:
-        answer = self._grant(keys=_KEYS, args=[hold, count, limit, HOLD_LEASE_SECONDS])
+        answer = self._grant(keys=self._keys, args=[hold, count, limit, HOLD_LEASE_SECONDS])
         return None if answer[0] == 1 else float(answer[1])
 
     def settle(self, hold: str, count: int, ended: bool) -> None:
-        self._settle(keys=_KEYS, args=[hold, count, "1" if ended else "0"])
+        self._settle(keys=self._keys, args=[hold, count, "1" if ended else "0"])
 
 
 class _LocalWindow:
@@ -121,8 +128,13 @@ class _LocalWindow:
 
 
 @cache
-def _window(url: str) -> _Window:
-    return _RedisWindow(url) if url else _LocalWindow()
+def _window(url: str, rate: str = "sms") -> _Window:
+    return _RedisWindow(url, rate) if url else _LocalWindow()
+
+
+def limit(rate: str) -> int:
+    """Requests per second the rate allows."""
+    return int(settings.CALLS_PER_SECOND if rate == "calls" else settings.SMS_MAX_PER_SECOND)
 
 
 def reset() -> None:
@@ -130,9 +142,9 @@ def reset() -> None:
     _window.cache_clear()
 
 
-def largest_burst() -> int:
-    """How many SMS one call may hold: never more than the whole second's allowance."""
-    return max(1, settings.SMS_MAX_PER_SECOND)
+def largest_burst(rate: str = "sms") -> int:
+    """How many requests one call may hold: never more than the whole second's allowance."""
+    return max(1, limit(rate))
 
 
 @dataclass
@@ -141,24 +153,25 @@ class Hold:
 
     id: str
     count: int
+    rate: str = "sms"
 
     def shrink(self, count: int) -> None:
         """Fewer SMS will go than were asked for (taken by another worker, opted out): give the rest back."""
         if count < self.count:
             self.count = count
-            _window(settings.REDIS_URL).settle(self.id, count, ended=False)
+            _window(settings.REDIS_URL, self.rate).settle(self.id, count, ended=False)
 
     def end(self) -> None:
-        _window(settings.REDIS_URL).settle(self.id, self.count, ended=True)
+        _window(settings.REDIS_URL, self.rate).settle(self.id, self.count, ended=True)
 
 
-def acquire(count: int, timeout: float | None = None) -> Hold | None:
-    """Wait until `count` SMS (at most largest_burst()) may go; None after `timeout` (default
-    ACQUIRE_TIMEOUT_SECONDS) seconds."""
-    hold = Hold(uuid.uuid4().hex, min(count, largest_burst()))
+def acquire(count: int, timeout: float | None = None, rate: str = "sms") -> Hold | None:
+    """Wait until `count` SMS (or calls: `rate`, at most largest_burst()) may go; None after `timeout`
+    (default ACQUIRE_TIMEOUT_SECONDS) seconds."""
+    hold = Hold(uuid.uuid4().hex, min(count, largest_burst(rate)), rate)
     patience = ACQUIRE_TIMEOUT_SECONDS if timeout is None else timeout
-    window, deadline = _window(settings.REDIS_URL), time.monotonic() + patience
-    while (wait := window.grant(hold.id, hold.count, settings.SMS_MAX_PER_SECOND)) is not None:
+    window, deadline = _window(settings.REDIS_URL, rate), time.monotonic() + patience
+    while (wait := window.grant(hold.id, hold.count, limit(rate))) is not None:
         if time.monotonic() >= deadline:
             return None
         # Holds of calls still running say "in HOLD_LEASE_SECONDS": look again soon, they end sooner.
@@ -167,9 +180,9 @@ def acquire(count: int, timeout: float | None = None) -> Hold | None:
 
 
 @contextmanager
-def held(count: int, timeout: float | None = None) -> Iterator[Hold | None]:
+def held(count: int, timeout: float | None = None, rate: str = "sms") -> Iterator[Hold | None]:
     """acquire(), ended (counting one more second) when the block is left, however it is left."""
-    hold = acquire(count, timeout)
+    hold = acquire(count, timeout, rate)
     try:
         yield hold
     finally:

@@ -3,7 +3,7 @@ all (`-Q push` still gives a queue machines of its own). No Django here: setting
 
 from kombu import Exchange, Queue
 
-NAMES = ("default", "push", "sms")
+NAMES = ("default", "push", "sms", "voice")
 
 
 def on_rabbitmq(broker_url: str) -> bool:

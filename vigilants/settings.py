@@ -259,6 +259,8 @@ if VIGILANCE_READ_SECONDS > 0:
 CELERY_TASK_ROUTES = {
     "notifications.tasks.send_push": {"queue": "push"},
     "notifications.tasks.send_sms": {"queue": "sms"},
+    "notifications.tasks.send_voice": {"queue": "voice"},
+    "notifications.tasks.check_calls": {"queue": "voice"},
 }
 CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_URL)  # vigilants/queues.py
 
@@ -266,6 +268,10 @@ CELERY_TASK_QUEUES = task_queues(CELERY_BROKER_URL)  # vigilants/queues.py
 SMS_BACKENDS = {
     "console": "providers.console.ConsoleSmsBackend",
     "twilio": "providers.twilio_sms.TwilioSmsBackend",
+}
+VOICE_BACKENDS = {
+    "console": "providers.twilio_voice.ConsoleVoiceBackend",
+    "twilio": "providers.twilio_voice.TwilioVoiceBackend",  # the same Twilio account as SMS
 }
 PUSH_BACKENDS = {
     "console": "providers.console.ConsolePushBackend",
@@ -275,6 +281,13 @@ SMS_BACKEND = SMS_BACKENDS.get(env.str("SMS_BACKEND", default="console"), env.st
 PUSH_BACKEND = PUSH_BACKENDS.get(
     env.str("PUSH_BACKEND", default="console"), env.str("PUSH_BACKEND", default="console")
 )
+VOICE_BACKEND = VOICE_BACKENDS.get(env.str("VOICE_BACKEND", default="console"), env.str("VOICE_BACKEND", default="console"))
+# Voice calls (notifications/voice.py): their own global rate, retries of a busy or unanswered number, and the
+# price of a started minute for the preview's estimate (Twilio's outbound calls to French landlines and mobiles).
+CALLS_PER_SECOND = env.int("CALLS_PER_SECOND", default=5)
+VOICE_RETRIES = env.int("VOICE_RETRIES", default=2)
+VOICE_RETRY_SECONDS = env.int("VOICE_RETRY_SECONDS", default=300)
+CALL_MINUTE_PRICE_EUR = env.float("CALL_MINUTE_PRICE_EUR", default=0.15)
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM = env.str("TWILIO_FROM", default="")

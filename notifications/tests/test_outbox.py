@@ -185,6 +185,8 @@ def test_it_reports_deliveries_by_channel_and_status(saint_paul: Town) -> None:
         "recipients": 4,
         "push": {"sent": 4, "delivered": 0, "failed": 0, "unknown": 0},
         "sms": {"sent": 2, "delivered": 1, "failed": 1, "unknown": 0},
+        "voice": {"sent": 0, "answered": 0, "confirmed": 0, "busy": 0, "no_answer": 0, "failed": 0, "pending": 0,
+                  "minutes": 0},
         "pending": 1,
         "delayed": False,  # pending for less than a minute, never refused, the broker answering
         "delay_reason": None,

@@ -62,7 +62,7 @@ lint: venv
 	$(PY) -m ruff check .
 
 worker: venv
-	$(VENV)/bin/celery -A vigilants worker -Q default,push,sms --loglevel=INFO
+	$(VENV)/bin/celery -A vigilants worker -Q default,push,sms,voice --loglevel=INFO
 
 beat: venv
 	$(VENV)/bin/celery -A vigilants beat --loglevel=INFO

@@ -21,7 +21,7 @@ from vigilants.errors import Conflict
 from .models import Commune, Follow, Neighbourhood
 
 # The notifications' channels (notifications.models.Channel, a layer above: a test keeps them equal).
-FOLLOW_CHANNELS = ("push", "sms")
+FOLLOW_CHANNELS = ("push", "sms", "voice")
 
 
 def follow_commune(

@@ -20,7 +20,7 @@ class FollowRequestSerializer(serializers.Serializer):
     )  # fmt: skip
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=FOLLOW_CHANNELS), required=False, max_length=len(FOLLOW_CHANNELS) * 2,
-        help_text="« push », « sms » ; vide : les préférences de la personne",
+        help_text="« push », « sms », « voice » ; vide : les préférences de la personne",
     )  # fmt: skip
 
     def validate_neighbourhoods(self, value: list[int]) -> list[Neighbourhood]:

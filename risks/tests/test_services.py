@@ -56,7 +56,7 @@ def test_a_warning_goes_to_members_and_followers_under_its_threads_tag(saint_pau
     assert message.audience == Audience.PUBLIC
     assert (message.source_type, message.source_id) == (MessageSource.WARNING, warning.pk)
     assert message.thread_tag == warning.notification_tag == f"warning-{warning.pk}" == message.collapse_key
-    assert message.kind == MessageKind.BROADCAST and message.channels == ["push", "sms"]
+    assert message.kind == MessageKind.BROADCAST and message.channels == ["push", "sms", "voice"]
     assert message.urgent and not message.every_channel  # orange: at once, by each person's channels
     assert message.exclude_user_id == saint_paul.mayor.pk  # who wrote it knows it
     assert message.title == "Vigilance orange : Crue du Loup"

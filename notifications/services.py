@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypedDict
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -59,33 +59,30 @@ class MessageFields(TypedDict):
     replaces: Message | None
 
 
+class DraftOptions(TypedDict, total=False):
+    """message_draft's optional arguments, which message_enqueue passes on as they are."""
+
+    urgent: bool
+    category: str | None
+    neighbourhood_ids: list[int] | None
+    roles: list[str] | None
+    channels: list[str] | None
+    exclude_user_id: int | None
+    source_type: MessageSource | None
+    source_id: int | None
+    replaces: Message | None
+    audience: Audience
+    thread_tag: str
+    every_channel: bool
+
+
 def message_enqueue(
-    *,
-    commune: Commune,
-    kind: MessageKind,
-    title: str,
-    body: str,
-    urgent: bool = False,
-    category: str | None = None,
-    neighbourhood_ids: list[int] | None = None,
-    roles: list[str] | None = None,
-    channels: list[str] | None = None,
-    exclude_user_id: int | None = None,
-    source_type: MessageSource | None = None,
-    source_id: int | None = None,
-    replaces: Message | None = None,
-    audience: Audience = Audience.MEMBERS,
-    thread_tag: str = "",
-    every_channel: bool = False,
+    *, commune: Commune, kind: MessageKind, title: str, body: str, **options: Unpack[DraftOptions]
 ) -> Message:
     """Write the outbox row in the caller's transaction; planning starts once it commits."""
-    message = message_draft(
-        commune=commune, kind=kind, title=title, body=body, urgent=urgent, category=category,
-        neighbourhood_ids=neighbourhood_ids, roles=roles, channels=channels, exclude_user_id=exclude_user_id,
-        source_type=source_type, source_id=source_id, replaces=replaces, audience=audience, thread_tag=thread_tag,
-        every_channel=every_channel,
-    )  # fmt: skip
+    message = message_draft(commune=commune, kind=kind, title=title, body=body, **options)
     message.save(force_insert=True)
+    replaces = options.get("replaces")
     if replaces is not None:
         cancel_unsent(replaces)
     transaction.on_commit(lambda: planner.publish_plan(message.pk))

@@ -5,10 +5,13 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.throttling import ScopedRateThrottle
 
+from .models import User
+from .otp import otp_verify
 from .phone import normalize_mobile
 
 
@@ -53,3 +56,16 @@ class _Scope:
 
 def throttled(request: HttpRequest, scope: str) -> bool:
     return not ScopedRateThrottle().allow_request(request, _Scope(scope))  # type: ignore[arg-type]
+
+
+def checked_code(request: HttpRequest, form: CodeForm, phone: str) -> tuple[User | None, int]:
+    """The person whose valid code `form` holds for `phone`, or None and the status to answer with (the form then
+    carries the French reason): the per-address limit first, then the code's own checks (accounts.otp)."""
+    if throttled(request, "otp_verify_ip"):
+        form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
+        return None, 429
+    try:
+        return otp_verify(phone=phone, code=form.cleaned_data["code"]), 200
+    except (serializers.ValidationError, exceptions.APIException) as exc:
+        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, first_message(exc.detail))
+        return None, 400

@@ -22,8 +22,8 @@ from rest_framework import exceptions, serializers
 
 from accounts import web_signin
 from accounts.models import User
-from accounts.otp import otp_request, otp_verify
-from accounts.web_signin import CodeForm, first_message, throttled
+from accounts.otp import otp_request
+from accounts.web_signin import CodeForm, checked_code, first_message, throttled
 
 from .follow import active_follow, follow_commune, unfollow_commune
 from .follow_serializers import FollowRequestSerializer
@@ -106,14 +106,9 @@ def follow_code(request: HttpRequest, insee: str) -> HttpResponse:
     context = {"commune": commune, "form": form, "phone_end": phone[-2:]}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "code.html", context, status=400 if form.errors else 200)
-    if throttled(request, "otp_verify_ip"):
-        form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
-        return _render(request, "code.html", context, status=429)
-    try:
-        user = otp_verify(phone=phone, code=form.cleaned_data["code"])
-    except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, first_message(exc.detail))
-        return _render(request, "code.html", context, status=400)
+    user, status = checked_code(request, form, phone)
+    if user is None:
+        return _render(request, "code.html", context, status=status)
     request.session.cycle_key()  # a new session key once the number is confirmed: no fixation
     request.session.pop(SESSION_PHONE, None)
     request.session[SESSION_PERSON] = {"user": user.pk, "at": int(time.time())}

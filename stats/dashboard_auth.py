@@ -31,9 +31,9 @@ from rest_framework import exceptions, serializers
 
 from accounts import staff_auth
 from accounts.models import User
-from accounts.otp import otp_request, otp_verify
+from accounts.otp import otp_request
 from accounts.phone import normalize_mobile
-from accounts.web_signin import CodeForm, PhoneForm, first_message, throttled
+from accounts.web_signin import CodeForm, PhoneForm, checked_code, first_message, throttled
 from communes.access import is_gendarme, moderated_commune_ids
 
 SESSION_PHONE = "dashboard_login_phone"
@@ -125,14 +125,9 @@ def login_code(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "phone_end": phone[-2:]}
     if request.method != "POST" or not form.is_valid():
         return _render(request, "login_code.html", context, status=400 if form.errors else 200)
-    if throttled(request, "otp_verify_ip"):
-        form.add_error(None, _("Trop d'essais depuis cette adresse : réessayez plus tard."))
-        return _render(request, "login_code.html", context, status=429)
-    try:
-        user = otp_verify(phone=phone, code=form.cleaned_data["code"])
-    except (serializers.ValidationError, exceptions.APIException) as exc:
-        form.add_error("code" if isinstance(exc, serializers.ValidationError) else None, first_message(exc.detail))
-        return _render(request, "login_code.html", context, status=400)
+    user, status = checked_code(request, form, phone)
+    if user is None:
+        return _render(request, "login_code.html", context, status=status)
     return _open_session(request, user)
 
 

@@ -151,8 +151,10 @@ def verify_landline(*, user: User, code: str) -> Landline:
         raise serializers.ValidationError({"code": [expired]})
     if not hmac.compare_digest(landline.code_hash, _digest(landline.pk, code)):
         raise serializers.ValidationError({"code": [_("Code incorrect.")]})
-    Landline.objects.filter(pk=landline.pk, code_hash=landline.code_hash).update(
-        verified_at=timezone.now(), code_hash="", code_expires_at=None)  # fmt: skip
+    # On the code just compared: a new call placed meanwhile (a new code) leaves the line unverified.
+    if not Landline.objects.filter(pk=landline.pk, code_hash=landline.code_hash).update(
+            verified_at=timezone.now(), code_hash="", code_expires_at=None):  # fmt: skip
+        raise serializers.ValidationError({"code": [expired]})
     landline.refresh_from_db()
     return landline
 

@@ -3,12 +3,13 @@ the commune's rules, its audit log and its exports."""
 
 from django.urls import URLPattern, path
 
-from . import audit_views, export_views, members_views, neighbourhood_views, policy_views
+from . import audit_views, export_views, landline_views, members_views, neighbourhood_views, policy_views
 
 MEMBERS = "communes/<str:insee>/members/"
 
 urlpatterns: list[URLPattern] = [
     path(MEMBERS, members_views.members, name="members"),
+    path(f"{MEMBERS}landline/", landline_views.landline_resident, name="members-landline"),
     path(f"{MEMBERS}<int:pk>/approve/", members_views.approve, name="members-approve"),
     path(f"{MEMBERS}<int:pk>/reject/", members_views.reject, name="members-reject"),
     path(f"{MEMBERS}<int:pk>/role/", members_views.change_role, name="members-role"),

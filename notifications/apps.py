@@ -10,8 +10,10 @@ class NotificationsConfig(AppConfig):
         from vigilants.health import register_check
 
         from .health import check_notifications
+        from .landlines import erase_landline, export_landline
         from .rgpd import erase_devices, export_devices
 
         register("devices", export=export_devices, erase=erase_devices)
+        register("landline", export=export_landline, erase=erase_landline)
         # A stuck or failing provider is reported without failing /healthz (notifications/health.py).
         register_check("notifications", check_notifications)

@@ -39,7 +39,7 @@ class CallRequest:
     key: str  # our delivery id
     to: str  # E.164
     twiml: str
-    status_callback: str
+    status_callback: str  # empty: no status callback (a landline's verification call)
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,21 @@ def speech(spoken: str, repeat: str, prompt: str, action: str, goodbye: str) -> 
     return _xml(response)
 
 
+def read_out(intro: str, code: str, repeat: str, goodbye: str) -> str:
+    """A verification call's TwiML: the intro and the code's digits one by one (spaced, so that each is heard),
+    said three times, then goodbye and hang up."""
+    digits = ", ".join(code)
+    response = VoiceResponse()
+    response.pause(length=1)
+    response.say(f"{intro} {digits}.", language=LANGUAGE)
+    for _time in range(2):
+        response.pause(length=1)
+        response.say(f"{repeat} {digits}.", language=LANGUAGE)
+    response.say(goodbye, language=LANGUAGE)
+    response.hangup()
+    return _xml(response)
+
+
 def said(text: str) -> str:
     """TwiML that says `text` and hangs up (the answer to the digit)."""
     response = VoiceResponse()
@@ -93,10 +108,10 @@ class TwilioVoiceBackend:
     def place(self, call: CallRequest) -> SendResult:
         client = self._client()
         try:
-            placed = client.calls.create(
-                to=call.to, from_=settings.TWILIO_FROM, twiml=call.twiml, status_callback=call.status_callback,
-                status_callback_event=STATUS_EVENTS, status_callback_method="POST", timeout=RING_SECONDS,
-            )  # fmt: skip
+            callback: dict[str, Any] = {"status_callback": call.status_callback, "status_callback_event": STATUS_EVENTS,
+                                        "status_callback_method": "POST"} if call.status_callback else {}  # fmt: skip
+            placed = client.calls.create(to=call.to, from_=settings.TWILIO_FROM, twiml=call.twiml, timeout=RING_SECONDS,
+                                         **callback)  # fmt: skip
         except TwilioException as error:
             return _api_failure(call.key, error, client.http_client.last_response)
         except requests.RequestException as error:

@@ -67,6 +67,10 @@ CASES = [
     Case("get", "/api/v1/me/memberships", everyone(200, anon=401)),
     Case("get", "/api/v1/auth/sessions", everyone(200, anon=401)),
     Case("post", "/api/v1/devices", everyone(201, anon=401), {"fcm_token": "tok-matrix", "platform": "android"}),
+    Case("post", "/api/v1/me/landline", everyone(201, anon=401), {"number": "01 40 00 00 09"}),
+    Case("get", "/api/v1/me/landline", everyone(404, anon=401)),
+    Case("post", "/api/v1/me/landline/verify", everyone(400, anon=401), {"code": "123456"}),  # none to verify
+    Case("delete", "/api/v1/me/landline", everyone(404, anon=401)),
     # Memberships of a commune: its moderators (and staff).
     Case("get", "/api/v1/communes/{insee}/memberships", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
     Case("post", "/api/v1/communes/{insee}/memberships", everyone(201, anon=401, resident=(409, 201), referent=(409, 201),
@@ -116,6 +120,9 @@ CASES = [
                                                                  staff=200)),  # fmt: skip
     Case("post", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, mayor=(201, 403), staff=201),
          {"title": "Prudence", "body": "Démarcheurs signalés ce matin."}),  # fmt: skip
+    Case("post", "/api/v1/communes/{insee}/landline-residents", everyone(403, anon=401, mayor=(201, 403), staff=201),
+         {"display_name": "Mme Giraud", "landline": "04 93 32 00 01", "address": "3 rue Grande", "consent": True,
+          "consent_note": "Accord écrit signé en mairie."}),  # fmt: skip
     Case("get", "/api/v1/communes/{insee}/broadcasts", everyone(403, anon=401, resident=(200, 403), referent=(200, 403), mayor=(200, 403), staff=200)),
     Case("get", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403), staff=200)),
     Case("patch", "/api/v1/communes/{insee}/policy", everyone(403, anon=401, mayor=(200, 403), staff=200), {"escalation_minutes": 15}),

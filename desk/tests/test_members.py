@@ -13,7 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from communes.models import Membership, MembershipStatus, Neighbourhood, Role
 from conftest import Town
-from desk.tests.conftest import MODERATORS_PAGE, PERSONAS, People, expect_statuses
+from desk.tests.conftest import MAYORS_PAGE, MODERATORS_PAGE, PERSONAS, People, expect_statuses
 from desk.tests.members_scene import (
     MAYORS_POST,
     MODERATORS_POST,
@@ -400,3 +400,36 @@ def test_a_wrong_quartier_is_refused_in_french_and_nothing_is_created(people: Pe
 def test_a_referent_reads_the_quartiers_without_the_form(people: People) -> None:
     page = page_text(people.client("referent"), f"/desk/communes/{OWN}/neighbourhoods/")
     assert "Créer le quartier" not in page and "Seul le maire crée les quartiers." in page
+
+
+# --- A resident reached on their landline, registered by the mayor ----------------------------------------------
+
+
+def test_the_landline_resident_page_is_the_mayors(people: People) -> None:
+    expect_statuses(people, "get", f"/desk/communes/{OWN}/members/landline/", MAYORS_PAGE)
+    expect_statuses(people, "get", f"/desk/communes/{OTHER}/members/landline/", OTHER_COMMUNE_PAGE)
+    assert 'href="/desk/communes/06128/members/landline/"' in people.client("mayor").get(members_url(OWN)).content.decode()
+    assert "/members/landline/" not in people.client("referent").get(members_url(OWN)).content.decode()
+
+
+def test_the_mayor_registers_a_landline_resident_with_their_consent(people: People) -> None:
+    url, client = f"/desk/communes/{OWN}/members/landline/", people.client("mayor")
+    body = {"display_name": "Mme Paulette Giraud", "landline": "04 93 32 00 01", "address": "3 rue Grande",
+            "consent_note": "Accord écrit signé en mairie."}  # fmt: skip
+
+    refused = client.post(url, body)  # the box unticked
+    assert refused.status_code == 400
+    assert "Le consentement de la personne est requis" in html.unescape(refused.content.decode())
+    mobile = client.post(url, {**body, "consent": "on", "landline": "06 12 34 56 78"})
+    assert mobile.status_code == 400 and "Ce numéro est un mobile" in html.unescape(mobile.content.decode())
+    assert not Membership.objects.filter(address="3 rue Grande").exists()
+
+    done = client.post(url, {**body, "consent": "on"})
+
+    assert done.status_code == 302 and done["Location"] == members_url(OWN)
+    membership = Membership.objects.get(address="3 rue Grande")
+    assert membership.status == MembershipStatus.APPROVED and str(membership.user.phone) == "+33493320001"
+    assert membership.user.landline.consent_note == "Accord écrit signé en mairie."
+    assert AuditEntry.objects.filter(action="landline.resident_registered", actor_id=people.saint_paul.mayor.pk).exists()
+    again = client.post(url, {**body, "consent": "on"})
+    assert again.status_code == 400

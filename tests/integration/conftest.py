@@ -34,7 +34,8 @@ def wait_for_worker(deadline: float) -> None:
     raise RuntimeError("the Celery worker did not answer in time")
 
 
-def start_worker(concurrency: int = 2, queues: str = "default,push,sms,voice", env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_worker(concurrency: int = 2, queues: str = "default,push,sms,voice",
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "vigilants", "worker", "-Q", queues, "-c", str(concurrency),
          "--without-gossip", "--without-mingle", "-l", "WARNING"],

@@ -27,7 +27,7 @@ from accounts.authentication import SignedInHttpRequest
 from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus, Role
 from notifications.models import MessageSource
-from notifications.services import latest_figures, message_for_source, sms_segment_price
+from notifications.services import call_minute_price, latest_figures, message_for_source, sms_segment_price
 from risks.access import may_warn
 from risks.models import Certainty, Hazard, Level, RiskWarning, Severity, Urgency, VigilanceChange, WarningDelegate
 from risks.selectors import (
@@ -232,7 +232,8 @@ def _preview(request: SignedInHttpRequest, form: RiskForm, target: Target, *, un
                         instruction=content.instruction, expires_at=content.expires_at)  # fmt: skip
     return render(request, "desk/risks/preview.html", {
         "commune": form.commune, "form": form, "target": target, "preview": preview, "draft": uuid.uuid4().hex,
-        "price": sms_segment_price(), "push_title": message_title(draft), "push_body": message_body(draft),
+        "price": sms_segment_price(), "call_price": call_minute_price(), "push_title": message_title(draft),
+        "push_body": message_body(draft),
         "red": content.level == Level.RED, "unconfirmed": unconfirmed, "hazard_label": Hazard(content.hazard).label,
     })  # fmt: skip
 

@@ -31,6 +31,7 @@ from notifications.models import Channel, Message, MessageSource
 from notifications.services import (
     ChannelTally,
     MessageFigures,
+    call_minute_price,
     latest_figures,
     message_delay_reason,
     message_figures,
@@ -93,7 +94,8 @@ def _preview(request: SignedInHttpRequest, form: WarningForm, *, unconfirmed: bo
         return _compose(request, form, status=400)
     return render(request, "desk/warnings/preview.html", {
         "commune": form.commune, "form": form, "preview": preview, "draft": uuid.uuid4().hex,
-        "price": sms_segment_price(), "channels": [CHANNEL_LABELS[name] for name in form.valid["channels"]],
+        "price": sms_segment_price(), "call_price": call_minute_price(),
+        "channels": [CHANNEL_LABELS[name] for name in form.valid["channels"]],
         "unconfirmed": unconfirmed,
     })  # fmt: skip
 

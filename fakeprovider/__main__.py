@@ -27,6 +27,8 @@ test endpoints:
   GET  /_requests   every request received (none with --no-record)
   GET  /_sms_rate   the most SMS requests received within any one second
   GET  /_callbacks  the Twilio status callbacks sent
+  POST /_inbound_sms {"from": "+336...", "body": "..."}   a person texts the service: Twilio's inbound SMS
+                    webhook, signed, posted to --inbound-url (or "url"); answers {"status", "sid", "replies"}
   POST /_reset      forget everything received, clear faults and settings
   POST /_control    {"fail": {"status": 503, "service": "fcm", "count": 5}, "latency": 0.1, ...}
 
@@ -47,9 +49,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-record", action="store_true",
                         help="do not keep requests (benchmarks); what phones show and Twilio's list are kept")
     parser.add_argument("--no-callbacks", action="store_true", help="send no Twilio status callbacks")
+    parser.add_argument("--inbound-url", default="",
+                        help="the service's inbound SMS webhook, e.g. http://127.0.0.1:8000/api/v1/webhooks/twilio/inbound")
     args = parser.parse_args(argv)
     options = {k: v for k, v in (("account_sid", args.account_sid), ("auth_token", args.auth_token)) if v}
-    fake = FakeProvider(args.host, args.port, record=not args.no_record, **options)
+    fake = FakeProvider(args.host, args.port, record=not args.no_record, inbound_url=args.inbound_url, **options)
     fake.configure(latency=args.latency, callbacks=not args.no_callbacks)
     url = fake.start()
     if args.service_account:

@@ -17,12 +17,18 @@ From outside (`python -m fakeprovider --port 8765`):
 - `POST .../Calls.json`, `GET .../Calls.json` and `.../Calls/{Sid}.json`: Twilio's Calls API with a simulated
   person chosen by the number (twilio_calls.py, faults.py); `GET /_calls`: what each call was given and did;
   `GET /_call_rate`: the most call requests received within any one second;
+- `POST /_inbound_sms {"from", "body", "to"?, "url"?}`: a person texts the service: Twilio's inbound SMS
+  webhook (MessageSid, AccountSid, From, To, Body, NumSegments, NumMedia), signed as the status callbacks are,
+  posted to `url` or the configured `inbound_url` (`POST /_control {"inbound_url": ...}`, `--inbound-url`);
+  answers `{"status", "sid", "replies"}`: the webhook's HTTP status and the texts of its TwiML `<Message>`s, what
+  Twilio would send back to the person;
 - `POST /_reset`, `POST /_control` (faults.py for failure injection).
 """
 
 import _thread
 import bisect
 import json
+import secrets
 import sys
 import threading
 import time
@@ -30,6 +36,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from xml.etree import ElementTree
 
 from . import fcm_api, h2c, twilio_api, twilio_calls, twilio_list
 from .callbacks import Callback, CallbackSender
@@ -65,7 +72,7 @@ class RecordedRequest:
 
 class FakeProvider:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, account_sid: str = FAKE_ACCOUNT_SID,
-                 auth_token: str = FAKE_AUTH_TOKEN, record: bool = True) -> None:
+                 auth_token: str = FAKE_AUTH_TOKEN, record: bool = True, inbound_url: str = "") -> None:
         self.host, self.port = host, port
         self.account_sid, self.auth_token = account_sid, auth_token
         self.record = record  # off for benchmarks: 100,000 recorded bodies would cost memory
@@ -75,6 +82,8 @@ class FakeProvider:
         self.records = Records()  # accepted SMS (Twilio's Messages list) and what each phone shows
         self.calls_made = twilio_calls.Calls()  # every call placed (Twilio's Calls list)
         self.call_generation = 0  # bumped by reset(): calls of a finished test stop
+        self.inbound_number = "+33700000001"  # the service's number people text (`To` of inbound SMS)
+        self._inbound_url_given = inbound_url  # kept through reset()
         self._server: ThreadingHTTPServer | None = None
         self._callbacks: CallbackSender | None = None
         self._defaults()
@@ -89,6 +98,7 @@ class FakeProvider:
         self.connections = 0  # TCP connections accepted: clients that keep theirs alive open few
         self.sms_arrivals: list[float] = []  # when each Messages.json request arrived, recorded or not
         self.call_delay = 0.05  # between two steps of a simulated call (ringing, answered, the digit, completed)
+        self.inbound_url = self._inbound_url_given  # the number's "A message comes in" webhook (Twilio's SmsUrl)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
@@ -134,9 +144,10 @@ class FakeProvider:
         self.faults.add(service=service, status=status, count=count, seconds=seconds, retry_after=retry_after)
 
     def configure(self, **options: Any) -> None:
-        """latency, slow_seconds, callbacks (bool), callback_delay, token_lifetime."""
+        """latency, slow_seconds, callbacks (bool), callback_delay, token_lifetime, call_delay, inbound_url."""
         names = {"latency": "latency", "slow_seconds": "slow_seconds", "callbacks": "callbacks_enabled",
-                 "callback_delay": "callback_delay", "token_lifetime": "token_lifetime", "call_delay": "call_delay"}
+                 "callback_delay": "callback_delay", "token_lifetime": "token_lifetime", "call_delay": "call_delay",
+                 "inbound_url": "inbound_url"}
         for key, value in options.items():
             if key not in names:
                 raise ValueError(f"unknown option {key!r}")
@@ -197,6 +208,25 @@ class FakeProvider:
         callback, body = self._callbacks.post(url, params, keep_body)
         self._callbacks.sent.append(callback)
         return body
+
+    def inbound_sms(self, sender: str, body: str, to: str = "", url: str = "") -> dict[str, Any]:
+        """A person texts the service (also `POST /_inbound_sms`): Twilio's inbound SMS webhook, signed with
+        the auth token, posted now to `url` or `inbound_url`; what the service answered and the texts its TwiML
+        would have Twilio send back. Recorded with the callbacks."""
+        target = url or self.inbound_url
+        if not target:
+            raise ValueError("no inbound_url: configure it (POST /_control {\"inbound_url\": ...}) or give url")
+        if not sender:
+            raise ValueError("from is required")
+        sid = f"SM{next(twilio_calls.counter):08x}{secrets.token_hex(12)}"
+        params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "AccountSid": self.account_sid,
+                  "From": sender, "To": to or self.inbound_number, "Body": body, "NumSegments": "1",
+                  "NumMedia": "0", "ApiVersion": "2010-04-01", "SmsStatus": "received"}  # fmt: skip
+        if self._callbacks is None:
+            raise ValueError("the fake is not started")
+        callback, answer = self._callbacks.post(target, params, keep_body=True)
+        self._callbacks.sent.append(callback)
+        return {"status": callback.status, "error": callback.error, "sid": sid, "replies": twiml_messages(answer)}
 
     def pushes(self) -> list[dict[str, Any]]:
         """The `message` of every messages:send request received, in order."""
@@ -345,6 +375,10 @@ def _route(provider: FakeProvider, path: str, authorization: str, form: dict[str
 
 def _control(provider: FakeProvider, path: str, body: Any) -> Reply:
     try:
+        if path == "/_inbound_sms":
+            body = body if isinstance(body, dict) else {}
+            return 200, provider.inbound_sms(str(body.get("from") or ""), str(body.get("body") or ""),
+                                             str(body.get("to") or ""), str(body.get("url") or "")), {}  # fmt: skip
         if path == "/_reset":
             provider.reset()
         elif path == "/_control":
@@ -354,6 +388,15 @@ def _control(provider: FakeProvider, path: str, body: Any) -> Reply:
     except (TypeError, ValueError) as error:
         return 400, {"error": str(error)}, {}
     return 200, {"ok": True}, {}
+
+
+def twiml_messages(answer: str) -> list[str]:
+    """The texts of a TwiML answer's `<Message>`s (`<Message><Body>` too): what Twilio sends back."""
+    try:
+        root = ElementTree.fromstring(answer)  # noqa: S314 (the service under test's own TwiML)
+    except ElementTree.ParseError:
+        return []
+    return ["".join(message.itertext()).strip() for message in root.iter("Message")]
 
 
 def _form(raw: bytes) -> dict[str, str]:

@@ -33,7 +33,7 @@ from .twilio_api import Reply, authorised, rfc2822, twilio_error
 if TYPE_CHECKING:
     from .server import FakeProvider
 
-_counter = itertools.count(1)
+counter = itertools.count(1)  # call and inbound SMS SIDs
 # What each simulated person does: (final status, presses 1, answers).
 PEOPLE = {
     "confirm": ("completed", True, True),
@@ -103,7 +103,7 @@ def create_call(provider: "FakeProvider", account_sid: str, authorization: str, 
     behaviour = call_behaviour(form["To"])
     if behaviour == "invalid":
         return 400, twilio_error(400, 21211, f"The 'To' number {form['To']} is not a valid phone number."), {}
-    record = CallRecord(sid=f"CA{next(_counter):08x}{secrets.token_hex(12)}", to=form["To"],
+    record = CallRecord(sid=f"CA{next(counter):08x}{secrets.token_hex(12)}", to=form["To"],
                         sender=form.get("From", ""), form=dict(form), behaviour=behaviour)  # fmt: skip
     if behaviour == "busy_once":
         record.behaviour = "busy" if provider.calls_made.add(record) == 0 else "confirm"

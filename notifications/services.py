@@ -142,7 +142,7 @@ def message_preview(message: Message) -> MessagePreview:
     """Planned as the fan-out will plan it (planner.reach), composed as the sender will compose it."""
     reach = planner.reach(message)
     minutes = reach.voice * voice.minutes_per_call(message) if Channel.VOICE in message.channels else 0
-    cost = minutes * Decimal(str(settings.CALL_MINUTE_PRICE_EUR))
+    cost = minutes * call_minute_price()
     if Channel.SMS not in message.channels:
         return MessagePreview(reach=reach, sms=None, sms_segments=0, sms_cost=Decimal(0), calls=reach.voice,
                               call_minutes=minutes, call_cost=cost)  # fmt: skip
@@ -150,6 +150,11 @@ def message_preview(message: Message) -> MessagePreview:
     parts = sms.shape.segments * reach.sms
     return MessagePreview(reach=reach, sms=sms, sms_segments=parts, sms_cost=parts * sms_segment_price(),
                           calls=reach.voice, call_minutes=minutes, call_cost=cost)  # fmt: skip
+
+
+def call_minute_price() -> Decimal:
+    """CALL_MINUTE_PRICE_EUR, through its text as sms_segment_price."""
+    return Decimal(str(settings.CALL_MINUTE_PRICE_EUR))
 
 
 def sms_segment_price() -> Decimal:

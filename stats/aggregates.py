@@ -28,6 +28,7 @@ from notifications.models import (
     MessageStatus,
 )
 from notifications.services import ChannelTally, delivery_counts
+from notifications.voice import VoiceReport, voice_report
 from vigilants.categories import BURGLARY_CATEGORIES, Category
 
 from .periods import DateRange, Granularity, local_date, trunc
@@ -130,8 +131,11 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
         counts = delivery_counts(deliveries)
         reached = deliveries.filter(status__in=REACHED_DELIVERY_STATUSES).values("message_id", "user_id").distinct().count()
         recipients = deliveries.values("message_id", "user_id").distinct().count()
+        calls = voice_report(deliveries) if any(channel == Channel.VOICE for channel, _ in counts) else None
     else:  # no message, no delivery: three queries spared for most communes and ranges
-        counts, reached, recipients = {}, 0, 0
+        counts, reached, recipients, calls = {}, 0, 0, None
+    by_channel = {channel: _channel(counts, channel, targets) for channel in Channel.values}
+    by_channel[Channel.VOICE].update(_calls(calls))
     return {
         "alerts_sent": sent,
         "alerts_with_deliveries_kept": counted,
@@ -139,7 +143,7 @@ def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, objec
         "recipients": recipients,
         "members_reached": reached,
         "share_of_members": _share(reached, targets),
-        "by_channel": {channel: _channel(counts, channel, targets) for channel in Channel.values},
+        "by_channel": by_channel,
     }
 
 
@@ -168,6 +172,15 @@ def _channel(counts: dict[tuple[str, str], int], channel: str, targets: int) -> 
         "pending": tally.pending,
         "share_of_members": _share(tally.sent, targets),
     }
+
+
+def _calls(report: VoiceReport | None) -> dict[str, int]:
+    """The voice channel's own figures (voice.voice_report's definitions): calls placed (a call Twilio took),
+    answered, confirmed (the person pressed 1) and the minutes billed (each call's started minutes)."""
+    if report is None:
+        return {"calls": 0, "answered": 0, "confirmed": 0, "minutes": 0}
+    return {"calls": report["sent"], "answered": report["answered"], "confirmed": report["confirmed"],
+            "minutes": report["minutes"]}  # fmt: skip
 
 
 def _share(part: int, whole: int) -> float | None:

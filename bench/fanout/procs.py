@@ -23,10 +23,11 @@ def bench_env(args: object, fake_url: str, service_account: Path) -> dict[str, s
     }  # fmt: skip
 
 
-def start_fake(port: int, service_account: Path) -> subprocess.Popen:
+def start_fake(port: int, service_account: Path, callbacks: bool = False) -> subprocess.Popen:
+    """The fake provider, recording nothing; without Twilio's callbacks unless `callbacks` (bench/calls)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "fakeprovider", "--port", str(port), "--service-account",
-         str(service_account), "--no-record", "--no-callbacks"],
+         str(service_account), "--no-record", *([] if callbacks else ["--no-callbacks"])],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 20

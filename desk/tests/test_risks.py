@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from communes.models import Follow
 from desk.risks_form import local_input
 from desk.tests.conftest import MAYORS_PAGE, MODERATORS_PAGE, People, expect_statuses
 from notifications.models import Delivery, Message, MessageSource
+from notifications.tests.helpers import member
 from notifications.tests.recording import transports_fixture  # noqa: F401 - fixture
 from risks import instructions
 from risks.models import Level, MessageType, RiskPolicy, RiskWarning, VigilanceChange, WarningDelegate
@@ -415,3 +417,21 @@ def test_the_script_may_replace_only_ready_instructions(people: People) -> None:
     assert 'data-instructions-ready="true"' in mayor.get(NEW).content.decode()
     own = issue(people.saint_paul, instruction="Rendez-vous au gymnase.")
     assert 'data-instructions-ready="false"' in mayor.get(BASE + f"{own.pk}/update/").content.decode()
+
+
+def test_the_preview_shows_who_will_be_called_and_what_the_calls_cost(people: People, settings: Any) -> None:
+    settings.CALL_MINUTE_PRICE_EUR = 0.2
+    for _ in range(2):
+        member(people.saint_paul.commune, channels=["voice"])
+    answer = preview(people.client("mayor"))
+    found, page = answer.context["preview"], answer.content.decode()
+    assert found.calls == 2 and found.call_minutes >= 2 and found.call_cost == found.call_minutes * Decimal("0.2")
+    figures = re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', page)
+    assert ("Appel vocal", "2") in figures
+    assert f"{found.call_minutes} min" in page
+    assert f"{found.call_cost:.2f}".replace(".", ",") + " € (0,20 €/min)" in page
+
+
+def test_the_preview_shows_no_calls_when_nobody_is_called(people: People) -> None:
+    page = preview(people.client("mayor")).content.decode()
+    assert "Appel vocal" not in page and "€/min" not in page

@@ -356,3 +356,24 @@ def test_the_pages_load_their_own_stylesheet_and_no_inline_code(people: People) 
     for answer in (mayor.get(LIST), mayor.get(NEW), preview(mayor), mayor.post(NEW, {**FORM, "title": ""})):
         page = answer.content.decode()
         assert "desk/warnings.css" in page and not INLINE_CODE.search(page), answer.request["PATH_INFO"]
+
+
+def test_the_preview_shows_who_would_be_called_and_what_the_calls_cost(
+    people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form offers push and SMS only; were it to offer calls, the preview shows them as the risks' does."""
+    from desk import warnings_form
+
+    monkeypatch.setitem(warnings_form.CHANNEL_LABELS, "voice", "appel vocal")
+    settings.CALL_MINUTE_PRICE_EUR = 0.15
+    for _ in range(3):
+        member(people.saint_paul.commune, channels=["voice"])
+    answer = preview(people.client("mayor"), channels=["push", "sms", "voice"])
+    found, page = answer.context["preview"], answer.content.decode()
+    assert found.calls == 3 and found.call_cost == found.call_minutes * Decimal("0.15")
+    assert ("Appel vocal", "3") in re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', page)
+    assert f"<dd>{found.call_minutes} min</dd>" in page
+    assert f"{found.call_cost:.2f}".replace(".", ",") + " € (0,15 €/min)" in page
+    # Push and SMS only, as the form sends them today: nobody is called, nothing about calls is shown.
+    page = preview(people.client("mayor")).content.decode()
+    assert "Appel vocal" not in page and "€/min" not in page

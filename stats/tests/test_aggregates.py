@@ -114,6 +114,30 @@ def test_it_reports_the_share_of_members_reached_by_channel(saint_paul: Town) ->
     assert by_channel["push"] == {"deliveries": 3, "reached": 1, "delivered": 0, "failed": 1, "unknown": 0,
                                              "pending": 1, "share_of_members": 0.25}  # fmt: skip
     assert by_channel["sms"]["delivered"] == 1 and by_channel["sms"]["share_of_members"] == 0.25
+    assert by_channel["voice"] == {"deliveries": 0, "reached": 0, "delivered": 0, "failed": 0, "unknown": 0,
+                                   "pending": 0, "share_of_members": 0.0, "calls": 0, "answered": 0,
+                                   "confirmed": 0, "minutes": 0}  # fmt: skip
+
+
+def test_it_counts_the_calls_their_minutes_and_confirmations(saint_paul: Town) -> None:
+    sent = alert(saint_paul.commune, "cambriolage", utc(2026, 3, 2, 8))
+    message = Message.objects.create(commune=saint_paul.commune, kind="alert", title="Cambriolage", body="Porte",
+                                     source_type="alert", source_id=sent.pk, channels=["push", "voice"])  # fmt: skip
+    now = timezone.now()
+    # Answered and confirmed (61 s: two started minutes), answered without pressing 1 (42 s), busy after its
+    # retries (never connected: no minute), still ringing (placed, not final), and one push.
+    calls = [(saint_paul.mayor, "delivered", "CA1", 61, now), (saint_paul.referent, "delivered", "CA2", 42, None),
+             (saint_paul.resident, "failed", "CA3", 0, None), (saint_paul.resident2, "sent", "CA4", None, None)]
+    for user, status, sid, seconds, confirmed in calls:
+        Delivery.objects.create(message=message, user=user, channel="voice", status=status, provider_id=sid,
+                                call_seconds=seconds, confirmed_at=confirmed,
+                                error_code="busy" if status == "failed" else "")  # fmt: skip
+    Delivery.objects.create(message=message, user=saint_paul.resident, channel="push", status="sent")
+    figures = aggregates.delivery_figures(saint_paul.commune, DateRange(date(2026, 3, 1), date(2026, 3, 31)))
+    voice = figures["by_channel"]["voice"]  # type: ignore[index]
+    assert voice == {"deliveries": 4, "reached": 3, "delivered": 2, "failed": 1, "unknown": 0, "pending": 0,
+                     "share_of_members": 0.75, "calls": 4, "answered": 2, "confirmed": 1, "minutes": 3}  # fmt: skip
+    assert "calls" not in figures["by_channel"]["push"]  # type: ignore[index]
 
 
 def test_it_defaults_to_the_last_twelve_months() -> None:

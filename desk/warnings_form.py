@@ -1,6 +1,6 @@
 """The warning form of the desk: what the mayor typed, checked by the API's own serializer, errors by field.
 
-No rule of its own but one: its channels are two checkboxes, so none ticked is a mistake to point out, where
+No rule of its own but one: its channels are checkboxes, so none ticked is a mistake to point out, where
 the API reads an absent `channels` as "every channel".
 """
 
@@ -17,7 +17,10 @@ from communes.models import Commune, Neighbourhood
 from notifications.models import Channel
 
 FIELDS = ("title", "body", "urgent", "neighbourhoods", "channels")
-CHANNEL_LABELS = {Channel.PUSH.value: gettext_lazy("Notification sur l'application"), Channel.SMS.value: gettext_lazy("SMS")}
+CHANNEL_LABELS = {
+    Channel.PUSH.value: gettext_lazy("Notification sur l'application"), Channel.SMS.value: gettext_lazy("SMS"),
+    Channel.VOICE.value: gettext_lazy("Appel vocal, pour qui l'a choisi ou n'a qu'une ligne fixe"),
+}  # fmt: skip
 
 
 @dataclass
@@ -47,7 +50,7 @@ class WarningForm:
         else:
             self.add_errors(serializer.errors)
         if not self.channels and "channels" not in self.errors:
-            self.errors["channels"] = [_("Choisissez au moins un canal : la notification, le SMS ou les deux.")]
+            self.errors["channels"] = [_("Choisissez au moins un canal : la notification, le SMS, l'appel vocal.")]
         return not self.errors
 
     def add_errors(self, detail: Any) -> None:

@@ -358,13 +358,8 @@ def test_the_pages_load_their_own_stylesheet_and_no_inline_code(people: People) 
         assert "desk/warnings.css" in page and not INLINE_CODE.search(page), answer.request["PATH_INFO"]
 
 
-def test_the_preview_shows_who_would_be_called_and_what_the_calls_cost(
-    people: People, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The form offers push and SMS only; were it to offer calls, the preview shows them as the risks' does."""
-    from desk import warnings_form
-
-    monkeypatch.setitem(warnings_form.CHANNEL_LABELS, "voice", "appel vocal")
+def test_the_preview_shows_who_would_be_called_and_what_the_calls_cost(people: People, settings: Any) -> None:
+    """Calls are offered: they reach only those who chose them (or have only a landline)."""
     settings.CALL_MINUTE_PRICE_EUR = 0.15
     for _ in range(3):
         member(people.saint_paul.commune, channels=["voice"])
@@ -374,6 +369,12 @@ def test_the_preview_shows_who_would_be_called_and_what_the_calls_cost(
     assert ("Appel vocal", "3") in re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', page)
     assert f"<dd>{found.call_minutes} min</dd>" in page
     assert f"{found.call_cost:.2f}".replace(".", ",") + " € (0,15 €/min)" in page
-    # Push and SMS only, as the form sends them today: nobody is called, nothing about calls is shown.
-    page = preview(people.client("mayor")).content.decode()
+    # Without calls ticked, nobody is called and nothing about calls is shown.
+    page = preview(people.client("mayor"), channels=["push", "sms"]).content.decode()
     assert "Appel vocal" not in page and "€/min" not in page
+
+
+def test_the_form_offers_calls_and_ticks_every_channel_at_first(people: People) -> None:
+    page = people.client("mayor").get(NEW).content.decode()
+    assert 'value="voice"' in page and page.count('name="channels"') == 3
+    assert page.count("checked") >= 3

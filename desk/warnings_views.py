@@ -27,7 +27,7 @@ from alerts.selectors import commune_broadcasts
 from alerts.services import broadcast_create, broadcast_preview
 from communes.models import Commune
 from notifications.health import DELAY_REASONS
-from notifications.models import Channel, Message, MessageSource
+from notifications.models import Channel, Delivery, Message, MessageSource
 from notifications.services import (
     ChannelTally,
     MessageFigures,
@@ -38,6 +38,7 @@ from notifications.services import (
     message_for_source,
     sms_segment_price,
 )
+from notifications.voice import voice_report
 
 from .access import desk_page
 from .warnings_form import CHANNEL_LABELS, WarningForm, limits
@@ -168,9 +169,13 @@ def message_report_figures(message: Message | None) -> dict[str, Any]:
         figures = message_figures(message)
         reason = message_delay_reason(message) if figures.pending else None
     channels = {Channel.PUSH.value: _channel(figures.push), Channel.SMS.value: _channel(figures.sms)}
+    calls = _calls(message)
+    if calls["sent"] or calls["pending"] or calls["failed"]:
+        channels[Channel.VOICE.value] = calls
+    pending = figures.pending + calls["pending"]
     return {
-        "recipients": figures.recipients, "pending": figures.pending, "done": figures.pending == 0,
-        "channels": channels, "summary": _summary(figures),
+        "recipients": figures.recipients, "pending": pending, "done": pending == 0,
+        "channels": channels, "summary": _summary(figures, calls),
         "delay": str(DELAY_REASONS[reason]) if reason else None,
         "updated": time_format(timezone.localtime(), "H:i:s"),
     }  # fmt: skip
@@ -181,16 +186,25 @@ def _channel(tally: ChannelTally) -> dict[str, int]:
             "pending": tally.pending}  # fmt: skip
 
 
-def _summary(figures: MessageFigures) -> str:
+def _calls(message: Message | None) -> dict[str, int]:
+    """A message's calls in the table's columns: accepted, heard and confirmed (1 pressed), failed (busy, no
+    answer and failures once no retry is left), pending (notifications.voice's report, the API's own)."""
+    report = voice_report(Delivery.objects.filter(message=message) if message else Delivery.objects.none())
+    failed = report["failed"] + report["busy"] + report["no_answer"]  # final: no retry left
+    return {"sent": report["sent"], "delivered": report["confirmed"], "failed": failed, "unknown": 0,
+            "pending": report["pending"]}  # fmt: skip
+
+
+def _summary(figures: MessageFigures, calls: dict[str, int]) -> str:
     """The sentence the page's live region reads out when it changes."""
-    sent = figures.push.sent + figures.sms.sent
-    waiting = figures.push.pending + figures.sms.pending
+    sent = figures.push.sent + figures.sms.sent + calls["sent"]
+    waiting = figures.push.pending + figures.sms.pending + calls["pending"]
     if figures.planning and not (figures.push.total or figures.sms.total):
         return _("Envoi en préparation : les destinataires sont en cours de calcul.")
-    if figures.pending:
+    if figures.pending or calls["pending"]:
         return _("Envoi en cours : %(sent)s accepté(s) par les opérateurs, %(waiting)s en attente.") % {
             "sent": sent, "waiting": waiting}  # fmt: skip
-    failed = figures.push.failed + figures.sms.failed
+    failed = figures.push.failed + figures.sms.failed + calls["failed"]
     return ngettext(
         "Envoi terminé : %(sent)s accepté(s) par les opérateurs, %(failed)s échec.",
         "Envoi terminé : %(sent)s accepté(s) par les opérateurs, %(failed)s échecs.",

@@ -378,3 +378,24 @@ def test_the_form_offers_calls_and_ticks_every_channel_at_first(people: People) 
     page = people.client("mayor").get(NEW).content.decode()
     assert 'value="voice"' in page and page.count('name="channels"') == 3
     assert page.count("checked") >= 3
+
+
+def test_the_live_report_counts_the_calls_heard_and_confirmed(people: People) -> None:
+    from django.utils import timezone as tz
+
+    from desk.warnings_views import message_report_figures
+    from notifications.models import Delivery, Message
+
+    town = people.saint_paul
+    message = Message.objects.create(commune=town.commune, kind="broadcast", title="Eau", body="Coupure",
+                                     channels=["voice"], status="planned")  # fmt: skip
+    rows = [("delivered", "", True), ("failed", "busy", False), ("pending", "", False)]
+    for user, (status, code, confirmed) in zip([town.resident, town.resident2, town.referent], rows, strict=True):
+        Delivery.objects.create(message=message, user=user, channel="voice", status=status, error_code=code,
+                                provider_id="CA1" if status != "pending" else "",
+                                confirmed_at=tz.now() if confirmed else None)  # fmt: skip
+    figures = message_report_figures(message)
+    assert figures["channels"]["voice"] == {"sent": 2, "delivered": 1, "failed": 1, "unknown": 0, "pending": 1}
+    assert figures["pending"] == 1 and not figures["done"]
+    Delivery.objects.filter(message=message, status="pending").update(status="delivered", provider_id="CA3")
+    assert message_report_figures(message)["done"]

@@ -9,7 +9,7 @@ from django.db.backends.signals import connection_created
 from rest_framework.test import APIClient
 
 from accounts.models import AuthToken, User
-from communes.models import Commune, GendarmeArea, Role
+from communes.models import Commune, GendarmeArea, Role, TerritoryKind, TerritoryOperator
 from providers import ratelimit
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 from vigilants.celery import app as celery_app
@@ -92,6 +92,27 @@ def gendarme_06(db: None) -> User:
 def gendarme_08(db: None) -> User:
     user = UserFactory.create(display_name="Gendarme 08")
     GendarmeArea.objects.create(user=user, departement="08")
+    return user
+
+
+@pytest.fixture
+def operator_06(db: None) -> User:
+    """The operator of the département of the Alpes-Maritimes (saint_paul's)."""
+    user = UserFactory.create(display_name="Département 06")
+    TerritoryOperator.objects.create(user=user, kind=TerritoryKind.DEPARTEMENT, code="06")
+    return user
+
+
+NICE_METROPOLE = "200030195"
+
+
+@pytest.fixture
+def operator_nca(saint_paul: Town) -> User:
+    """The operator of saint_paul's intercommunality (Métropole Nice Côte d'Azur, by its SIREN)."""
+    Commune.objects.filter(pk=saint_paul.commune.pk).update(epci_siren=NICE_METROPOLE, epci_name="Métropole Nice Côte d'Azur")
+    saint_paul.commune.refresh_from_db()
+    user = UserFactory.create(display_name="Métropole")
+    TerritoryOperator.objects.create(user=user, kind=TerritoryKind.EPCI, code=NICE_METROPOLE)
     return user
 
 

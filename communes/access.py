@@ -9,7 +9,19 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from vigilants.prepared import PreparedExists
 
-from .models import MODERATOR_ROLES, Commune, CommuneQuerySet, GendarmeArea, Membership, MembershipStatus, Role
+from .models import (
+    MODERATOR_ROLES,
+    Commune,
+    CommuneQuerySet,
+    CommuneType,
+    GendarmeArea,
+    Membership,
+    MembershipStatus,
+    Role,
+    TerritoryKind,
+    TerritoryOperator,
+)
+from .territories import Territory, find_territory
 
 
 def approved_memberships(user: User) -> QuerySet[Membership]:
@@ -79,22 +91,67 @@ def is_gendarme(user: User) -> bool:
 
 
 def reads_statistics(user: User, commune: Commune) -> bool:
-    """May read this commune's statistics: a moderator of it, a gendarme of its area (stats_communes' rule for
-    one commune: every statistics request asks it)."""
+    """May read this commune's statistics: a moderator of it, a gendarme of its area, an operator of its
+    territory (stats_communes' rule for one commune: every statistics request asks it)."""
     # Two plain queries, the gendarme's only when needed: one query of two EXISTS cost more to build than both.
     if _moderates(user.pk, commune.pk):
         return True
-    return GendarmeArea.objects.filter(Q(departement=commune.departement) | Q(communes=commune), user=user).exists()
+    if GendarmeArea.objects.filter(Q(departement=commune.departement) | Q(communes=commune), user=user).exists():
+        return True
+    return operates(user, commune)
 
 
 def stats_communes(user: User) -> CommuneQuerySet:
-    """Communes whose statistics the user may read: moderators of it, gendarmes of its area, staff."""
+    """Communes whose statistics the user may read: moderators of it, gendarmes of its area, operators of its
+    territory, staff."""
     communes = Commune.objects.all()
     if user.is_staff:
         return communes
-    q = Q(pk__in=moderated_commune_ids(user))
+    q = Q(pk__in=moderated_commune_ids(user)) | operated_q(user)
     area = gendarme_area_q(user)
     if area is not None:
         q |= area
     return communes.filter(q)
 
+
+
+def operator_territories(user: User) -> list[Territory]:
+    """The territories the user operates (EPCI or département), by kind then code."""
+    if not user.is_authenticated:
+        return []
+    rows = TerritoryOperator.objects.filter(user=user).order_by("kind", "code").values_list("kind", "code")
+    return [territory for kind, code in rows if (territory := find_territory(kind, code)) is not None]
+
+
+def operated_q(user: User, prefix: str = "") -> Q:
+    """Communes (`prefix` = path to the commune) of the territories the user operates, none if they operate
+    none: subqueries of the query it filters, as in_gendarme_area."""
+    operations = TerritoryOperator.objects.filter(user=user)
+    epcis = operations.filter(kind=TerritoryKind.EPCI).values("code")
+    departements = operations.filter(kind=TerritoryKind.DEPARTEMENT).values("code")
+    return Q(**{f"{prefix}type": CommuneType.COMMUNE}) & (
+        Q(**{f"{prefix}epci_siren__in": epcis}) | Q(**{f"{prefix}departement__in": departements})
+    )
+
+
+def operates(user: User, commune: Commune) -> bool:
+    """Whether the user operates a territory the commune belongs to."""
+    if not user.is_authenticated or commune.type != CommuneType.COMMUNE:
+        return False
+    territory = Q(kind=TerritoryKind.DEPARTEMENT, code=commune.departement)
+    if commune.epci_siren:
+        territory |= Q(kind=TerritoryKind.EPCI, code=commune.epci_siren)
+    return TerritoryOperator.objects.filter(territory, user=user).exists()
+
+
+def operates_territory(user: User, kind: str, code: str) -> bool:
+    return user.is_authenticated and (
+        user.is_staff or TerritoryOperator.objects.filter(user=user, kind=kind, code=code).exists()
+    )
+
+
+def operated_communes(user: User) -> CommuneQuerySet:
+    """Communes the user manages as a territory's operator (every commune for staff)."""
+    if user.is_staff:
+        return Commune.objects.filter(type=CommuneType.COMMUNE)
+    return Commune.objects.filter(operated_q(user))

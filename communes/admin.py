@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Commune, GendarmeArea, Membership, Neighbourhood
+from .models import Commune, GendarmeArea, Membership, Neighbourhood, TerritoryOperator
 
 
 @admin.register(Commune)
@@ -28,3 +28,11 @@ class MembershipAdmin(admin.ModelAdmin):
 class GendarmeAreaAdmin(admin.ModelAdmin):
     list_display = ["user", "departement"]
     raw_id_fields = ["user", "communes"]
+
+
+@admin.register(TerritoryOperator)
+class TerritoryOperatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "code", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["code"]
+    raw_id_fields = ["user"]

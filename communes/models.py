@@ -248,3 +248,28 @@ class GendarmeArea(models.Model):
 
 # Commune.objects.by_insee(code), its SQL composed once (vigilants/prepared.py).
 _commune_by_insee = PreparedFirst(Commune, lambda insee: Commune.objects.all()._named_by(insee), str)
+
+
+class TerritoryKind(models.TextChoices):
+    EPCI = "epci", _("intercommunalité")
+    DEPARTEMENT = "departement", _("département")
+
+
+class TerritoryOperator(models.Model):
+    """An operator of an intercommunality (EPCI, by its SIREN) or a département: enrols its communes, names their
+    first mayor, reads their figures and journals, sends warnings over several of them (communes/territories.py).
+    It moderates a commune's reports only where that commune's mayor delegated it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="territory_operations")
+    kind = models.CharField(max_length=12, choices=TerritoryKind.choices)
+    code = models.CharField(max_length=9)  # the EPCI's SIREN or the département's code
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("opérateur de territoire")
+        verbose_name_plural = _("opérateurs de territoire")
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "code"], name="territory_operator_unique")]
+        indexes = [models.Index(fields=["kind", "code"], name="territory_operator_territory")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} operates {self.kind} {self.code}"

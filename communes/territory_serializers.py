@@ -8,6 +8,10 @@ from accounts.phone import MobileField
 from .operations import Person
 
 
+def insee_field() -> serializers.RegexField:
+    return serializers.RegexField(r"^[0-9][0-9AB][0-9]{3}$", error_messages={"invalid": _("Code INSEE à 5 caractères.")})
+
+
 class MayorSerializer(serializers.Serializer):
     phone = MobileField()
     display_name = serializers.CharField(max_length=80, label=_("nom affiché"))
@@ -17,7 +21,7 @@ class MayorSerializer(serializers.Serializer):
 
 
 class EnrolSerializer(serializers.Serializer):
-    insee = serializers.RegexField(r"^[0-9][0-9AB][0-9]{3}$", error_messages={"invalid": _("Code INSEE à 5 caractères.")})
+    insee = insee_field()
     mayor_phone = MobileField()
     mayor_name = serializers.CharField(max_length=80)
 

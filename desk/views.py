@@ -1,10 +1,11 @@
-"""The desk's index: the communes the signed-in person moderates (straight to the desk when there is one)."""
+"""The desk's index: the communes the signed-in person moderates (straight to the desk when there is one), and the
+territories they operate."""
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.authentication import SignedInHttpRequest
-from communes.access import is_gendarme, moderated_commune_ids
+from communes.access import is_gendarme, moderated_commune_ids, operator_territories
 from communes.models import Commune
 from stats.dashboard_views import dashboard_login_required
 
@@ -17,8 +18,10 @@ def index(request: SignedInHttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         communes = communes.filter(pk__in=moderated_commune_ids(request.user))
     rows = [(commune, desk_links(commune.insee, "", mayor=True)[:1]) for commune in communes[:500]]
-    gendarme = is_gendarme(request.user)
-    if len(rows) == 1 and rows[0][1] and not gendarme:
+    gendarme, territories = is_gendarme(request.user), operator_territories(request.user)
+    if len(rows) == 1 and rows[0][1] and not gendarme and not territories:
         return redirect(rows[0][1][0].url)
-    # A gendarme moderates nothing here: the desk offers them their area's alerts instead.
-    return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff})
+    # A gendarme moderates nothing here: the desk offers them their area's alerts instead; an operator, its
+    # territories' pages.
+    return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff,
+                                               "territories": territories})  # fmt: skip

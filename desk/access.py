@@ -48,6 +48,8 @@ def desk_page(*, mayor_only: bool = False, reports: bool = False) -> Callable[[V
         def wrapped(request: SignedInHttpRequest, insee: str, *args: Any, **kwargs: Any) -> HttpResponse:
             commune = desk_commune(request.user, insee, mayor_only=mayor_only, reports=reports)
             request.desk_mayor = request.user.is_staff or is_mayor(request.user, commune)  # type: ignore[attr-defined]
+            # Let in by a delegation alone: the menu offers the reports' pages only.
+            request.desk_delegated = reports and not (request.user.is_staff or is_moderator(request.user, commune))  # type: ignore[attr-defined]
             return view(request, commune, *args, **kwargs)
 
         return wrapped

@@ -82,6 +82,9 @@ def test_a_delegation_opens_the_reports_pages_and_nothing_else(operator_nca: Use
     client = signed_in(operator_nca)
     assert client.get("/desk/communes/06128/reports/").status_code == 403
     ModerationDelegation.objects.create(commune=saint_paul.commune, kind=TerritoryKind.EPCI, code=NICE_METROPOLE)
-    assert client.get("/desk/communes/06128/reports/").status_code == 200
+    queue = client.get("/desk/communes/06128/reports/")
+    assert queue.status_code == 200
+    assert "/desk/communes/06128/members/" not in queue.content.decode()  # the menu offers the reports only
+    assert "/desk/communes/06128/reports/" in client.get("/desk/").content.decode()
     assert client.get("/desk/communes/06128/").status_code == 403
     assert client.get("/desk/communes/06128/members/").status_code == 403

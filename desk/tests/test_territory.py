@@ -88,3 +88,10 @@ def test_a_delegation_opens_the_reports_pages_and_nothing_else(operator_nca: Use
     assert "/desk/communes/06128/reports/" in client.get("/desk/").content.decode()
     assert client.get("/desk/communes/06128/").status_code == 403
     assert client.get("/desk/communes/06128/members/").status_code == 403
+
+
+def test_the_operator_signs_in_to_the_dashboards_too(operator_06: User, saint_paul: Town) -> None:
+    """The desk's sign-in is the dashboards': an operator reads its communes' statistics there."""
+    page = signed_in(operator_06).get("/dashboard/")
+    assert page.status_code == 200
+    assert "Saint-Paul-de-Vence" in page.content.decode()

@@ -66,7 +66,9 @@ def _answer(request: HttpRequest, data: dict[str, Any], fmt: str, template: str,
         response = HttpResponse(balance_render.csv_text(data), content_type=CONTENT_TYPES[fmt])
     else:
         # Rendered as for anyone: the page is cached publicly, so no one's menu or name is in it.
-        page = {"balance": data, "sections": balance_render.sections(data), "user": AnonymousUser(), **context}
+        page = {"balance": data, "sections": balance_render.sections(data), "user": AnonymousUser(),
+                "period": balance.year_range(data["period"]["year"]),
+                "computed_at": datetime.fromisoformat(data["computed_at"]), **context}  # fmt: skip
         response = render(request, template, page)
     return _cacheable(response, data)
 

@@ -193,3 +193,12 @@ def test_beat_summarises_finished_messages_with_a_registered_task(saint_paul: To
 def test_it_answers_only_reads(saint_paul: Town) -> None:
     assert Client().post(JSON).status_code == 405
     assert Client().head(JSON).status_code == 200
+
+
+def test_the_mayors_yearly_account_links_the_public_balance(saint_paul: Town) -> None:
+    build(saint_paul)
+    client = Client()
+    client.force_login(saint_paul.mayor)
+    page = client.get(f"/dashboard/communes/06128/bilan/{YEAR}/").content.decode()
+    assert f'href="/bilan/06128/{YEAR}/" data-testid="public-balance"' in page
+    assert "data-testid=\"public-balance\"" not in client.get("/dashboard/communes/06128/bilan/2023/").content.decode()

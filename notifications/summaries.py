@@ -108,12 +108,12 @@ def _summarise_all(messages: Iterable[Message]) -> int:
     return count
 
 
-def figures_of(messages: QuerySet[Message]) -> list[tuple[str, Figures]]:
-    """Each message's kind and figures: its summary when written, else counted now from its deliveries."""
+def figures_of(messages: QuerySet[Message]) -> list[tuple[int, str, Figures]]:
+    """Each message's commune, kind and figures: its summary when written, else counted now from its deliveries."""
     stored = list(MessageSummary.objects.filter(message__in=messages.values("pk")))
-    found = [(s.kind, Figures(**{field: getattr(s, field) for field in FIELDS})) for s in stored]
+    found = [(s.commune_id, s.kind, Figures(**{field: getattr(s, field) for field in FIELDS})) for s in stored]
     for message in messages.exclude(pk__in=[s.message_id for s in stored]):
-        found.append((message.kind, message_figures(message)))
+        found.append((message.commune_id, message.kind, message_figures(message)))
     return found
 
 

@@ -6,12 +6,13 @@ reads the same numbers. Delivery figures come from the messages' summaries (noti
 outlive the deliveries' purge. Everything is then anonymised (anonymise.py) before it leaves.
 """
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from risks.models import MessageType, RiskWarning
 
 from . import aggregates, anonymise
 from .branding import current_brand
-from .official import official_burglaries
+from .official import OfficialYear, official_burglaries, official_burglaries_for
 from .periods import PARIS, DateRange, today
 from .services import commune_dict, enrolment_comparison, official_year_dict
 
@@ -62,47 +63,103 @@ def territory_years(territory: Territory) -> list[int]:
 
 
 # --- the figures, before anonymisation ------------------------------------------------------------------------------
+TOTAL = 0  # the key of the totals over all the communes asked
+
+
 def figures(communes: list[Commune], date_range: DateRange) -> dict[str, dict[str, Any]]:
-    """People, moderation, warnings and sending over these communes (people counted once across them)."""
+    """The totals over these communes: people counted once across them, one median over all their reports."""
+    return _computed(communes, date_range, grouped=False)[TOTAL]
+
+
+def lines(communes: list[Commune], date_range: DateRange) -> dict[int, dict[str, dict[str, Any]]]:
+    """Each commune's figures, by commune id: a few grouped queries for all, and the statistics API's own
+    moderation figures for each."""
+    return _computed(communes, date_range, grouped=True)
+
+
+def _computed(communes: list[Commune], date_range: DateRange, grouped: bool) -> dict[int, dict[str, dict[str, Any]]]:
     ids = [c.pk for c in communes]
-    moderation = aggregates.moderation_figures_of(Q(commune_id__in=ids), date_range)
-    received = sum(int(moderation[k]) for k in ("approved", "rejected", "pending"))  # type: ignore[call-overload]
-    messages = Message.objects.filter(commune_id__in=ids, created_at__gte=date_range.bounds()[0],
-                                      created_at__lt=date_range.bounds()[1])  # fmt: skip
-    sent = figures_of(messages)
+    members = _counts(_members(ids, date_range), "user_id", grouped)
+    followers = _counts(_followers(ids, date_range), "user_id", grouped)
+    public = _counts(_public_warnings(ids, date_range), "id", grouped)
+    broadcasts = _counts(_broadcasts(ids, date_range), "id", grouped)
+    sent: dict[int, list[tuple[str, Figures]]] = defaultdict(list)
+    for commune_id, kind, found in figures_of(_messages(ids, date_range)):
+        sent[commune_id if grouped else TOTAL].append((kind, found))
+    if grouped:
+        moderation = {c.pk: aggregates.moderation_figures(c, date_range) for c in communes}
+    else:
+        moderation = {TOTAL: aggregates.moderation_figures_of(Q(commune_id__in=ids), date_range)}
     return {
-        "people": people(ids, date_range),
-        "moderation": {"received": received, **moderation},
-        "warnings": warnings(ids, date_range, [f for kind, f in sent if kind == MessageKind.BROADCAST]),
-        "sending": sending(len(sent), [f for _, f in sent]),
-    }
-
-
-def people(ids: list[int], date_range: DateRange) -> dict[str, Any]:
-    """Approved members who had joined by the end of the year (for the current one: today), and followers."""
-    end = min(date_range.bounds()[1], timezone.now())
-    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED)
-    members = members.annotate(joined=Coalesce(F("decided_at"), F("created_at"))).filter(joined__lt=end)
-    following = Follow.objects.filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=end), commune_id__in=ids,
-                                      created_at__lt=end)  # fmt: skip
-    return {
-        "members": members.values("user_id").distinct().count(),
-        "followers": following.values("user_id").distinct().count(),
-        "counted_on": timezone.localtime(end, PARIS).date().isoformat() if end < date_range.bounds()[1]
-        else date_range.end.isoformat(),
+        key: {
+            "people": {"members": members.get(key, 0), "followers": followers.get(key, 0),
+                       "counted_on": counted_on(date_range)},
+            "moderation": {"received": _received(moderation[key]), **moderation[key]},
+            "warnings": warnings(public.get(key, 0), broadcasts.get(key, 0),
+                                 [f for kind, f in sent[key] if kind == MessageKind.BROADCAST]),
+            "sending": sending(len(sent[key]), [f for _, f in sent[key]]),
+        }
+        for key in (ids if grouped else [TOTAL])
     }  # fmt: skip
 
 
-def warnings(ids: list[int], date_range: DateRange, sent: list[Figures]) -> dict[str, Any]:
-    """Public warnings issued (new threads) and the mayors' broadcasts, and how fast their messages reached."""
+def _counts(queryset: QuerySet[Any], field: str, grouped: bool) -> dict[int, int]:
+    """Distinct `field` values, by commune or in all."""
+    if grouped:
+        rows = queryset.order_by().values("commune_id").annotate(n=Count(field, distinct=True))
+        return {row["commune_id"]: row["n"] for row in rows}
+    return {TOTAL: queryset.aggregate(n=Count(field, distinct=True))["n"]}
+
+
+def _received(moderation: dict[str, Any]) -> int:
+    """Reports received in the year, whatever became of them (the dashboards' "reçus")."""
+    return int(moderation["approved"]) + int(moderation["rejected"]) + int(moderation["pending"])
+
+
+def _end(date_range: DateRange) -> datetime:
+    """When people are counted: the end of the year, or now for the current one."""
+    return min(date_range.bounds()[1], timezone.now())
+
+
+def counted_on(date_range: DateRange) -> str:
+    end = _end(date_range)
+    return timezone.localtime(end, PARIS).date().isoformat() if end < date_range.bounds()[1] else date_range.end.isoformat()
+
+
+def _members(ids: list[int], date_range: DateRange) -> QuerySet[Membership]:
+    """Approved members who had joined by then (decided, else asked); those who left since are not known."""
+    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED)
+    return members.annotate(joined=Coalesce(F("decided_at"), F("created_at"))).filter(joined__lt=_end(date_range))
+
+
+def _followers(ids: list[int], date_range: DateRange) -> QuerySet[Follow]:
+    end = _end(date_range)
+    return Follow.objects.filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=end), commune_id__in=ids, created_at__lt=end)
+
+
+def _public_warnings(ids: list[int], date_range: DateRange) -> QuerySet[RiskWarning]:
+    """New public warnings (CAP Alert): their updates and ends are messages of the same warning."""
     low, high = date_range.bounds()
-    public = RiskWarning.objects.filter(commune_id__in=ids, sent_at__gte=low, sent_at__lt=high, msg_type=MessageType.ALERT)
-    broadcasts = Alert.objects.filter(commune_id__in=ids, kind=AlertKind.BROADCAST, created_at__gte=low, created_at__lt=high)
+    return RiskWarning.objects.filter(commune_id__in=ids, sent_at__gte=low, sent_at__lt=high, msg_type=MessageType.ALERT)
+
+
+def _broadcasts(ids: list[int], date_range: DateRange) -> QuerySet[Alert]:
+    low, high = date_range.bounds()
+    return Alert.objects.filter(commune_id__in=ids, kind=AlertKind.BROADCAST, created_at__gte=low, created_at__lt=high)
+
+
+def _messages(ids: list[int], date_range: DateRange) -> QuerySet[Message]:
+    low, high = date_range.bounds()
+    return Message.objects.filter(commune_id__in=ids, created_at__gte=low, created_at__lt=high)
+
+
+def warnings(public: int, broadcasts: int, sent: list[Figures]) -> dict[str, Any]:
+    """Public warnings issued and the mayors' broadcasts, and how fast their messages reached people."""
     recipients = sum(f.recipients for f in sent)
     quick = sum(f.reached_within_5_minutes for f in sent)
     return {
-        "public_warnings": public.count(),
-        "mayor_broadcasts": broadcasts.count(),
+        "public_warnings": public,
+        "mayor_broadcasts": broadcasts,
         "messages": len(sent),
         "recipients": recipients,
         "reached_within_5_minutes": quick,
@@ -134,9 +191,9 @@ def _euros(amount: Decimal) -> float:
     return float(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def official(commune: Commune) -> dict[str, Any]:
+def official(commune: Commune, years: list[OfficialYear] | None = None) -> dict[str, Any]:
     """The statistics API's `enrolment` (without our own yearly counts, given above) and `official`."""
-    years = official_burglaries(commune)
+    years = official_burglaries(commune) if years is None else years
     enrolment = enrolment_comparison(commune, years)
     enrolment.pop("ours_by_year")
     return {"enrolment": enrolment, "official": [official_year_dict(y) for y in years]}
@@ -176,7 +233,7 @@ def commune_balance(commune: Commune, year: int) -> dict[str, Any]:
 
 
 def _commune_line(commune: Commune, year: int) -> dict[str, Any]:
-    raw = {**figures([commune], year_range(year)), **official(commune)}
+    raw = {**lines([commune], year_range(year))[commune.pk], **official(commune)}
     shown, suppressed = anonymise.anonymise(raw)
     return {"commune": commune_dict(commune), **shown, "suppressed": suppressed}
 
@@ -184,7 +241,9 @@ def _commune_line(commune: Commune, year: int) -> dict[str, Any]:
 def territory_balance(territory: Territory, year: int) -> dict[str, Any]:
     """The territory's balance: its totals over its communes enrolled by then, and each commune's line."""
     communes = territory_communes(territory, year)
-    raw_lines = [{**figures([c], year_range(year)), **official(c)} for c in communes]
+    found = official_burglaries_for(communes)  # one query for all of them
+    each = lines(communes, year_range(year))
+    raw_lines = [{**each[c.pk], **official(c, found[c.insee])} for c in communes]
     raw_total = {**figures(communes, year_range(year)), "official": territory_official(raw_lines)}
     hidden_lines = [anonymise.anonymise(line) for line in raw_lines]
     total, suppressed = anonymise.anonymise(raw_total, also=anonymise.complementary([h[1] for h in hidden_lines]))

@@ -5,12 +5,16 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from communes.models import Commune, Follow
+from communes.territories import find_territory
 from conftest import Town, client_for
 from notifications.models import MessageKind, MessageSource
+from stats.balance import territory_balance
 from stats.tests.balance_scene import YEAR, at, build, deliver, message, reports
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 
@@ -101,3 +105,15 @@ def test_a_territorys_years_start_with_its_first_enrolment(territory: Commune) -
     assert Client().get(f"/bilan/departement/06/{YEAR - 1}.json").json()["territory"]["communes"] == 2
     assert Client().get("/bilan/departement/06/2024.json").json()["territory"]["communes"] == 1
     assert Client().get("/bilan/departement/06/2023.json").status_code == 404
+
+
+def test_each_more_commune_costs_two_queries(territory: Commune) -> None:
+    departement = find_territory("departement", "06")
+    assert departement is not None
+    with CaptureQueriesContext(connection) as two:
+        territory_balance(departement, YEAR)
+    for n in range(5):
+        CommuneFactory.create(insee=f"0602{n}", name=f"Commune {n}", departement="06")
+    with CaptureQueriesContext(connection) as seven:
+        assert territory_balance(departement, YEAR)["territory"]["communes"] == 7
+    assert len(seven.captured_queries) - len(two.captured_queries) <= 2 * 5

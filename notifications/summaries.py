@@ -91,12 +91,16 @@ def summarise_finished(now: datetime | None = None) -> int:
 
 
 def summarise_before_purge(cutoff: datetime) -> int:
-    """Before the purge deletes the deliveries of messages older than `cutoff`: what they achieved stays."""
+    """Before the purge deletes the deliveries of messages older than `cutoff`: what they achieved stays.
+
+    Every such message is counted once more, final or not: a receipt may have come since it was summarised
+    (an SMS reported undelivered), and this is the last time its deliveries can say so."""
     has_deliveries = Delivery.objects.filter(message=OuterRef("pk"))
-    old = Message.objects.filter(_not_final(), Exists(has_deliveries), created_at__lt=cutoff)
-    written = 0
-    while batch := _summarise_all(old.order_by("created_at")[:BATCH]):
-        written += batch
+    old = Message.objects.filter(Exists(has_deliveries), created_at__lt=cutoff).order_by("pk")
+    written, last = 0, 0
+    while batch := list(old.filter(pk__gt=last)[:BATCH]):
+        written += _summarise_all(batch)
+        last = batch[-1].pk
     return written
 
 

@@ -202,3 +202,12 @@ def test_the_mayors_yearly_account_links_the_public_balance(saint_paul: Town) ->
     page = client.get(f"/dashboard/communes/06128/bilan/{YEAR}/").content.decode()
     assert f'href="/bilan/06128/{YEAR}/" data-testid="public-balance"' in page
     assert "data-testid=\"public-balance\"" not in client.get("/dashboard/communes/06128/bilan/2023/").content.decode()
+
+
+def test_the_purge_counts_a_late_receipt_before_it_deletes(saint_paul: Town) -> None:
+    build(saint_paul)
+    assert summarise_finished() == 2
+    # Twilio reports the SMS of the alert undelivered after its message was summarised.
+    Delivery.objects.filter(channel="sms", message__kind="alert").update(status="failed")
+    purge(now=datetime(YEAR + 2, 1, 1, tzinfo=UTC))
+    assert commune_balance(saint_paul.commune, YEAR)["sending"]["sms_sent"] == 3

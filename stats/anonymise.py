@@ -39,25 +39,28 @@ def _put(data: dict[str, Any], path: str, value: Any) -> None:
     data[last] = value
 
 
-def anonymise(raw: dict[str, Any], also: Iterable[str] = ()) -> tuple[dict[str, Any], list[str]]:
-    """A copy of `raw` with what could identify a person withheld (None), and the paths withheld.
+def anonymise(raw: dict[str, Any], also: Iterable[str] = ()) -> dict[str, Any]:
+    """A copy of `raw` with what could identify a person withheld (None), plus `suppressed` (every path
+    withheld) and `under_threshold` (the counts among them withheld for being small: the page says "< 5").
 
     `also`: counts to withhold whatever their size (a territory's complementary suppression)."""
     threshold = settings.BALANCE_MIN_COUNT
     forced = set(also)
     shown = copy.deepcopy(raw)
-    suppressed = []
+    suppressed, small_counts = [], []
     for path in PEOPLE:
         value = get(raw, path)
         if value and (value < threshold or path in forced):
             _put(shown, path, None)
             suppressed.append(path)
+            if value < threshold:
+                small_counts.append(path)
     for path, (bases, parts) in DERIVED.items():
         small = sum(get(raw, base) for base in bases) < threshold
         if get(raw, path) is not None and (small or any(part in suppressed for part in parts)):
             _put(shown, path, None)
             suppressed.append(path)
-    return shown, suppressed
+    return {**shown, "suppressed": suppressed, "under_threshold": small_counts}
 
 
 def complementary(lines: Iterable[list[str]]) -> set[str]:

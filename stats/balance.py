@@ -234,8 +234,7 @@ def commune_balance(commune: Commune, year: int) -> dict[str, Any]:
 
 def _commune_line(commune: Commune, year: int) -> dict[str, Any]:
     raw = {**lines([commune], year_range(year))[commune.pk], **official(commune)}
-    shown, suppressed = anonymise.anonymise(raw)
-    return {"commune": commune_dict(commune), **shown, "suppressed": suppressed}
+    return {"commune": commune_dict(commune), **anonymise.anonymise(raw)}
 
 
 def territory_balance(territory: Territory, year: int) -> dict[str, Any]:
@@ -245,15 +244,13 @@ def territory_balance(territory: Territory, year: int) -> dict[str, Any]:
     each = lines(communes, year_range(year))
     raw_lines = [{**each[c.pk], **official(c, found[c.insee])} for c in communes]
     raw_total = {**figures(communes, year_range(year)), "official": territory_official(raw_lines)}
-    hidden_lines = [anonymise.anonymise(line) for line in raw_lines]
-    total, suppressed = anonymise.anonymise(raw_total, also=anonymise.complementary([h[1] for h in hidden_lines]))
+    shown_lines = [anonymise.anonymise(line) for line in raw_lines]
+    total = anonymise.anonymise(raw_total, also=anonymise.complementary(line["suppressed"] for line in shown_lines))
     return {
         **_header(year),
         "territory": {"kind": territory.kind, "code": territory.code, "name": territory.name,
                       "communes": len(communes)},
         **total,
-        "suppressed": suppressed,
-        "communes": [{"commune": commune_dict(c), **shown, "suppressed": hidden}
-                     for c, (shown, hidden) in zip(communes, hidden_lines, strict=True)],
+        "communes": [{"commune": commune_dict(c), **line} for c, line in zip(communes, shown_lines, strict=True)],
     }  # fmt: skip
 

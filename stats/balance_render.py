@@ -12,8 +12,6 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .anonymise import PEOPLE
-
 CSV_HEADER = ["scope", "code", "name", "year", "figure", "value", "suppressed", "provisional"]
 
 
@@ -65,7 +63,7 @@ def shown(balance: dict[str, Any], path: str, decimals: int) -> str:
     """A figure as the page prints it: "< 5" for a withheld count, "non publié" for a withheld share."""
     value = _get(balance, path)
     if path in balance["suppressed"]:
-        return f"< {settings.BALANCE_MIN_COUNT}" if path in PEOPLE else _("non publié")
+        return f"< {settings.BALANCE_MIN_COUNT}" if path in balance["under_threshold"] else _("non publié")
     if value is None:
         return "—"
     if decimals < 0:  # a share, printed as a percentage

@@ -88,6 +88,9 @@ def test_a_total_that_would_give_back_one_withheld_line_is_withheld(territory: C
     lines = {line["commune"]["insee"]: line for line in data["communes"]}
     assert lines["06003"]["people"]["members"] is None and "people.members" in lines["06003"]["suppressed"]
     assert data["people"]["members"] is None and "people.members" in data["suppressed"]
+    assert "people.members" not in data["under_threshold"] and lines["06003"]["under_threshold"] == ["people.members"]
+    page = Client().get(f"{DEP}/").content.decode()  # 15 members in all: not "< 5", but withheld
+    assert page.split('data-figure="people.members"')[1].split("</tr>")[0].endswith("<td>non publié</td>")
     assert data["people"]["followers"] == 9  # no line withholds it
 
 

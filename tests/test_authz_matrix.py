@@ -59,6 +59,8 @@ def everyone(status: int, **overrides: int | tuple[int, int]) -> dict[str, int |
 WARNING = {"hazard": "flood", "level": "orange", "title": "Crue du Loup", "description": "Le Loup déborde.",
            "expires_at": (timezone.now() + timedelta(days=1)).isoformat()}  # fmt: skip
 
+BALANCE_YEAR = timezone.localdate().year  # the test towns are enrolled today
+
 CASES = [
     # Reference data: public.
     Case("get", "/api/v1/communes?search=saint", everyone(200)),
@@ -183,6 +185,13 @@ CASES = [
     Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404),
                                                               operator=(200, 404), staff=200),
          setup=lambda town: delegate(town), name="POST /api/v1/alerts/{pending}/approve (delegated)"),  # fmt: skip
+    # The public yearly balance: no sign-in, the same answer for everyone (a territory's operator included).
+    Case("get", "/bilan/{insee}/", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}/", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}.json", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}.csv", everyone(200, operator=200)),
+    Case("get", f"/bilan/departement/{{departement}}/{BALANCE_YEAR}.json", everyone(200, operator=200)),
+    Case("post", f"/bilan/{{insee}}/{BALANCE_YEAR}.json", everyone(405, operator=405)),
 ]
 
 

@@ -28,8 +28,9 @@ from communes import access
 from communes.models import Commune, CommuneQuerySet, Role
 from notifications.models import Audience, Message, MessageKind, MessageSource
 from notifications.services import MessagePreview, message_draft, message_enqueue, message_for_source, message_preview
+from vigilants.errors import Conflict
 
-from .models import AreaKind, AreaWarning, MessageType, Origin, RiskWarning
+from .models import AreaKind, AreaWarning, MessageType, Origin, RiskWarning, WarningPartnership
 from .services import (
     URGENT_LEVELS,
     Content,
@@ -264,3 +265,29 @@ def sender_name(actor: User | None, communes: Sequence[Commune]) -> str:
             if own is not None:
                 return _("la mairie de %(name)s") % {"name": own.commune.name}
         return _("le service d'alerte du territoire")
+
+
+# --- Partnerships --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def partnership_grant(*, commune: Commune, partner: Commune, actor: User) -> WarningPartnership:
+    """`commune`'s mayors accept warnings from `partner`'s mayors (409 if they already do)."""
+    if partner.pk == commune.pk:
+        raise ValidationError({"insee": [_("Les maires de la commune l'alertent déjà.")]})
+    if not partner.enrolled:
+        raise ValidationError({"insee": [_("Cette commune n'est pas inscrite.")]})
+    partnership, created = WarningPartnership.objects.get_or_create(commune=commune, partner=partner,
+                                                                    defaults={"granted_by": actor})  # fmt: skip
+    if not created:
+        raise Conflict(_("Cette commune peut déjà alerter la vôtre."))
+    audit_record(actor=actor, action="warning_partnership.granted", obj=partnership, commune=commune,
+                 after={"partner": partner.insee})  # fmt: skip
+    return partnership
+
+
+@transaction.atomic
+def partnership_revoke(*, partnership: WarningPartnership, actor: User) -> None:
+    audit_record(actor=actor, action="warning_partnership.revoked", obj=partnership, commune=partnership.commune,
+                 before={"partner": partnership.partner.insee, "granted_by": partnership.granted_by_id})  # fmt: skip
+    partnership.delete()

@@ -23,6 +23,8 @@ def sms_text(message: Message) -> str:
 
 def _sms_prefix(message: Message) -> str:
     with override("fr"):
+        if message.commune_ids:  # several communes: naming one would mislead the others' people
+            return _("URGENT Vigilants : ") if message.urgent else _("Vigilants : ")
         if message.urgent:
             return _("URGENT Vigilants %(commune)s : ") % {"commune": message.commune.name}
         return _("Vigilants %(commune)s : ") % {"commune": message.commune.name}

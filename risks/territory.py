@@ -227,6 +227,9 @@ def _send_group(group: AreaWarning, rows: list[RiskWarning], *, previous: RiskWa
     replaces = message_for_source(MessageSource.WARNING, previous.pk) if previous is not None else None
     with override("fr"):
         fields = _message_fields(rows[0], [], replaces=replaces)
+        # Who speaks, first: the SMS and the call name no commune when there are several (notifications.composer).
+        fields["body"] = "\n\n".join([_("Avis de %(sender)s pour %(count)s communes.") % {
+            "sender": group.sender, "count": len(rows)}, fields["body"]])  # fmt: skip
         message = message_enqueue(**fields, commune_ids=[row.commune_id for row in rows])
     return AreaWarningResult(group=group, warnings=rows, message=message, notices=notices)
 

@@ -15,7 +15,9 @@ from communes.models import Commune, Follow, Role
 from communes.territories import find_territory
 from conftest import Town, make_town
 from notifications import planner
+from notifications.composer import sms_text
 from notifications.models import Audience, Delivery, Device, Message, MessageKind, MessageSource
+from notifications.voice import spoken_text
 from risks.access import area_warnable, may_warn_area
 from risks.models import AreaKind, Level, MessageType, WarningPartnership
 from risks.selectors import listed_threads
@@ -253,3 +255,13 @@ def test_who_may_include_a_commune(saint_paul: Town, vence: Town, charleville: T
     Commune.objects.filter(pk=vence.commune.pk).update(enrolled=False)
     vence.commune.refresh_from_db()
     assert not may_warn_area(staff, vence.commune) and not may_warn_area(saint_paul.mayor, vence.commune)
+
+
+def test_the_sms_and_the_call_name_the_sender_not_one_commune(saint_paul: Town, vence: Town,
+                                                              operator_06: User) -> None:  # fmt: skip
+    message = issue([saint_paul, vence], operator_06).message
+    assert sms_text(message).startswith("URGENT Vigilants : Vigilance orange : Crue du Loup - Avis de ")
+    assert "pour 2 communes." in message.body and "Saint-Paul" not in sms_text(message)
+    assert spoken_text(message).startswith("Message de Vigilants pour votre secteur. Vigilance orange")
+    single = Message.objects.filter(commune=saint_paul.commune, commune_ids__isnull=True, audience=Audience.PUBLIC)
+    assert not single.exists()  # nothing sent commune by commune besides the mayors' notices

@@ -81,7 +81,7 @@ def _row(commune: Commune, pk: int) -> RiskWarning:
 @require_GET
 @desk_page()
 def risk_list(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
-    threads = latest_rows(commune).prefetch_related("neighbourhoods").order_by("-sent_at", "-pk")
+    threads = latest_rows(commune).select_related("group").prefetch_related("neighbourhoods").order_by("-sent_at", "-pk")
     page = Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page"))
     figures = latest_figures(MessageSource.WARNING, [row.pk for row in page])
     rows = [(row, warning_status(row), figures.get(row.pk)) for row in page]
@@ -100,7 +100,7 @@ def risk_thread(request: SignedInHttpRequest, commune: Commune, pk: int) -> Http
 
 def _thread_page(request: SignedInHttpRequest, row: RiskWarning, *, end_text: str = "",
                  end_errors: list[str] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
-    rows = list(thread_rows(row).select_related("issued_by").prefetch_related("neighbourhoods"))
+    rows = list(thread_rows(row).select_related("issued_by", "group").prefetch_related("neighbourhoods"))
     latest = rows[-1]
     return render(request, "desk/risks/thread.html", {
         "commune": row.commune, "latest": latest, "rows": rows[::-1], "status": warning_status(latest),

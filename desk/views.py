@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from accounts.authentication import SignedInHttpRequest
 from communes.access import is_gendarme, moderated_commune_ids
 from communes.models import Commune
+from risks.access import area_warnable
 from stats.dashboard_views import dashboard_login_required
 
 from .nav import desk_links
@@ -21,4 +22,5 @@ def index(request: SignedInHttpRequest) -> HttpResponse:
     if len(rows) == 1 and rows[0][1] and not gendarme:
         return redirect(rows[0][1][0].url)
     # A gendarme moderates nothing here: the desk offers them their area's alerts instead.
-    return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff})
+    return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff,
+                                               "area_warnings": area_warnable(request.user).exists()})  # fmt: skip

@@ -189,6 +189,18 @@ def group_rows(group: AreaWarning) -> list[RiskWarning]:
     return list(RiskWarning.objects.filter(pk__in=last).select_related("commune").order_by("commune_id"))
 
 
+def fanout_source(row: RiskWarning) -> int:
+    """The row whose id the public message of `row`'s step carries (its `source_id`): the row itself, or for a row
+    of a group the same step's row of the group's first commune, which the one message was sent under. A step is a
+    row's place in its thread: every commune's thread of a group moves one step at a time, together."""
+    if row.group_id is None:
+        return row.pk
+    step = RiskWarning.objects.filter(group_id=row.group_id, commune_id=row.commune_id, pk__lt=row.pk).count()
+    rows = RiskWarning.objects.filter(group_id=row.group_id).order_by("commune_id", "pk")
+    lead = rows.values_list("commune_id", flat=True).first() or row.commune_id
+    return list(rows.filter(commune_id=lead).values_list("pk", flat=True))[step]
+
+
 def _current_rows(group: AreaWarning, *, ending: bool = False) -> list[RiskWarning]:
     """The latest rows, locked (each thread written one at a time, as a single commune's) and still writable."""
     rows = group_rows(group)

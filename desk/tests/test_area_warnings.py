@@ -77,6 +77,9 @@ def test_preview_then_send_once(people: People, vence: Town, operator_06: User) 
     row = RiskWarning.objects.get(group=group, commune=people.saint_paul.commune)
     thread = people.client("mayor").get(f"/desk/communes/06128/risks/{row.pk}/").content.decode()
     assert f"/desk/area-warnings/{group.pk}/" in thread and "/update/" not in thread
+    # Vence's rows carry no message of their own: its list shows the one message's figures all the same.
+    vence_list = signed_in(vence.mayor).get("/desk/communes/06157/risks/").content.decode()
+    assert "Crue du Loup" in vence_list and "Aucun envoi enregistré." not in vence_list
 
 
 def test_a_radius(people: People, vence: Town, operator_06: User) -> None:

@@ -30,6 +30,7 @@ from risks.territory import (
     area_warning_update,
     communes_within,
     distance_km,
+    fanout_source,
 )
 from tests.factories import MembershipFactory, UserFactory
 from vigilants.errors import Conflict
@@ -265,3 +266,25 @@ def test_the_sms_and_the_call_name_the_sender_not_one_commune(saint_paul: Town, 
     assert spoken_text(message).startswith("Message de Vigilants pour votre secteur. Vigilance orange")
     single = Message.objects.filter(commune=saint_paul.commune, commune_ids__isnull=True, audience=Audience.PUBLIC)
     assert not single.exists()  # nothing sent commune by commune besides the mayors' notices
+
+
+def test_the_mayors_are_planned_before_the_residents(saint_paul: Town, vence: Town, operator_06: User,
+                                                     django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        result = issue([saint_paul, vence], operator_06)
+    public = Message.objects.get(pk=result.message.pk)
+    notices = Message.objects.filter(pk__in=[n.pk for n in result.notices])
+    assert public.planned_at is not None and all(n.planned_at is not None for n in notices)
+    assert max(n.planned_at for n in notices if n.planned_at) <= public.planned_at
+    first_public = Delivery.objects.filter(message=public).order_by("pk").values_list("pk", flat=True)[0]
+    assert Delivery.objects.filter(message__in=notices, pk__lt=first_public).count() == 2  # both mayors, first
+
+
+def test_every_commune_s_row_leads_to_the_one_public_message(saint_paul: Town, vence: Town, cagnes: Town,
+                                                              operator_06: User) -> None:  # fmt: skip
+    first = issue([saint_paul, vence, cagnes], operator_06)
+    update = area_warning_update(group=first.group, actor=operator_06, title="Crue du Loup, suite")
+    for result in (first, update):
+        assert {fanout_source(row) for row in result.warnings} == {result.message.source_id}
+    lone = area_warning_issue(communes=[vence.commune], content=content(), actor=operator_06)
+    assert fanout_source(lone.warnings[0]) == lone.message.source_id == lone.warnings[0].pk

@@ -20,10 +20,11 @@ Who, by the message's audience:
   (members, then followers who are not targeted members) would need a second cursor and an anti-join per batch.
 
 Over several communes (Message.commune_ids: a warning to a territory) a person is in those streams once per
-commune they belong to or follow. Each stream is then read DISTINCT by person (the followers' channels, which
-are per follow, looked up for the batch's people afterwards), so that both streams again hold each person once
-and the merge above stays exact across batch boundaries; a person's follows count together (the union of the
-channels each gives). One commune keeps the plain queries, unchanged.
+commune they belong to or follow. Each stream is then read as people (users in id order having such a row: EXISTS,
+so each person once; the followers' channels, which are per follow, read afterwards over the batch's range of user
+ids), so that both streams again hold each person once and the merge above stays exact across batch boundaries; a
+person's follows count together (the union of the channels each gives). One commune keeps the plain queries,
+unchanged (same SQL, same plans).
 
 reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """
@@ -41,6 +42,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from accounts.models import User
 from communes.models import Follow, Membership, MembershipStatus
 from vigilants.lookups import int_array
 
@@ -233,10 +235,11 @@ def next_batch(message: Message, after: int) -> Batch | None:
 
 def _public_batch(message: Message, after: int) -> Batch | None:
     """Members and followers merged by user id, each person once (see the module's docstring)."""
-    members_rows = _with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))
+    members: list[PersonRow]
     if message.commune_ids:
-        members_rows = members_rows.distinct()
-    members: list[PersonRow] = list(members_rows[:PLAN_BATCH])
+        members = _people_among(_targeted_members(message), after)
+    else:
+        members = list(_with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))[:PLAN_BATCH])
     # Followers have no role: a message for some roles (a reminder to the mayors) is for members alone.
     followers: list[FollowerRow] = []
     if not message.roles:
@@ -259,16 +262,30 @@ def _next_followers(message: Message, after: int) -> list[FollowerRow]:
     if not message.commune_ids:
         rows: list[FollowerRow] = list(_with_person(follows, "channels")[:PLAN_BATCH])
         return rows
-    people: list[FollowerRow] = list(_with_person(follows).distinct()[:PLAN_BATCH])
+    people: list[FollowerRow] = _people_among(_targeted_followers(message), after)  # type: ignore[assignment]
     choices: dict[int, list[list[str]]] = {}
-    ids = [row["user_id"] for row in people]
-    for user_id, channels in _targeted_followers(message).filter(user_id__in=ids).order_by("pk").values_list(
-            "user_id", "channels"):  # fmt: skip
+    if not people:
+        return []
+    # The batch's people are every follower in (after, last]: their follows are that range's, read by it.
+    span = _targeted_followers(message).filter(user_id__gt=after, user_id__lte=people[-1]["user_id"])
+    for user_id, channels in span.order_by("pk").values_list("user_id", "channels"):
         choices.setdefault(user_id, []).append(channels)
     for row in people:
         first, *others = choices[row["user_id"]]
         row["channels"], row["also"] = first, others
     return people
+
+
+def _people_among(rows: QuerySet[Membership] | QuerySet[Follow], after: int) -> list[PersonRow]:
+    """The next PLAN_BATCH people after the cursor who have one of `rows` (several communes' memberships or
+    follows), each once: people read in id order, each kept if such a row EXISTS. PostgreSQL walks the people's
+    primary key and stops at the batch's end; a DISTINCT over the rows would read and sort every remaining row of
+    those communes for each batch."""
+    # The cursor inside too: PostgreSQL then starts the rows' scan there, not from the first person.
+    within = rows.filter(user_id__gt=after, user_id=OuterRef("pk"))
+    people = (User.objects.filter(Exists(within), pk__gt=after, is_active=True)
+              .order_by("pk").values_list("pk", Cast("phone", CharField()), Cast("preferences", TextField())))  # fmt: skip
+    return [{"user_id": pk, "phone": phone, "prefs": prefs} for pk, phone, prefs in people[:PLAN_BATCH]]
 
 
 def _in_communes(message: Message) -> dict[str, Any]:

@@ -93,6 +93,11 @@ def test_a_radius_takes_the_communes_the_caller_may_warn(saint_paul: Town, vence
     ({"communes": ["06128"], "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
     ({"communes": ["06128"], "level": "violet"}, "level"),
     ({"communes": "06128"}, "communes"),
+    ({"communes": [6128, None]}, "communes"),
+    ({"communes": [{"insee": "06128"}]}, "communes"),
+    ({"center": "43.7,7.1", "radius_km": "abc"}, "center"),
+    ({"center": {"latitude": "nord", "longitude": 7.1}, "radius_km": 1e308}, "radius_km"),
+    ({"communes": ["06128"], "title": ""}, "title"),
 ])  # fmt: skip
 def test_bad_input_is_a_field_error_and_writes_nothing(saint_paul: Town, operator_06: User, data: dict[str, Any],
                                                        field: str) -> None:  # fmt: skip

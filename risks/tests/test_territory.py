@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from accounts.rgpd import erase_user
 from audit.models import AuditEntry
 from communes.models import Commune, Follow, Role
 from communes.territories import find_territory
@@ -288,3 +289,14 @@ def test_every_commune_s_row_leads_to_the_one_public_message(saint_paul: Town, v
         assert {fanout_source(row) for row in result.warnings} == {result.message.source_id}
     lone = area_warning_issue(communes=[vence.commune], content=content(), actor=operator_06)
     assert fanout_source(lone.warnings[0]) == lone.message.source_id == lone.warnings[0].pk
+
+
+def test_erasing_the_sender_keeps_the_group_without_its_author(saint_paul: Town, vence: Town,
+                                                               operator_06: User) -> None:  # fmt: skip
+    WarningPartnership.objects.create(commune=vence.commune, partner=saint_paul.commune, granted_by=vence.mayor)
+    result = issue([saint_paul, vence], operator_06)
+    erase_user(operator_06)
+    erase_user(vence.mayor)
+    result.group.refresh_from_db()
+    assert result.group.issued_by_id is None and result.group.sender and result.group.warnings.count() == 2
+    assert WarningPartnership.objects.get().granted_by_id is None

@@ -27,12 +27,14 @@ from notifications.services import call_minute_price, message_for_source, sms_se
 from risks.access import area_warnable, may_warn_area
 from risks.models import AreaWarning, Hazard, Level, RiskWarning
 from risks.selectors import warning_status
+from risks.serializers import WarningWriteSerializer
 from risks.services import message_body, message_title
 from risks.territory import (
     MAX_RADIUS_KM,
     area_warning_end,
     area_warning_issue,
     area_warning_preview,
+    area_warning_update,
     communes_within,
     group_rows,
 )
@@ -40,7 +42,7 @@ from stats.dashboard_views import dashboard_login_required
 from vigilants.errors import Conflict
 
 from .area_form import AreaForm
-from .risks_form import limits
+from .risks_form import limits, local_input
 from .risks_views import END_MAX
 from .warnings_views import DRAFT, DRAFT_SECONDS, REFRESH_SECONDS, SENDING, message_report_figures
 
@@ -156,9 +158,14 @@ def area_warning_detail(request: SignedInHttpRequest, pk: int) -> HttpResponse:
 
 
 def _group_page(request: SignedInHttpRequest, group: AreaWarning, rows: list[RiskWarning], *, end_text: str = "",
-                end_errors: list[str] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
+                end_errors: list[str] | None = None, update: dict[str, str] | None = None,
+                update_errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
     user = request.user
+    latest = rows[0]
     return render(request, "desk/risks/area_group.html", {
+        "update": update or {"level": latest.level, "description": latest.description,
+                             "expires_at": local_input(latest.expires_at)},
+        "update_errors": update_errors or {}, "levels": Level.choices,
         "group": group, "rows": [(row, user.is_staff or is_moderator(user, row.commune)) for row in rows],
         "latest": rows[0], "status": warning_status(rows[0]), "refresh_seconds": REFRESH_SECONDS,
         "report": message_report_figures(message_for_source(MessageSource.WARNING, rows[0].pk)),
@@ -183,4 +190,33 @@ def area_warning_end_view(request: SignedInHttpRequest, pk: int) -> HttpResponse
     except Conflict as conflict:
         return _group_page(request, group, rows, end_text=text, end_errors=[str(conflict.detail)], status=409)
     messages.success(request, _("La fin de l'avis part vers les habitants : elle remplace l'avis sur leurs téléphones."))
+    return redirect("desk:area-warning", group.pk)
+
+
+UPDATE_FIELDS = ("level", "description", "expires_at")
+
+
+@dashboard_login_required
+@require_POST
+def area_warning_update_view(request: SignedInHttpRequest, pk: int) -> HttpResponse:
+    """An update of every commune's thread: its level, situation and validity (the rest is kept)."""
+    group, rows = _group(request.user, pk)
+    refused = [row.commune.insee for row in rows if not may_warn_area(request.user, row.commune)]
+    if refused:
+        raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+    posted = {name: str(request.POST.get(name, "")).strip() for name in UPDATE_FIELDS}
+    serializer = WarningWriteSerializer(data=posted, partial=True, context={"commune": rows[0].commune})
+    if not serializer.is_valid():
+        errors = {name: [str(m) for m in found] for name, found in serializer.errors.items()}
+        return _group_page(request, group, rows, update=posted, update_errors=errors, status=400)
+    try:
+        area_warning_update(group=group, actor=request.user, **serializer.changes(rows[0]))
+    except ValidationError as refused_content:
+        detail = refused_content.detail if isinstance(refused_content.detail, dict) else {"level": refused_content.detail}
+        errors = {name: [str(m) for m in found] for name, found in detail.items()}
+        return _group_page(request, group, rows, update=posted, update_errors=errors, status=400)
+    except Conflict as conflict:
+        return _group_page(request, group, rows, update=posted, update_errors={"level": [str(conflict.detail)]},
+                           status=409)  # fmt: skip
+    messages.success(request, _("La mise à jour part vers les habitants : elle remplace l'avis sur leurs téléphones."))
     return redirect("desk:area-warning", group.pk)

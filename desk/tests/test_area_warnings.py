@@ -126,3 +126,21 @@ def test_the_group_is_ended_from_its_page(people: People, vence: Town, operator_
     assert {r.msg_type for r in RiskWarning.objects.filter(group=group, msg_type=MessageType.CANCEL)} == {"Cancel"}
     assert AuditEntry.objects.filter(action="warning.ended").count() == 2
     assert client.post(end, {"text": "Encore."}).status_code == 409
+
+
+def test_the_group_is_updated_from_its_page(people: People, vence: Town, operator_06: User) -> None:
+    client: Client = signed_in(operator_06)
+    client.post(NEW, {**form(), "step": "send", "draft": draft_of(client.post(NEW, {**form(), "step": "preview"}))})
+    group = AreaWarning.objects.get()
+    update = f"/desk/area-warnings/{group.pk}/update/"
+    until = local_input(timezone.now() + timedelta(hours=10))
+    assert client.post(update, {"level": "violet", "description": "x", "expires_at": until}).status_code == 400
+    assert client.post(update, {"level": "red", "description": "Le pont est fermé.",
+                                "expires_at": "2001-01-01T00:00"}).status_code == 400  # fmt: skip
+    assert RiskWarning.objects.filter(msg_type=MessageType.UPDATE).count() == 0
+    assert people.client("mayor").post(update, {"level": "red"}).status_code == 403
+    done = client.post(update, {"level": "red", "description": "Le pont est fermé.", "expires_at": until})
+    assert done.status_code == 302
+    rows = RiskWarning.objects.filter(group=group, msg_type=MessageType.UPDATE)
+    assert {(r.level, r.description, r.title) for r in rows} == {("red", "Le pont est fermé.", "Crue du Loup")}
+    assert rows.count() == 2

@@ -133,7 +133,9 @@ def message_draft(
 
 def _several(commune: Commune, commune_ids: list[int] | None) -> list[int] | None:
     """Null unless the message reaches more than its own commune: one commune keeps the planner's plain path."""
-    ids = sorted({commune.pk, *(commune_ids or [])})
+    if not commune_ids:
+        return None
+    ids = sorted({commune.pk, *commune_ids})
     return ids if len(ids) > 1 else None
 
 

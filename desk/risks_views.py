@@ -55,6 +55,7 @@ from risks.services import (
     warning_preview,
     warning_update,
 )
+from risks.territory import fanout_source
 from vigilants.errors import Conflict
 
 from .access import desk_page
@@ -81,10 +82,11 @@ def _row(commune: Commune, pk: int) -> RiskWarning:
 @require_GET
 @desk_page()
 def risk_list(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
-    threads = latest_rows(commune).prefetch_related("neighbourhoods").order_by("-sent_at", "-pk")
+    threads = latest_rows(commune).select_related("group").prefetch_related("neighbourhoods").order_by("-sent_at", "-pk")
     page = Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page"))
-    figures = latest_figures(MessageSource.WARNING, [row.pk for row in page])
-    rows = [(row, warning_status(row), figures.get(row.pk)) for row in page]
+    sources = {row.pk: fanout_source(row) for row in page}  # a group's rows share their first commune's message
+    figures = latest_figures(MessageSource.WARNING, list(sources.values()))
+    rows = [(row, warning_status(row), figures.get(sources[row.pk])) for row in page]
     return render(request, "desk/risks/list.html", {
         "commune": commune, "page": page, "rows": rows, "may_warn": may_warn(request.user, commune),
         "prompts": open_vigilance(commune).count(), "hazards": Hazard.choices,
@@ -100,11 +102,11 @@ def risk_thread(request: SignedInHttpRequest, commune: Commune, pk: int) -> Http
 
 def _thread_page(request: SignedInHttpRequest, row: RiskWarning, *, end_text: str = "",
                  end_errors: list[str] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
-    rows = list(thread_rows(row).select_related("issued_by").prefetch_related("neighbourhoods"))
+    rows = list(thread_rows(row).select_related("issued_by", "group").prefetch_related("neighbourhoods"))
     latest = rows[-1]
     return render(request, "desk/risks/thread.html", {
         "commune": row.commune, "latest": latest, "rows": rows[::-1], "status": warning_status(latest),
-        "report": message_report_figures(message_for_source(MessageSource.WARNING, latest.pk)),
+        "report": message_report_figures(message_for_source(MessageSource.WARNING, fanout_source(latest))),
         "refresh_seconds": REFRESH_SECONDS, "may_warn": may_warn(request.user, row.commune), "end_text": end_text,
         "end_errors": end_errors or [], "end_max": END_MAX,
     }, status=status)  # fmt: skip
@@ -115,7 +117,7 @@ def _thread_page(request: SignedInHttpRequest, row: RiskWarning, *, end_text: st
 def risk_report(request: SignedInHttpRequest, commune: Commune, pk: int) -> JsonResponse:
     """The thread's latest message's figures, polled by desk/static/desk/report.js while anything is pending."""
     latest = latest_in_thread(_row(commune, pk))
-    return JsonResponse(message_report_figures(message_for_source(MessageSource.WARNING, latest.pk)))
+    return JsonResponse(message_report_figures(message_for_source(MessageSource.WARNING, fanout_source(latest))))
 
 
 @require_POST

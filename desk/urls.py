@@ -11,6 +11,7 @@ urlpatterns = [
     path("desk/", include("desk.moderation_urls")),
     path("desk/", include("desk.warnings_urls")),
     path("desk/", include("desk.risks_urls")),
+    path("desk/", include("desk.area_warnings_urls")),
     path("desk/", include("desk.members_urls")),
     path("desk/", include("desk.gendarmerie_urls")),
     path("desk/", include("desk.territory_urls")),

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from accounts.authentication import SignedInHttpRequest
 from communes.access import delegated_commune_ids, is_gendarme, moderated_commune_ids, operator_territories
 from communes.models import Commune
+from risks.access import area_warnable
 from stats.dashboard_views import dashboard_login_required
 
 from .nav import Link, desk_links
@@ -26,7 +27,8 @@ def index(request: SignedInHttpRequest) -> HttpResponse:
     # A gendarme moderates nothing here: the desk offers them their area's alerts instead; an operator, its
     # territories' pages.
     return render(request, "desk/index.html", {"rows": rows, "gendarme": gendarme or request.user.is_staff,
-                                               "territories": territories})  # fmt: skip
+                                               "territories": territories,
+                                               "area_warnings": area_warnable(request.user).exists()})  # fmt: skip
 
 
 def _delegated_rows(request: SignedInHttpRequest) -> list[tuple[Commune, list[Link]]]:

@@ -29,6 +29,8 @@ def branded(text: str, **values: object) -> str:
 
 def _sms_prefix(message: Message) -> str:
     with override("fr"):
+        if message.commune_ids:  # several communes: naming one would mislead the others' people
+            return branded(_("URGENT %(brand)s : ") if message.urgent else _("%(brand)s : "))
         if message.urgent:
             return branded(_("URGENT %(brand)s %(commune)s : "), commune=message.commune.name)
         return branded(_("%(brand)s %(commune)s : "), commune=message.commune.name)

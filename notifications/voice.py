@@ -141,7 +141,10 @@ def callback_url(path: str, d: Any) -> str:
 def spoken_text(message: Message) -> str:
     """What is said: who speaks, then the message (French, whatever the reader's language)."""
     with override("fr"):
-        intro = _("Message de Vigilants pour %(commune)s.") % {"commune": message.commune.name}
+        if message.commune_ids:  # several communes: naming one would mislead the others' people
+            intro = _("Message de Vigilants pour votre secteur.")
+        else:
+            intro = _("Message de Vigilants pour %(commune)s.") % {"commune": message.commune.name}
     text = f"{message.title}. {message.body}".strip()
     return f"{intro} {text[:SPOKEN_MAX]}"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from accounts.models import User
 
-from .models import RiskWarning, WarningDelegate
+from .models import AreaWarning, RiskWarning, WarningDelegate, WarningPartnership
 
 
 def export_risks(user: User) -> dict[str, Any]:
@@ -24,3 +24,5 @@ def erase_risks(user: User) -> None:
     WarningDelegate.objects.filter(user=user).delete()
     WarningDelegate.objects.filter(granted_by=user).update(granted_by=None)
     RiskWarning.objects.filter(issued_by=user).update(issued_by=None)
+    AreaWarning.objects.filter(issued_by=user).update(issued_by=None)  # its `sender` names a territory or town hall
+    WarningPartnership.objects.filter(granted_by=user).update(granted_by=None)

@@ -37,6 +37,7 @@ from providers.twilio_voice import CallRequest, get_voice_backend, said, speech
 
 from . import broker, claims
 from .broker import chunks
+from .composer import branded
 from .models import Channel, Delivery, DeliveryStatus, Landline, Message
 from .reconcile import checkable
 from .retrying import survives_database_loss
@@ -142,9 +143,9 @@ def spoken_text(message: Message) -> str:
     """What is said: who speaks, then the message (French, whatever the reader's language)."""
     with override("fr"):
         if message.commune_ids:  # several communes: naming one would mislead the others' people
-            intro = _("Message de Vigilants pour votre secteur.")
+            intro = branded(_("Message de %(brand)s pour votre secteur."))
         else:
-            intro = _("Message de Vigilants pour %(commune)s.") % {"commune": message.commune.name}
+            intro = branded(_("Message de %(brand)s pour %(commune)s."), commune=message.commune.name)
     text = f"{message.title}. {message.body}".strip()
     return f"{intro} {text[:SPOKEN_MAX]}"
 

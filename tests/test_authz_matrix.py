@@ -1,7 +1,7 @@
 """The authorization matrix: every endpoint × every role × own commune / another commune.
 
 A row is one request with the status each persona must get. Placeholders in the path are filled
-from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
+from the target town: {insee}, {departement}, {membership} (its pending applicant), {member} (a resident's
 membership), {neighbourhood}, {second_mayor} and {second_referent} (moderators' memberships other than the
 personas'), {rejected_mayor} (an excluded member whose row still says mayor), {warning} (a public warning of the
 town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id). "own" targets
@@ -158,6 +158,11 @@ CASES = [
                                                                               mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
     Case("get", "/api/v1/stats/export?communes={insee}&format=xlsx", everyone(403, anon=401, referent=(200, 403),
                                                                                mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
+    # A territory's figures and exports: its operators, the gendarmes whose area covers it, staff.
+    Case("get", "/api/v1/stats/territories/departement/{departement}",
+         everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
+    Case("get", "/api/v1/stats/export?departement={departement}&format=csv",
+         everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
 ]
 
 
@@ -211,6 +216,7 @@ def fill(template: Any, town: Town) -> Any:
     neighbourhood = centre(town)
     return path.format(
         insee=town.commune.insee,
+        departement=town.commune.departement,
         pending=make_alert(town, "pending") if "{pending}" in path else 0,
         approved=make_alert(town, "approved") if "{approved}" in path else 0,
         membership=Membership.objects.get(user=town.applicant).pk,

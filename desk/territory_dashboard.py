@@ -90,7 +90,7 @@ def _bounded(value: date | None) -> date | None:
 @territory_page
 def dashboard(request: HttpRequest, territory: Territory) -> HttpResponse:
     form = RangeForm(request.GET)
-    context: dict[str, Any] = {"territory": territory, "form": form}
+    context: dict[str, Any] = {"territory": territory, "label": territory_label(territory), "form": form}
     if not form.is_valid():
         return render(request, "desk/territory/dashboard.html", context, status=400)
     date_range: DateRange = form.cleaned_data["range"]
@@ -99,6 +99,15 @@ def dashboard(request: HttpRequest, territory: Territory) -> HttpResponse:
                    export_query=export_query(territory, date_range),
                    years=[row["year"] for row in figures["totals"]["burglaries"]["by_year"]])  # fmt: skip
     return render(request, "desk/territory/dashboard.html", context)
+
+
+def territory_label(territory: Territory) -> str:
+    """"Alpes-Maritimes (06)", "Département 06" when its name is not loaded; an intercommunality's name."""
+    if territory.kind == TerritoryKind.EPCI:
+        return territory.name
+    if territory.name and territory.name != territory.code:
+        return f"{territory.name} ({territory.code})"
+    return _("Département %(code)s") % {"code": territory.code}
 
 
 def export_query(territory: Territory, date_range: DateRange) -> str:

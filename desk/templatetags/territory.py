@@ -5,6 +5,7 @@ from django import template
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 
+from desk.territory_dashboard import territory_label
 from stats.territory_access import dashboard_territories
 
 register = template.Library()
@@ -13,7 +14,7 @@ register = template.Library()
 @register.filter
 def territory_dashboards(user: Any) -> list[dict[str, str]]:
     """For the menus: the dashboards of the territories the user operates (and a gendarme's département)."""
-    return [{"url": reverse("desk:territory-dashboard", args=[t.kind, t.code]), "name": t.name}
+    return [{"url": reverse("desk:territory-dashboard", args=[t.kind, t.code]), "name": territory_label(t)}
             for t in dashboard_territories(user)]  # fmt: skip
 
 

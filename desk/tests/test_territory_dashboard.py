@@ -77,6 +77,7 @@ def test_the_export_links_carry_the_territory_and_the_period(scene: Scene, opera
 
 def test_a_departement_page_adds_the_departement_s_official_figure(scene: Scene, operator_06: User) -> None:
     html = signed_in(operator_06).get(DEPARTEMENT + YEAR).content.decode()
+    assert "<h1>Tableau du territoire : Département 06</h1>" in html  # its name is not loaded here
     assert "Officiel du département" in html and "<td>30000</td>" in table(html, "territory-burglaries")
     assert 'data-insee="06157"' in table(html, "territory-communes")  # Vence, outside the Métropole
     assert "departement=06&amp;from=2025-01-01" in html

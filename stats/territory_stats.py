@@ -2,7 +2,7 @@
 
 Per enrolled commune and in total: members and followers, the moderation of reports, the reach of public
 warnings, burglaries counted against the official SSMSI figures. Each block is one grouped query over all the
-territory's communes (a département has 300), never a query per commune: about ten queries whatever its size.
+territory's communes (a département has 300), never a query per commune: about fifteen queries whatever its size.
 The definitions are the per-commune statistics' (stats/services.py, stats/aggregates.py) where they exist.
 """
 

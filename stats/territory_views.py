@@ -29,7 +29,7 @@ def readable_territory(user: User, kind: str, code: str) -> Territory:
     territory = find_territory(kind, code)
     if territory is None:
         raise Http404(_("Territoire inconnu."))
-    if not (user.is_staff or reads_territory(user, kind, code)):
+    if not reads_territory(user, kind, code):
         raise PermissionDenied(_("Réservé aux opérateurs de ce territoire, à sa gendarmerie et à l’équipe du service."))
     return territory
 

@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from communes.models import Follow
+from communes.models import Follow, Membership
 from conftest import NICE_METROPOLE, Town, client_for
+from stats import cache as stats_cache
 from stats.territory_stats import enrolled_communes, territory_statistics
-from stats.tests.territory_scene import YEAR_2025, Scene, build, recent
+from stats.tests.territory_scene import YEAR_2025, Scene, build, recent, warn
 from tests.factories import CommuneFactory, MembershipFactory
 
 EPCI = f"/api/v1/stats/territories/epci/{NICE_METROPOLE}"
@@ -113,11 +114,37 @@ def test_its_queries_do_not_grow_with_the_communes(scene: Scene, staff: User) ->
     assert count() == before
 
 
-def test_a_new_follower_shows_at_once_through_the_cache(scene: Scene, operator_nca: User) -> None:
+@pytest.fixture
+def shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without REDIS_URL the cache is one process's memory, which stands in for Redis within one test."""
+    if not stats_cache._shared():
+        monkeypatch.setattr(stats_cache, "_shared", lambda: True)
+
+
+def test_a_repeated_request_is_answered_from_the_cache_until_a_commune_moves(
+    scene: Scene, operator_nca: User, shared_cache: None
+) -> None:
     client = client_for(operator_nca)
-    assert client.get(EPCI).json()["totals"]["followers"] == 3
+    assert client.get(EPCI).json()["totals"]["members"] == 8
+    # A bulk update sends no signal: the cached answer stands, until the commune's figures are forgotten.
+    Membership.objects.filter(commune=scene.cagnes.commune, user=scene.cagnes.resident).update(status="rejected")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(EPCI).json()["totals"]["members"] == 8
+    assert not [q for q in queries.captured_queries if "membership" in q["sql"]]
+    stats_cache.forget(scene.cagnes.commune.pk)
+    assert client.get(EPCI).json()["totals"]["members"] == 7
+
+
+def test_a_new_follower_and_a_new_warning_show_at_once_through_the_cache(
+    scene: Scene, operator_nca: User, shared_cache: None
+) -> None:
+    client = client_for(operator_nca)
+    before = client.get(EPCI).json()["totals"]
+    assert (before["followers"], before["warnings"]["issued"]) == (3, 3)
     Follow.objects.create(user=scene.saint_paul.referent, commune=scene.saint_paul.commune)
-    assert client.get(EPCI).json()["totals"]["followers"] == 4
+    warn(scene.cagnes)
+    after = client.get(EPCI).json()["totals"]
+    assert (after["followers"], after["warnings"]["issued"]) == (4, 4)
 
 
 @pytest.mark.parametrize(

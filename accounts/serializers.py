@@ -1,4 +1,5 @@
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -79,10 +80,21 @@ class _SharedRepresentation:
     def __call__(self, user: User) -> dict[str, Any]:
         if self._serializer is None:
             self._serializer = MeSerializer()  # built on first use: the models are ready by then
-        return dict(self._serializer.to_representation(user))
+        represented = dict(self._serializer.to_representation(user))
+        for name, read in _ME_FIELDS.items():
+            represented[name] = read(user)
+        return represented
 
 
 me_representation = _SharedRepresentation()
+
+# What the apps above add to `GET /me` (e.g. the territories one operates), registered in their AppConfig.ready:
+# accounts imports none of them.
+_ME_FIELDS: dict[str, Callable[[User], Any]] = {}
+
+
+def register_me_field(name: str, read: Callable[[User], Any]) -> None:
+    _ME_FIELDS[name] = read
 
 
 class SignInSerializer(serializers.Serializer):

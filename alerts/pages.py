@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from communes.models import Commune, Membership, MembershipStatus, Role
+from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 
 from .models import Alert, AlertStatus
 
@@ -126,13 +126,14 @@ def _alert_key(pk: int) -> str:
 
 def _resident_without_reports(user: User, insee: str = "", commune_id: int | None = None) -> int | None:
     """The commune's id (named by its INSEE code or its id) if the user is an approved resident of it who
-    reported none of its alerts. Written in SQL: every list request asks it, and building it through the ORM
-    cost more than the rest of a cached answer (test_shared_pages checks it against the ORM's rule)."""
+    reported none of its alerts and does not moderate them by delegation (as a territory's operator). Written in
+    SQL: every list request asks it, and building it through the ORM cost more than the rest of a cached answer
+    (test_shared_pages checks it against the ORM's rule)."""
     by_id = commune_id is not None
     sql = _RESIDENT_SQL % ("m.commune_id = %s" if by_id else "c.insee = %s")
     with connection.cursor() as cursor:
         named = commune_id if by_id else insee
-        cursor.execute(sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk])
+        cursor.execute(sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk, user.pk])
         row = cursor.fetchone()
     return None if row is None else int(row[0])
 
@@ -141,4 +142,6 @@ _RESIDENT_SQL = f"""
     SELECT m.commune_id FROM {Membership._meta.db_table} m JOIN {Commune._meta.db_table} c ON c.id = m.commune_id
     WHERE m.user_id = %%s AND %s AND m.status = %%s AND m.role = %%s
       AND NOT EXISTS (SELECT 1 FROM {Alert._meta.db_table} a WHERE a.reporter_id = %%s AND a.commune_id = m.commune_id)
+      AND NOT EXISTS (SELECT 1 FROM {ModerationDelegation._meta.db_table} d JOIN {TerritoryOperator._meta.db_table} t
+                      ON t.kind = d.kind AND t.code = d.code WHERE d.commune_id = m.commune_id AND t.user_id = %%s)
     LIMIT 1"""  # noqa: S608 - table names from the models, values as parameters

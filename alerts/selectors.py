@@ -34,14 +34,14 @@ def viewer(request: Request) -> User:
 
 
 def visible_alerts(user: User) -> QuerySet[Alert]:
-    """Approved alerts of my communes and of my gendarmerie area; everything in the communes I moderate; my
-    own reports."""
+    """Approved alerts of my communes and of my gendarmerie area; everything in the communes whose reports I
+    moderate (a territory's operator too, where the mayor delegated it); my own reports."""
     alerts = Alert.objects.select_related("commune", "reporter", "moderated_by").prefetch_related("followups")
     if user.is_staff:
         return alerts
     return alerts.filter(
         Q(status=AlertStatus.APPROVED, commune_id__in=access.member_commune_ids(user))
-        | Q(commune_id__in=access.moderated_commune_ids(user))
+        | access.reports_moderated_q(user, "commune__")
         | Q(reporter=user)
         | (Q(status=AlertStatus.APPROVED) & access.in_gendarme_area(user, "commune__"))
     )
@@ -58,8 +58,8 @@ def commune_broadcasts(user: User, commune: Commune) -> QuerySet[Alert]:
 
 
 def may_moderate(user: User, alert: Alert) -> bool:
-    """Referents and mayors of the alert's commune, and staff."""
-    return user.is_staff or access.is_moderator(user, alert.commune_id)
+    """Referents and mayors of the alert's commune, operators it delegated moderation to, and staff."""
+    return access.moderates_reports(user, alert.commune_id)
 
 
 def disclosure_context(user: User) -> dict[str, Any]:
@@ -67,4 +67,4 @@ def disclosure_context(user: User) -> dict[str, Any]:
     # Staff see every commune as a moderator: a flag, not the set of every commune that has an alert.
     if user.is_staff:
         return {"user": user, "moderates_all": True}
-    return {"user": user, "moderated_communes": set(access.moderated_commune_ids(user).values_list("commune_id", flat=True))}
+    return {"user": user, "moderated_communes": access.reports_moderated_ids(user)}

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus
+from notifications.composer import branded
 from notifications.inbound import InboundReply, InboundText
 from notifications.models import REACHED_DELIVERY_STATUSES, Channel, Delivery, MessageKind, MessageSource
 from providers.gsm import to_gsm7
@@ -98,11 +99,11 @@ def _refusal(phone: str) -> InboundReply:
     key = f"sms-refusal:{hashlib.sha256(phone.encode()).hexdigest()[:24]}:{day}"
     if hit(key, 86400) > REFUSALS_PER_DAY:
         return InboundReply(text="", outcome="not a member, refused again without an answer")
-    return InboundReply(text=_(
-        "Vigilants : ce numéro n'est pas celui d'un membre d'une commune participante, votre message n'a pas été "
-        "enregistré. Pour signaler, rejoignez votre commune depuis l'application Vigilants. "
+    return InboundReply(text=branded(_(
+        "%(brand)s : ce numéro n'est pas celui d'un membre d'une commune participante, votre message n'a pas été "
+        "enregistré. Pour signaler, rejoignez votre commune depuis l'application %(brand)s. "
         "En cas d'urgence, appelez le 17 ou le 112."
-    ), outcome="not a member, refused")  # fmt: skip
+    )), outcome="not a member, refused")  # fmt: skip
 
 
 def _commune_and_text(memberships: list[Membership], body: str) -> tuple[Commune, str]:
@@ -119,17 +120,17 @@ def _commune_and_text(memberships: list[Membership], body: str) -> tuple[Commune
 
 def _report(user: User, commune: Commune, description: str, *, several: bool) -> InboundReply:
     if len(description) < MIN_LENGTH:
-        return InboundReply(text=_(
-            'Vigilants : décrivez ce que vous avez vu en quelques mots, par exemple "Cambriolage rue des '
+        return InboundReply(text=branded(_(
+            '%(brand)s : décrivez ce que vous avez vu en quelques mots, par exemple "Cambriolage rue des '
             'Oliviers". Répondez OUI à une alerte SMS pour la confirmer.'
-        ), outcome="report too short")  # fmt: skip
+        )), outcome="report too short")  # fmt: skip
     wait = _throttled(user)
     if wait is not None:
         minutes = max(1, round(wait / 60))
-        return InboundReply(text=_(
-            "Vigilants : vous avez envoyé beaucoup de signalements, réessayez dans %(minutes)d min. "
+        return InboundReply(text=branded(_(
+            "%(brand)s : vous avez envoyé beaucoup de signalements, réessayez dans %(minutes)d min. "
             "En cas d'urgence, appelez le 17 ou le 112."
-        ) % {"minutes": minutes}, outcome="report throttled")  # fmt: skip
+        ), minutes=minutes), outcome="report throttled")  # fmt: skip
     try:
         alert, confirmation = alert_create(reporter=user, commune=commune, category=category_of(description),
                                            description=description[:MAX_LENGTH])  # fmt: skip
@@ -167,12 +168,12 @@ def _refused(error: ValidationError) -> str:
     detail = error.detail
     messages = detail.get("description", []) if isinstance(detail, dict) else detail
     reason = " ".join(str(message) for message in messages) if isinstance(messages, list) else str(messages)
-    return to_gsm7(_("Vigilants : %(reason)s Rien n'a été enregistré.") % {"reason": reason})
+    return to_gsm7(branded(_("%(brand)s : %(reason)s Rien n'a été enregistré."), reason=reason))
 
 
 def _acknowledgement(alert: Alert, confirmation: bool, commune: Commune | None) -> str:
     if confirmation:
-        return _("Vigilants : ce fait était déjà signalé, votre témoignage y est ajouté. Merci.")
+        return branded(_("%(brand)s : ce fait était déjà signalé, votre témoignage y est ajouté. Merci."))
     if alert.status == AlertStatus.APPROVED:  # the commune's policy approves this category from this person
         return _("Signalement reçu et diffusé aux membres de la commune. Merci.")
     if commune is not None:
@@ -191,16 +192,16 @@ def _confirm(user: User, commune_ids: list[int]) -> InboundReply:
             commune_id__in=commune_ids,
         ).first() if alert_id is not None else None  # fmt: skip
         if alert is None:
-            return InboundReply(text=_(
-                "Vigilants : aucune alerte SMS de ces dernières 24 heures n'est à confirmer. Pour signaler un fait, "
+            return InboundReply(text=branded(_(
+                "%(brand)s : aucune alerte SMS de ces dernières 24 heures n'est à confirmer. Pour signaler un fait, "
                 "décrivez-le dans un SMS."
-            ), outcome="confirmation without an alert")  # fmt: skip
+            )), outcome="confirmation without an alert")  # fmt: skip
         if Confirmation.objects.filter(alert=alert, reporter=user).exists():
-            return InboundReply(text=_("Vigilants : votre confirmation de cette alerte était déjà comptée. Merci."),
-                                outcome="confirmation already counted")  # fmt: skip
+            counted = _("%(brand)s : votre confirmation de cette alerte était déjà comptée. Merci.")
+            return InboundReply(text=branded(counted), outcome="confirmation already counted")  # fmt: skip
         alert_confirm(alert=alert, reporter=user)
-    return InboundReply(text=_('Vigilants : merci, votre confirmation ("moi aussi") est transmise à la mairie.'),
-                        outcome="confirmation")  # fmt: skip
+    thanks = _('%(brand)s : merci, votre confirmation ("moi aussi") est transmise à la mairie.')
+    return InboundReply(text=branded(thanks), outcome="confirmation")
 
 
 def _last_alert_texted(user: User) -> int | None:

@@ -4,7 +4,7 @@ Roles are held per commune in an approved membership. Gendarmes read statistics 
 Staff administer everything. Querysets are scoped with these, so another commune's objects are 404.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from vigilants.prepared import PreparedExists
@@ -17,6 +17,7 @@ from .models import (
     GendarmeArea,
     Membership,
     MembershipStatus,
+    ModerationDelegation,
     Role,
     TerritoryKind,
     TerritoryOperator,
@@ -155,3 +156,42 @@ def operated_communes(user: User) -> CommuneQuerySet:
     if user.is_staff:
         return Commune.objects.filter(type=CommuneType.COMMUNE)
     return Commune.objects.filter(operated_q(user))
+
+
+def is_operator(user: User) -> bool:
+    return user.is_authenticated and TerritoryOperator.objects.filter(user=user).exists()
+
+
+def delegated_commune_ids(user: User) -> QuerySet:
+    """Communes whose mayor delegated the moderation of reports to a territory the user operates."""
+    operations = TerritoryOperator.objects.filter(user=user, kind=OuterRef("kind"), code=OuterRef("code"))
+    return ModerationDelegation.objects.filter(Exists(operations)).values("commune_id")
+
+
+def reports_moderated_q(user: User, prefix: str = "") -> Q:
+    """Communes (`prefix` = path to the commune) whose reports the user moderates: as a moderator, or as an
+    operator their mayor delegated it to. Subqueries, as in_gendarme_area."""
+    return Q(**{f"{prefix}pk__in": moderated_commune_ids(user)}) | Q(**{f"{prefix}pk__in": delegated_commune_ids(user)})
+
+
+def moderates_reports(user: User, commune: Commune | int) -> bool:
+    """May approve, reject, edit and follow up the commune's reports: staff, its mayors and referents, the
+    operators of the territory its mayor delegated moderation to. Nothing else comes with a delegation."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or is_moderator(user, commune):
+        return True
+    commune_id = commune if isinstance(commune, int) else commune.pk
+    return delegated_commune_ids(user).filter(commune_id=commune_id).exists()
+
+
+def reports_moderated_ids(user: User) -> set[int]:
+    """The ids of the communes whose reports the user moderates (moderators' fields shown in answers)."""
+    # One query (a UNION): every alert request asks it.
+    moderated = moderated_commune_ids(user).values_list("commune_id", flat=True)
+    return set(moderated.union(delegated_commune_ids(user).values_list("commune_id", flat=True)))
+
+
+def reads_audit(user: User, commune: Commune) -> bool:
+    """May read the commune's audit log: its mayors, the operators of its territories (and staff)."""
+    return user.is_authenticated and (user.is_staff or is_mayor(user, commune) or operates(user, commune))

@@ -5,12 +5,15 @@ class CommunesConfig(AppConfig):
     name = "communes"
     def ready(self) -> None:
         from accounts.rgpd import register
+        from accounts.serializers import register_me_field
 
         from .follow import erase_follows, export_follows
         from .rgpd import erase_memberships, export_memberships
+        from .territory_selectors import my_territories
 
         register("memberships", export=export_memberships, erase=erase_memberships)
         register("follows", export=export_follows, erase=erase_follows)
+        register_me_field("territories", my_territories)
         self._forget_answers_on_change()
 
     def _forget_answers_on_change(self) -> None:

@@ -10,10 +10,10 @@ from .views_base import CommuneScopedMixin
 
 
 class CommuneAuditList(CommuneScopedMixin, generics.ListAPIView):
-    """The audit log of a commune, newest first: for its mayors and staff."""
+    """The audit log of a commune, newest first: for its mayors, its territories' operators and staff."""
 
     serializer_class = AuditEntrySerializer
-    commune_access = "mayor"
+    commune_access = "audit"
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
         if getattr(self, "swagger_fake_view", False):  # schema generation

@@ -273,3 +273,24 @@ class TerritoryOperator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} operates {self.kind} {self.code}"
+
+
+class ModerationDelegation(models.Model):
+    """A mayor lets the operators of one of the commune's territories moderate its reports (and only them:
+    memberships and roles stay with the mayors). One per commune; naming another territory replaces it."""
+
+    commune = models.OneToOneField(Commune, on_delete=models.CASCADE, related_name="moderation_delegation")
+    kind = models.CharField(max_length=12, choices=TerritoryKind.choices)
+    code = models.CharField(max_length=9)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("délégation de la modération")
+        verbose_name_plural = _("délégations de la modération")
+        indexes = [models.Index(fields=["kind", "code"], name="moderation_delegation_to")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id} delegates to {self.kind} {self.code}"

@@ -14,26 +14,36 @@ from vigilants.errors import Conflict
 from . import access
 from .models import Commune, Membership, MembershipStatus, Neighbourhood, Role
 
+# The audit actions that name a commune's first mayor: the latest says who holds that place (operations.py).
+FIRST_MAYOR_ENROLLED = "membership.enrolled_mayor"
+FIRST_MAYOR_REPLACED = "membership.first_mayor_named"
+
 
 def _snapshot(membership: Membership) -> dict[str, Any]:
     return {"role": membership.role, "status": membership.status, "user": membership.user_id}
 
 
 @transaction.atomic
-def commune_enroll(*, commune: Commune, mayor: User | None = None, address: str = "Mairie") -> Commune:
-    """Enrol a commune in the scheme and, optionally, name its first mayor (idempotent)."""
+def commune_enroll(
+    *, commune: Commune, mayor: User | None = None, address: str = "Mairie", actor: User | None = None
+) -> Commune:
+    """Enrol a commune in the scheme and, optionally, name its first mayor (idempotent). `actor`: who did it (a
+    territory's operator, staff), in the commune's audit log; None for the command line."""
     if not commune.enrolled:
         commune.enrolled = True
         commune.enrolled_at = timezone.now()
         commune.save(update_fields=["enrolled", "enrolled_at"])
+        audit_record(actor=actor, action="commune.enrolled", obj=commune, commune=commune,
+                     after={"enrolled_at": commune.enrolled_at.isoformat()})  # fmt: skip
     if mayor is not None:
         membership, _created = Membership.objects.get_or_create(
             user=mayor, commune=commune, defaults={"address": address}
         )
         before = _snapshot(membership)
         membership.role, membership.status, membership.decided_at = Role.MAYOR, MembershipStatus.APPROVED, timezone.now()
+        membership.decided_by = actor
         membership.save()
-        audit_record(actor=None, action="membership.enrolled_mayor", obj=membership, commune=commune,
+        audit_record(actor=actor, action=FIRST_MAYOR_ENROLLED, obj=membership, commune=commune,
                      before=before, after=_snapshot(membership))  # fmt: skip
     return commune
 

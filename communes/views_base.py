@@ -19,17 +19,25 @@ _CHECKS = {
     "member": access.is_member,
     "moderator": access.is_moderator,
     "mayor": access.is_mayor,
+    "audit": access.reads_audit,
+    "operator": access.operates,
+    "delegation": lambda user, commune: access.is_mayor(user, commune) or access.operates(user, commune),
 }
 
 
 class CommuneScopedMixin(_View):
-    """`commune_access` is "member", "moderator", "mayor" or "stats". Staff pass every check.
+    """`commune_access` (or get_commune_access(), by method) is "member", "moderator", "mayor", "audit" (mayors
+    and the territories' operators), "operator" (the territories' operators), "delegation" (mayors and operators)
+    or "stats". Staff pass every check.
 
     The commune itself is public reference data, so a refusal is a 403; objects inside it that the
     user may not see are 404 (their querysets are scoped).
     """
 
     commune_access = "member"
+
+    def get_commune_access(self) -> str:
+        return self.commune_access
 
     def get_commune(self) -> Commune:
         if not hasattr(self, "_commune"):
@@ -46,17 +54,20 @@ class CommuneScopedMixin(_View):
             return
         if not user.is_authenticated:  # the views' permissions keep anonymous requests out before this
             allowed = False
-        elif self.commune_access == "stats":
+        elif self.get_commune_access() == "stats":
             allowed = access.reads_statistics(user, commune)
         else:
-            allowed = _CHECKS[self.commune_access](user, commune)
+            allowed = _CHECKS[self.get_commune_access()](user, commune)
         if not allowed:
-            raise PermissionDenied(_("Réservé aux %(who)s de cette commune.") % {"who": _WHO[self.commune_access]})
+            raise PermissionDenied(_("Réservé aux %(who)s de cette commune.") % {"who": _WHO[self.get_commune_access()]})
 
 
 _WHO = {
     "member": gettext_lazy("membres"),
     "moderator": gettext_lazy("référents et maires"),
     "mayor": gettext_lazy("maires"),
+    "audit": gettext_lazy("maires et opérateurs du territoire"),
+    "operator": gettext_lazy("opérateurs du territoire"),
+    "delegation": gettext_lazy("maires et opérateurs du territoire"),
     "stats": gettext_lazy("maires, référents et gendarmes"),
 }

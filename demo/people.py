@@ -10,7 +10,16 @@ from django.contrib.auth.hashers import make_password
 from accounts import staff_auth
 from accounts.models import User
 from audit.models import AuditEntry
-from communes.models import Commune, GendarmeArea, Membership, MembershipStatus, Neighbourhood, Role
+from communes.models import (
+    Commune,
+    GendarmeArea,
+    Membership,
+    MembershipStatus,
+    Neighbourhood,
+    Role,
+    TerritoryKind,
+    TerritoryOperator,
+)
 from notifications.models import Device, Platform
 
 from . import texts
@@ -34,6 +43,8 @@ RESIDENT = Login("+33600000003", "Habitant Village", Role.RESIDENT, "Village", "
 RESIDENT_2 = Login("+33600000004", "Habitante Fontaine", Role.RESIDENT, "Village", "Place de la Grande Fontaine")
 GENDARME = Login("+33600000005", "Gendarmerie, brigade de Vence", "gendarme")
 STAFF = Login("+33600000099", "Équipe Vigilants", "staff")
+# The operator of the demo commune's intercommunality (its SIREN read from the communes' data).
+OPERATOR = Login("+33600000006", "Intercommunalité de démonstration", "operator")
 STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - the embedded demo's, printed on its console
 MEMBERS = (MAYOR, REFERENT, RESIDENT, RESIDENT_2)
 GENDARME_DEPARTEMENT = "06"
@@ -75,7 +86,8 @@ def ensure_neighbourhoods(commune: Commune) -> dict[str, Neighbourhood]:
 
 
 def ensure_logins(commune: Commune, neighbourhoods: dict[str, Neighbourhood]) -> dict[str, User]:
-    """The printed logins (idempotent): four members, a gendarme of the département, a staff account."""
+    """The printed logins (idempotent): four members, a gendarme of the département, the operator of the
+    commune's intercommunality, a staff account."""
     users = {}
     for login in MEMBERS:
         user, _ = User.objects.get_or_create(phone=login.phone, defaults={"display_name": login.name})
@@ -88,6 +100,10 @@ def ensure_logins(commune: Commune, neighbourhoods: dict[str, Neighbourhood]) ->
     gendarme, _ = User.objects.get_or_create(phone=GENDARME.phone, defaults={"display_name": GENDARME.name})
     GendarmeArea.objects.get_or_create(user=gendarme, defaults={"departement": GENDARME_DEPARTEMENT})
     users[GENDARME.phone] = gendarme
+    if commune.epci_siren:
+        operator, _ = User.objects.get_or_create(phone=OPERATOR.phone, defaults={"display_name": OPERATOR.name})
+        TerritoryOperator.objects.get_or_create(user=operator, kind=TerritoryKind.EPCI, code=commune.epci_siren)
+        users[OPERATOR.phone] = operator
     staff = User.objects.filter(phone=STAFF.phone).first()
     if staff is None:
         staff = User.objects.create_superuser(STAFF.phone, STAFF_PASSWORD, display_name=STAFF.name)

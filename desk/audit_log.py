@@ -28,6 +28,10 @@ from vigilants.categories import Category
 
 ACTIONS: dict[str, Promise] = {
     "membership.enrolled_mayor": gettext_lazy("Premier maire nommé"),
+    "membership.first_mayor_named": gettext_lazy("Premier maire remplacé"),
+    "commune.enrolled": gettext_lazy("Commune inscrite"),
+    "moderation.delegated": gettext_lazy("Modération déléguée au territoire"),
+    "moderation.delegation_ended": gettext_lazy("Délégation de la modération reprise"),
     "membership.approved": gettext_lazy("Adhésion acceptée"),
     "membership.rejected": gettext_lazy("Adhésion refusée"),
     "membership.role_changed": gettext_lazy("Rôle changé"),

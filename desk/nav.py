@@ -15,11 +15,12 @@ class Section:
     url_name: str
     label: Promise
     mayor_only: bool = False
+    reports: bool = False  # open to a territory's operators where the mayor delegated the reports' moderation
 
 
 SECTIONS = [
     Section("desk:inbox", _("À traiter")),
-    Section("desk:queue", _("Signalements")),
+    Section("desk:queue", _("Signalements"), reports=True),
     Section("desk:warnings", _("Messages aux habitants")),
     Section("desk:risks", _("Risques")),
     Section("desk:members", _("Membres")),
@@ -42,10 +43,11 @@ def _is_current(section: Section, url: str, path: str) -> bool:
     return path == url or (section.url_name != "desk:inbox" and path.startswith(url))
 
 
-def desk_links(insee: str, path: str, *, mayor: bool) -> list[Link]:
+def desk_links(insee: str, path: str, *, mayor: bool, delegated: bool = False) -> list[Link]:
+    """`delegated`: the reader moderates the commune's reports by delegation only, and sees only those pages."""
     links = []
     for section in SECTIONS:
-        if section.mayor_only and not mayor:
+        if (section.mayor_only and not mayor) or (delegated and not section.reports):
             continue
         try:
             url = reverse(section.url_name, args=[insee])

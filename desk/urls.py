@@ -13,5 +13,6 @@ urlpatterns = [
     path("desk/", include("desk.risks_urls")),
     path("desk/", include("desk.members_urls")),
     path("desk/", include("desk.gendarmerie_urls")),
+    path("desk/", include("desk.territory_urls")),
     path("desk/", include("desk.territory_dashboard_urls")),
 ]

@@ -153,9 +153,6 @@ def _broadcast(request: SignedInHttpRequest, commune: Commune, pk: int) -> Alert
     return get_object_or_404(commune_broadcasts(request.user, commune), pk=pk)
 
 
-_NOTHING = ChannelTally(sent=0, delivered=0, failed=0, unknown=0, pending=0, total=0)
-
-
 def report_figures(alert: Alert) -> dict[str, Any]:
     """A warning's figures, for its page and its JSON alike: per channel, what is pending, why it is late."""
     return message_report_figures(message_for_source(MessageSource.ALERT, alert.pk))
@@ -164,7 +161,7 @@ def report_figures(alert: Alert) -> dict[str, Any]:
 def message_report_figures(message: Message | None) -> dict[str, Any]:
     """A message's figures as report.js reads them (a broadcast's, a public warning's: desk/risks_views.py)."""
     if message is None:  # never for a broadcast (written with it), but its report must not fail for that
-        figures, reason = MessageFigures(recipients=0, push=_NOTHING, sms=_NOTHING, planning=False), None
+        figures, reason = MessageFigures.of({}, recipients=0, planning=False), None
     else:
         figures = message_figures(message)
         reason = message_delay_reason(message) if figures.pending else None
@@ -172,7 +169,7 @@ def message_report_figures(message: Message | None) -> dict[str, Any]:
     calls = _calls(message)
     if calls["sent"] or calls["pending"] or calls["failed"]:
         channels[Channel.VOICE.value] = calls
-    pending = figures.pending + calls["pending"]
+    pending = figures.pending
     return {
         "recipients": figures.recipients, "pending": pending, "done": pending == 0,
         "channels": channels, "summary": _summary(figures, calls),
@@ -198,10 +195,10 @@ def _calls(message: Message | None) -> dict[str, int]:
 def _summary(figures: MessageFigures, calls: dict[str, int]) -> str:
     """The sentence the page's live region reads out when it changes."""
     sent = figures.push.sent + figures.sms.sent + calls["sent"]
-    waiting = figures.push.pending + figures.sms.pending + calls["pending"]
-    if figures.planning and not (figures.push.total or figures.sms.total):
+    waiting = figures.pending - int(figures.planning)
+    if figures.planning and not (figures.push.total or figures.sms.total or figures.voice.total):
         return _("Envoi en préparation : les destinataires sont en cours de calcul.")
-    if figures.pending or calls["pending"]:
+    if figures.pending:
         return _("Envoi en cours : %(sent)s accepté(s) par les opérateurs, %(waiting)s en attente.") % {
             "sent": sent, "waiting": waiting}  # fmt: skip
     failed = figures.push.failed + figures.sms.failed + calls["failed"]

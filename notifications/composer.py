@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import TypedDict
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -17,15 +18,20 @@ SMS_VALIDITY_SECONDS = 4 * 3600
 
 
 def sms_text(message: Message) -> str:
-    """One GSM-7 segment wherever possible: 'Vigilants Saint-Paul : title - body...'."""
+    """One GSM-7 segment wherever possible: '<BRAND_NAME> Saint-Paul : title - body...'."""
     return fit_one_segment(_sms_prefix(message), _sms_content(message))
+
+
+def branded(text: str, **values: object) -> str:
+    """A translated text naming the service as the deployment brands it (BRAND_NAME): `%(brand)s` in `text`."""
+    return text % {"brand": settings.BRAND_NAME, **values}
 
 
 def _sms_prefix(message: Message) -> str:
     with override("fr"):
         if message.urgent:
-            return _("URGENT Vigilants %(commune)s : ") % {"commune": message.commune.name}
-        return _("Vigilants %(commune)s : ") % {"commune": message.commune.name}
+            return branded(_("URGENT %(brand)s %(commune)s : "), commune=message.commune.name)
+        return branded(_("%(brand)s %(commune)s : "), commune=message.commune.name)
 
 
 def _sms_content(message: Message) -> str:

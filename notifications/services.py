@@ -269,12 +269,19 @@ class MessageFigures:
     recipients: int
     push: ChannelTally
     sms: ChannelTally
+    voice: ChannelTally  # calls: their own report (voice.voice_report) says more, pending is the same
     planning: bool  # still being planned: more deliveries are coming
+
+    @classmethod
+    def of(cls, counts: DeliveryCounts, *, recipients: int, planning: bool) -> "MessageFigures":
+        return cls(recipients=recipients, push=ChannelTally.of(counts, Channel.PUSH),
+                   sms=ChannelTally.of(counts, Channel.SMS), voice=ChannelTally.of(counts, Channel.VOICE),
+                   planning=planning)  # fmt: skip
 
     @property
     def pending(self) -> int:
-        """Both channels' pending deliveries, plus one while planning: not done even if none is pending yet."""
-        return self.push.pending + self.sms.pending + int(self.planning)
+        """Every channel's pending deliveries, plus one while planning: not done even if none is pending yet."""
+        return self.push.pending + self.sms.pending + self.voice.pending + int(self.planning)
 
 
 _UNPLANNED = (MessageStatus.QUEUED, MessageStatus.PLANNING)
@@ -282,14 +289,13 @@ _UNPLANNED = (MessageStatus.QUEUED, MessageStatus.PLANNING)
 
 def message_figures(message: Message) -> MessageFigures:
     status, counts, recipients = _snapshot(message)
-    push, sms = ChannelTally.of(counts, Channel.PUSH), ChannelTally.of(counts, Channel.SMS)
-    return MessageFigures(recipients=recipients, push=push, sms=sms, planning=status in _UNPLANNED)
+    return MessageFigures.of(counts, recipients=recipients, planning=status in _UNPLANNED)
 
 
 def message_report(message: Message) -> DeliveryReport:
     """Counts for GET /alerts/{id}/deliveries: per channel (ChannelTally), and `recipients`.
 
-    `pending` sums both channels' pending deliveries, plus one while the message is still being planned
+    `pending` sums every channel's pending deliveries, plus one while the message is still being planned
     (more deliveries are coming). `delayed` says whether what is still to go is late, and `delay_reason` why
     (notifications.health): `broker_unavailable`, `provider_retrying` or `backlog`; null when not delayed.
     """
@@ -297,7 +303,7 @@ def message_report(message: Message) -> DeliveryReport:
     reason = message_delay_reason(message)
     calls = voice.voice_report(Delivery.objects.filter(message=message))
     return {"recipients": figures.recipients, "push": figures.push.report(), "sms": figures.sms.report(),
-            "voice": calls, "pending": figures.pending + calls["pending"], "delayed": reason is not None,
+            "voice": calls, "pending": figures.pending, "delayed": reason is not None,
             "delay_reason": reason}  # fmt: skip
 
 
@@ -318,8 +324,7 @@ def latest_figures(source_type: MessageSource, source_ids: Iterable[int]) -> dic
     live = Delivery.objects.filter(~Q(status=DeliveryStatus.CANCELLED), message_id__in=ids).order_by()
     recipients = dict(live.values("message_id").annotate(n=Count("user_id", distinct=True)).values_list("message_id", "n"))
     return {
-        source_id: MessageFigures(recipients=recipients.get(pk, 0), push=ChannelTally.of(counts[pk], Channel.PUSH),
-                                  sms=ChannelTally.of(counts[pk], Channel.SMS), planning=status in _UNPLANNED)
+        source_id: MessageFigures.of(counts[pk], recipients=recipients.get(pk, 0), planning=status in _UNPLANNED)
         for source_id, (pk, status) in latest.items()
     }  # fmt: skip
 

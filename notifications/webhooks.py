@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from .composer import branded
 from .inbound import InboundText, handle_inbound
 from .models import Channel, Delivery, DeliveryStatus, InboundSms, SmsOptOut
 
@@ -118,10 +119,12 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     with override("fr"):
         if word in STOP_WORDS and phone:
             SmsOptOut.objects.get_or_create(phone=phone)
-            reply = _("Vigilants : vous ne recevrez plus d'alertes par SMS. Répondez START pour les recevoir à nouveau.")
+            reply = branded(_("%(brand)s : vous ne recevrez plus d'alertes par SMS. Répondez START pour les recevoir "
+                              "à nouveau."))  # fmt: skip
         elif _starts(word, phone):
             SmsOptOut.objects.filter(phone=phone).delete()
-            reply = _("Vigilants : vous recevrez à nouveau les alertes par SMS. Répondez STOP pour ne plus les recevoir.")
+            reply = branded(_("%(brand)s : vous recevrez à nouveau les alertes par SMS. Répondez STOP pour ne plus "
+                              "les recevoir."))  # fmt: skip
         elif phone:
             return _handed_over(InboundText(phone=phone, body=request.POST.get("Body", ""), word=word))
     if reply:
@@ -145,7 +148,8 @@ def _handed_over(text: InboundText) -> HttpResponse:
         answer = handle_inbound(text)
     except Exception as error:  # noqa: BLE001 - whatever failed, the sender must hear that nothing was recorded
         log.error("webhooks: inbound SMS handler failed (%s)", type(error).__name__)
-        return twiml(_("Vigilants : votre message n'a pas été traité, merci de le renvoyer dans quelques minutes."))
+        return twiml(branded(_("%(brand)s : votre message n'a pas été traité, merci de le renvoyer dans quelques "
+                               "minutes.")))  # fmt: skip
     if answer is None:
         return twiml("")
     # The outcome only: neither the number nor the text reaches the logs.

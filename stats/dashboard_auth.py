@@ -34,7 +34,7 @@ from accounts.models import User
 from accounts.otp import otp_request
 from accounts.phone import normalize_mobile
 from accounts.web_signin import CodeForm, PhoneForm, checked_code, first_message, throttled
-from communes.access import is_gendarme, moderated_commune_ids
+from communes.access import is_gendarme, is_operator, moderated_commune_ids
 
 SESSION_PHONE = "dashboard_login_phone"
 SESSION_NEXT = "dashboard_login_next"
@@ -45,10 +45,10 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def can_use_dashboard(user: User) -> bool:
-    """Mayors, referents, gendarmes and staff: the people the statistics are for."""
+    """Mayors, referents, gendarmes, territories' operators and staff: the people the statistics are for."""
     if not (user.is_authenticated and user.is_active):
         return False
-    return user.is_staff or is_gendarme(user) or moderated_commune_ids(user).exists()
+    return user.is_staff or is_gendarme(user) or moderated_commune_ids(user).exists() or is_operator(user)
 
 
 class TotpForm(forms.Form):

@@ -1,10 +1,11 @@
 """The authorization matrix: every endpoint × every role × own commune / another commune.
 
 A row is one request with the status each persona must get. Placeholders in the path are filled
-from the target town: {insee}, {departement}, {membership} (its pending applicant), {member} (a resident's
+from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
 membership), {neighbourhood}, {second_mayor} and {second_referent} (moderators' memberships other than the
 personas'), {rejected_mayor} (an excluded member whose row still says mayor), {warning} (a public warning of the
-town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id). "own" targets
+town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id), {departement} (its
+département's code). "own" targets
 Saint-Paul-de-Vence (where the personas hold their roles, and the gendarme of 06 has its area); "other" targets
 Charleville-Mézières (08).
 Adding an endpoint = adding a row.
@@ -21,13 +22,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from alerts.models import Alert
-from communes.models import Follow, Membership, Neighbourhood, Role
+from communes.models import Follow, Membership, ModerationDelegation, Neighbourhood, Role, TerritoryKind
 from conftest import Town, client_for
 from risks.models import VigilanceChange, WarningDelegate
 from risks.services import warning_issue
 from tests.factories import MembershipFactory, UserFactory
 
-PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff"]
+# "operator": the département 06's (Saint-Paul-de-Vence's territory, not Charleville-Mézières'): no role in either
+# commune; reads its communes' statistics and journal, names their first mayor, moderates where delegated.
+PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff", "operator"]
 
 
 @dataclass
@@ -150,14 +153,36 @@ CASES = [
     Case("post", "/api/v1/vigilance/{vigilance}/dismiss", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404),
                                                                    staff=200)),  # fmt: skip
     # Audit log: the commune's mayors and staff.
-    Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
-    # Statistics and exports: the commune's moderators, the gendarmes of its area, staff.
+    Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), operator=(200, 403), staff=200)),
+    # Statistics and exports: the commune's moderators, the gendarmes of its area, its territories' operators, staff.
     Case("get", "/api/v1/stats/communes/{insee}", everyone(403, anon=401, referent=(200, 403), mayor=(200, 403),
-                                                          gendarme=(200, 403), staff=200)),  # fmt: skip
+                                                          gendarme=(200, 403), operator=(200, 403), staff=200)),  # fmt: skip
     Case("get", "/api/v1/stats/export?communes={insee}&format=csv", everyone(403, anon=401, referent=(200, 403),
-                                                                              mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
+                                                                              mayor=(200, 403), gendarme=(200, 403),
+                                                                              operator=(200, 403), staff=200)),  # fmt: skip
     Case("get", "/api/v1/stats/export?communes={insee}&format=xlsx", everyone(403, anon=401, referent=(200, 403),
-                                                                               mayor=(200, 403), gendarme=(200, 403), staff=200)),  # fmt: skip
+                                                                               mayor=(200, 403), gendarme=(200, 403),
+                                                                               operator=(200, 403), staff=200)),  # fmt: skip
+    # Territories: their operators (and staff); a territory no commune carries is 404 for everyone signed in.
+    Case("get", "/api/v1/territories", everyone(200, anon=401, operator=200)),
+    Case("get", "/api/v1/territories/departement/{departement}", everyone(403, anon=401, operator=(200, 403), staff=200)),
+    Case("get", "/api/v1/territories/departement/98", everyone(404, anon=401, operator=404)),
+    # Both towns are enrolled with a mayor: their first mayor is replaced, never enrolled again (409).
+    Case("post", "/api/v1/territories/departement/{departement}/communes", everyone(403, anon=401, operator=(409, 403), staff=409),
+         {"insee": "{insee}", "mayor_phone": "+33611223344", "mayor_name": "Mme Martin"}),  # fmt: skip
+    Case("put", "/api/v1/communes/{insee}/first-mayor", everyone(403, anon=401, operator=(200, 403), staff=200),
+         {"phone": "+33611223344", "display_name": "Mme Martin"}),  # fmt: skip
+    # The delegation of the reports' moderation: the mayor grants and ends it; the territory's operators read it.
+    Case("get", "/api/v1/communes/{insee}/moderation-delegation", everyone(403, anon=401, mayor=(200, 403),
+                                                                           operator=(200, 403), staff=200)),  # fmt: skip
+    Case("post", "/api/v1/communes/{insee}/moderation-delegation", everyone(403, anon=401, mayor=(201, 403), operator=403,
+                                                                            staff=201), {"territory": "departement-{departement}"}),  # fmt: skip
+    Case("delete", "/api/v1/communes/{insee}/moderation-delegation", everyone(403, anon=401, mayor=(204, 403), operator=403,
+                                                                              staff=204), setup=lambda town: delegate(town)),  # fmt: skip
+    # Delegated, the département's operator moderates its reports (still nothing in the other département).
+    Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404),
+                                                              operator=(200, 404), staff=200),
+         setup=lambda town: delegate(town), name="POST /api/v1/alerts/{pending}/approve (delegated)"),  # fmt: skip
     # A territory's figures and exports: its operators, the gendarmes whose area covers it, staff.
     Case("get", "/api/v1/stats/territories/departement/{departement}",
          everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
@@ -166,9 +191,9 @@ CASES = [
 ]
 
 
-def persona_client(persona: str, own: Town, gendarme: Any, staff: Any) -> APIClient:
+def persona_client(persona: str, own: Town, gendarme: Any, staff: Any, operator: Any) -> APIClient:
     users = {"anon": None, "resident": own.resident, "referent": own.referent, "mayor": own.mayor,
-             "gendarme": gendarme, "staff": staff}  # fmt: skip
+             "gendarme": gendarme, "staff": staff, "operator": operator}  # fmt: skip
     return client_for(users[persona])
 
 
@@ -203,6 +228,12 @@ def make_vigilance(town: Town) -> int:
                                           previous_level="yellow", area_code="Y6").pk  # fmt: skip
 
 
+def delegate(town: Town) -> int:
+    """The town's mayor delegates the moderation of its reports to its département."""
+    return ModerationDelegation.objects.create(commune=town.commune, kind=TerritoryKind.DEPARTEMENT,
+                                               code=town.commune.departement).pk  # fmt: skip
+
+
 def make_member(town: Town, role: str, status: str = "approved") -> int:
     return MembershipFactory.create(commune=town.commune, role=role, status=status, user=UserFactory.create()).pk
 
@@ -216,7 +247,6 @@ def fill(template: Any, town: Town) -> Any:
     neighbourhood = centre(town)
     return path.format(
         insee=town.commune.insee,
-        departement=town.commune.departement,
         pending=make_alert(town, "pending") if "{pending}" in path else 0,
         approved=make_alert(town, "approved") if "{approved}" in path else 0,
         membership=Membership.objects.get(user=town.applicant).pk,
@@ -228,6 +258,7 @@ def fill(template: Any, town: Town) -> Any:
         warning=make_warning(town) if "{warning}" in path else 0,
         vigilance=make_vigilance(town) if "{vigilance}" in path else 0,
         referent_user=town.referent.pk,
+        departement=town.commune.departement,
     )
 
 
@@ -250,9 +281,9 @@ def withheld_strings(town: Town) -> list[str]:
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name or f"{c.method.upper()} {c.path}")
 def test_matrix(case: Case, persona: str, scope: str, saint_paul: Town, charleville: Town, gendarme_06: Any,
-                staff: Any) -> None:  # fmt: skip
+                staff: Any, operator_06: Any) -> None:  # fmt: skip
     target = saint_paul if scope == "own" else charleville
-    client = persona_client(persona, saint_paul, gendarme_06, staff)
+    client = persona_client(persona, saint_paul, gendarme_06, staff, operator_06)
     if case.setup is not None:
         case.setup(target)
     response = getattr(client, case.method)(fill(case.path, target), fill(case.body, target), format="json")

@@ -39,6 +39,11 @@ BAD = [
     ("post", "/api/v1/auth/otp/verify", {"phone": ["a"], "code": {}}),
     ("post", "/api/v1/communes/06128/follow", {"neighbourhoods": [10**30], "channels": ["fax"]}),
     ("post", "/api/v1/communes/06128/follow", "not json"),
+    ("post", "/api/v1/communes/06128/moderation-delegation", {"territory": ["departement-06"]}),
+    ("post", "/api/v1/communes/06128/moderation-delegation", "not json"),
+    ("put", "/api/v1/communes/06128/first-mayor", {"phone": {}, "display_name": None}),
+    ("get", "/api/v1/territories/zzz/%00", None),
+    ("post", "/api/v1/territories/epci/x/communes", {"insee": 6128, "mayor_phone": ["a"]}),
 ]
 
 

@@ -12,7 +12,9 @@ from django.utils import timezone
 from alerts.models import Alert, FollowUp
 from alerts.selectors import disclosure_context, visible_alerts
 from alerts.serializers import AlertSerializer
+from communes.models import ModerationDelegation, TerritoryKind, TerritoryOperator
 from conftest import Town, client_for
+from tests.factories import MembershipFactory, UserFactory
 
 LIST = "/api/v1/alerts"
 
@@ -127,23 +129,30 @@ def test_an_unchanged_list_answers_304(saint_paul: Town, season: list[Alert], dj
 
 
 def test_who_shares_the_residents_page_follows_the_rule(saint_paul: Town, charleville: Town, staff: Any) -> None:
-    """The SQL that picks who shares the page: approved residents of the commune who reported none of its alerts."""
+    """The SQL that picks who shares the page: approved residents of the commune who reported none of its alerts
+    and do not moderate them by delegation."""
     from django.db.models import Exists, OuterRef
 
     from alerts.pages import _resident_without_reports
+    from communes.access import delegated_commune_ids
     from communes.models import Membership
 
     approved(saint_paul, reporter=saint_paul.resident2)
     approved(charleville, reporter=saint_paul.resident)
+    operating = MembershipFactory.create(commune=saint_paul.commune, user=UserFactory.create()).user
+    TerritoryOperator.objects.create(user=operating, kind=TerritoryKind.DEPARTEMENT, code="06")
+    ModerationDelegation.objects.create(commune=saint_paul.commune, kind=TerritoryKind.DEPARTEMENT, code="06")
     people = [saint_paul.mayor, saint_paul.referent, saint_paul.resident, saint_paul.resident2, saint_paul.applicant,
-              charleville.resident, staff]  # fmt: skip
+              charleville.resident, staff, operating]  # fmt: skip
     for person in people:
         own = Alert.objects.filter(reporter=person, commune_id=OuterRef("commune_id"))
         rule = Membership.objects.filter(user=person, commune__insee="06128", status="approved", role="resident")
+        rule = rule.exclude(commune_id__in=delegated_commune_ids(person))
         expected = rule.filter(~Exists(own)).values_list("commune_id", flat=True).first()
         assert _resident_without_reports(person, "06128") == expected, person
     assert _resident_without_reports(saint_paul.resident, "06128") == saint_paul.commune.pk
     assert _resident_without_reports(saint_paul.resident2, "06128") is None
+    assert _resident_without_reports(operating, "06128") is None
 
 
 def test_one_alert_is_shared_among_residents_and_never_stale(

@@ -28,6 +28,7 @@ def saint_paul_de_vence(db: None) -> Commune:
         insee="06128", name="Saint-Paul-de-Vence", departement="06", departement_name="Alpes-Maritimes",
         population=3477, latitude=43.69687, longitude=7.12212, bbox_south=43.67332, bbox_west=7.09568,
         bbox_north=43.71234, bbox_east=7.14361, postal_codes="06570", enrolled=False, enrolled_at=None,
+        epci_siren="240600585", epci_name="Communauté d'agglomération de Sophia Antipolis",
     )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from alerts.geo import distance_m
 from alerts.models import Alert, AlertKind, AlertStatus, Confirmation, FollowUp, FollowUpKind
 from alerts.sensitive import find_sensitive
 from audit.models import AuditEntry
-from communes.models import Commune, Membership, MembershipStatus, Role
+from communes.models import Commune, Membership, MembershipStatus, Role, TerritoryOperator
 from conftest import client_for
 from demo import people, texts
 from demo.reports import Story, distinct_events
@@ -210,15 +210,17 @@ def test_a_second_run_adds_nothing(seed: Seed) -> None:
 
 
 @pytest.mark.usefixtures("saint_paul_de_vence", "no_shared_data")
-def test_the_output_names_the_five_logins_and_where_to_go(seed: Seed) -> None:
+def test_the_output_names_the_six_logins_and_where_to_go(seed: Seed) -> None:
     output = seed()
-    for login in (people.MAYOR, people.REFERENT, people.RESIDENT, people.GENDARME, people.STAFF):
+    for login in (people.MAYOR, people.REFERENT, people.RESIDENT, people.GENDARME, people.OPERATOR, people.STAFF):
         assert login.phone in output
         assert User.objects.filter(phone=login.phone).exists()
     for where in ("/dashboard/", "/desk/", "/api/v1/docs/", "/dashboard/login/password/", people.STAFF_PASSWORD):
         assert where in output
     assert "code" in output and "console" in output
     assert "signalements sur 12 mois" in output
+    assert "/desk/territories/epci/240600585/" in output
+    assert TerritoryOperator.objects.filter(user__phone=people.OPERATOR.phone, kind="epci", code="240600585").exists()
 
 
 def test_it_refuses_to_run_without_debug(settings: Any, saint_paul_de_vence: Commune) -> None:

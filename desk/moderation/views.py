@@ -46,7 +46,7 @@ def inbox_page(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
     return render(request, "desk/moderation/inbox.html", {"commune": commune, "inbox": inbox(commune)})
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_safe
 def queue_page(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
     page = Paginator(pending_queue(commune), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -58,7 +58,7 @@ def queue_page(request: SignedInHttpRequest, commune: Commune) -> HttpResponse:
     })  # fmt: skip
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_safe
 def report_page(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     return _render_report(request, commune, report_or_404(commune, pk))
@@ -109,7 +109,7 @@ def _report_url(commune: Commune, alert: Alert) -> str:
     return reverse("desk:report", args=[commune.insee, alert.pk])
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_POST
 def approve(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     alert = report_or_404(commune, pk)
@@ -121,7 +121,7 @@ def approve(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResp
     return _act(request, commune, alert, ApproveForm(request.POST), act, _queue_url(commune))
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_POST
 def reject(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     alert = report_or_404(commune, pk)
@@ -134,7 +134,7 @@ def reject(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpRespo
     return _act(request, commune, alert, form, act, _queue_url(commune))
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_POST
 def edit(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     """« Enregistrer », or « Enregistrer et publier » (the `publish` button): the edits and the publication together,
@@ -169,14 +169,14 @@ def _follow_up(request: SignedInHttpRequest, commune: Commune, pk: int, form: Fo
     return _act(request, commune, alert, form, act, _report_url(commune, alert))
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_POST
 def close(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     done = _("Fin d’alerte envoyée pour le signalement n° %(number)s : l’alerte est close.")
     return _follow_up(request, commune, pk, CloseForm(request.POST), done)
 
 
-@desk_page()
+@desk_page(reports=True)
 @require_POST
 def erratum(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpResponse:
     done = _("Rectificatif envoyé aux membres pour le signalement n° %(number)s.")

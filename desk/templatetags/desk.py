@@ -10,8 +10,8 @@ register = template.Library()
 @register.inclusion_tag("desk/_nav.html", takes_context=True)
 def desk_nav(context: dict[str, Any], commune: Any) -> dict[str, Any]:
     request = context["request"]
-    mayor = bool(getattr(request, "desk_mayor", False))
-    return {"commune": commune, "links": desk_links(commune.insee, request.path, mayor=mayor)}
+    mayor, delegated = bool(getattr(request, "desk_mayor", False)), bool(getattr(request, "desk_delegated", False))
+    return {"commune": commune, "links": desk_links(commune.insee, request.path, mayor=mayor, delegated=delegated)}
 
 
 @register.inclusion_tag("desk/_territory_nav.html", takes_context=True)

@@ -244,3 +244,19 @@ def test_the_preview_counts_the_people_called_and_the_cost(commune: Commune, set
 
     assert (preview.calls, preview.call_minutes, preview.call_cost) == (2, 2, Decimal("0.30"))
     assert message_report(draft)["voice"]["pending"] == 0
+
+
+def test_a_message_with_only_calls_left_is_not_done(commune: Commune) -> None:
+    """Every report counts calls still to go as pending (MessageFigures, which the desk's live report reads too),
+    not only the voice table: nothing says "done" while landlines are still being called."""
+    from notifications.models import MessageStatus
+    from notifications.services import message_figures, message_report
+
+    msg = message(commune, status=MessageStatus.PLANNED, channels=["push", "voice"])
+    pushed, called = member(commune), member(commune, device=False)
+    Delivery.objects.create(message=msg, user=pushed, channel=Channel.PUSH, status=DeliveryStatus.SENT)
+    Delivery.objects.create(message=msg, user=called, channel=Channel.VOICE, status=DeliveryStatus.PENDING)
+    assert message_figures(msg).pending == 1 and message_figures(msg).voice.pending == 1
+    assert message_report(msg)["pending"] == 1
+    Delivery.objects.filter(channel=Channel.VOICE).update(status=DeliveryStatus.DELIVERED)
+    assert message_report(msg)["pending"] == 0 and message_figures(msg).pending == 0

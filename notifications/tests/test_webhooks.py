@@ -10,6 +10,7 @@ from twilio.request_validator import RequestValidator
 
 from conftest import Town
 from notifications import inbound
+from notifications.composer import sms_text
 from notifications.inbound import InboundHandler, InboundReply, InboundText
 from notifications.models import Delivery, DeliveryStatus, SmsOptOut
 
@@ -208,3 +209,12 @@ def test_the_sender_is_stored_in_e164_as_sms_are_sent(db: None, sender: str) -> 
 def test_a_sender_that_is_not_a_number_is_not_stored(db: None) -> None:
     post(INBOUND, {"From": "Vigilants-" + "9" * 40, "Body": "STOP"})
     assert not SmsOptOut.objects.exists()
+
+
+def test_the_texts_name_the_service_as_the_deployment_brands_it(saint_paul: Town, settings: Any) -> None:
+    settings.BRAND_NAME = "Voisins de Vence"
+    response = post(INBOUND, {"From": "+33612345678", "Body": "STOP"})
+    assert "Voisins de Vence : vous ne recevrez plus d'alertes par SMS." in response.content.decode()
+    alert_sms = sms_text(message(saint_paul.commune, urgent=True))
+    assert alert_sms.startswith("URGENT Voisins de Vence Saint-Paul-de-Vence : ")
+    assert "Vigilants" not in response.content.decode() + alert_sms

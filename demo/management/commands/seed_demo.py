@@ -57,6 +57,9 @@ class Command(BaseCommand):
         out(f"  Référente    {people.REFERENT.phone}  bureau de la mairie {desk}  ·  tableaux de bord {dashboard}")
         out(f"  Gendarme     {people.GENDARME.phone}  alertes du secteur {desk}alerts/  ·  tableaux de bord {dashboard} "
             f"(département {people.GENDARME_DEPARTEMENT})")  # fmt: skip
+        if commune.epci_siren:
+            out(f"  Opérateur    {people.OPERATOR.phone}  territoire {desk}territories/epci/{commune.epci_siren}/  ·  "
+                f"tableaux de bord {dashboard} ({commune.epci_name or commune.epci_siren})")  # fmt: skip
         out(f"  Habitant     {people.RESIDENT.phone}  l'application, par l'API : {api}")
         out(f'    curl -X POST {base}/api/v1/auth/otp/request -H "Content-Type: application/json" '
             f"-d '{{\"phone\": \"{people.RESIDENT.phone}\"}}'")  # fmt: skip

@@ -58,6 +58,7 @@ def desk_links(insee: str, path: str, *, mayor: bool, delegated: bool = False) -
 
 
 TERRITORY_SECTIONS = [
+    Section("desk:territory", _("Communes du territoire")),
     Section("desk:territory-dashboard", _("Tableau du territoire")),
 ]
 

@@ -131,9 +131,14 @@ def test_the_menu_offers_the_dashboard_of_each_territory_one_reads(scene: Scene,
     assert "Tableau du territoire" not in signed_in(scene.saint_paul.mayor).get("/desk/").content.decode()
 
 
-def test_the_territory_nav_marks_the_dashboard_current(scene: Scene, operator_nca: User) -> None:
+def test_the_territory_nav_links_both_territory_pages(scene: Scene, operator_nca: User) -> None:
+    communes = f"/desk/territories/epci/{NICE_METROPOLE}/"
     html = signed_in(operator_nca).get(EPCI).content.decode()
     assert f'<a href="{EPCI}" aria-current="page">Tableau du territoire</a>' in html
+    assert f'<a href="{communes}">Communes du territoire</a>' in html
+    html = signed_in(operator_nca).get(communes).content.decode()
+    assert f'<a href="{communes}" aria-current="page">Communes du territoire</a>' in html
+    assert f'<a href="{EPCI}">Tableau du territoire</a>' in html
 
 
 def test_it_reads_at_phone_width(scene: Scene, operator_nca: User) -> None:

@@ -268,3 +268,31 @@ class Landline(models.Model):
     def usable(self) -> bool:
         """Verified by its call, or registered by the town hall with the person's consent."""
         return self.verified_at is not None or self.consent_at is not None
+
+
+class MessageSummary(models.Model):
+    """What a message achieved, kept after its deliveries are purged (NOTIFICATIONS_RETENTION_DAYS): the public
+    yearly balance counts from these rows. Counts only: neither who nor which number (notifications/summaries.py)."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, primary_key=True, related_name="summary")
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    message_created_at = models.DateTimeField()
+    recipients = models.PositiveIntegerField(default=0)  # people with a delivery that was not cancelled
+    reached = models.PositiveIntegerField(default=0)  # people with one delivery the provider accepted
+    reached_within_5_minutes = models.PositiveIntegerField(default=0)  # … accepted within 5 minutes of the message
+    sms_sent = models.PositiveIntegerField(default=0)
+    sms_segments = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    call_minutes = models.PositiveIntegerField(default=0)
+    # Nothing left to go when written (or its deliveries were about to be purged): never computed again.
+    final = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bilan d'un message")
+        verbose_name_plural = _("bilans des messages")
+        indexes = [models.Index(fields=["commune", "message_created_at"], name="summary_commune_created")]
+
+    def __str__(self) -> str:
+        return f"summary of message #{self.message_id}"

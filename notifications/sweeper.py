@@ -29,6 +29,7 @@ from .models import Channel, Delivery, DeliveryStatus, Message, MessageStatus
 from .planner import publish_plan
 from .reconcile import checkable, publish_checks
 from .sender import publish_or_release
+from .summaries import summarise_before_purge
 from .voice import publish_call_checks
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,8 @@ def purge(now: datetime | None = None) -> int:
     """Deliveries and console messages older than the retention period are deleted (privacy)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS)
     deleted = 0
+    # What the messages achieved outlives their deliveries: the yearly balance counts from the summaries.
+    summarise_before_purge(cutoff)
     # A delivery is never older than its message: the message's date (indexed) finds them, no index needed
     # on the deliveries' own date.
     old = Delivery.objects.filter(message__created_at__lt=cutoff, created_at__lt=cutoff)

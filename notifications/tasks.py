@@ -10,8 +10,9 @@ the notifications' tasks are registered. Each is defined next to what it runs, u
     voice.check_calls_task      notifications.tasks.check_calls
     sweeper.sweep_outbox        notifications.tasks.sweep_outbox
     sweeper.purge_old_deliveries  notifications.tasks.purge_old_deliveries
+    summaries.summarise_messages  notifications.tasks.summarise_messages
 """
 
-from . import planner, reconcile, sender, sweeper, voice
+from . import planner, reconcile, sender, summaries, sweeper, voice
 
-__all__ = ["planner", "reconcile", "sender", "sweeper", "voice"]
+__all__ = ["planner", "reconcile", "sender", "summaries", "sweeper", "voice"]

@@ -85,8 +85,13 @@ class Median(Aggregate):
 
 def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:
     """Reports created in the range: how many approved and rejected, the rejected share, median approval delay."""
+    return moderation_figures_of(Q(commune=commune), date_range)
+
+
+def moderation_figures_of(communes: Q, date_range: DateRange) -> dict[str, object]:
+    """The same over several communes (`communes` filters alerts): one median over all their reports."""
     low, high = date_range.bounds()
-    reports = Alert.objects.filter(commune=commune, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
+    reports = Alert.objects.filter(communes, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
     timed = Q(status=AlertStatus.APPROVED, moderated_at__isnull=False)
     in_database = connection.vendor == "postgresql"  # the median too, in the same query
     counts = reports.aggregate(

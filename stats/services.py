@@ -163,6 +163,11 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def commune_dict(commune: Commune) -> dict[str, object]:
+    """The `commune` of the answer (the public yearly balance gives the same)."""
+    return _commune(commune)
+
+
 def _commune(commune: Commune) -> dict[str, object]:
     enrolled_at = commune.enrolled_at.astimezone(PARIS).isoformat() if commune.enrolled_at else None
     return {"insee": commune.insee, "name": commune.name, "departement": commune.departement,

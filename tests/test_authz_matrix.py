@@ -59,6 +59,8 @@ def everyone(status: int, **overrides: int | tuple[int, int]) -> dict[str, int |
 WARNING = {"hazard": "flood", "level": "orange", "title": "Crue du Loup", "description": "Le Loup déborde.",
            "expires_at": (timezone.now() + timedelta(days=1)).isoformat()}  # fmt: skip
 
+BALANCE_YEAR = timezone.localdate().year  # the test towns are enrolled today
+
 CASES = [
     # Reference data: public.
     Case("get", "/api/v1/communes?search=saint", everyone(200)),
@@ -188,6 +190,13 @@ CASES = [
          everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
     Case("get", "/api/v1/stats/export?departement={departement}&format=csv",
          everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
+    # The public yearly balance: no sign-in, the same answer for everyone (a territory's operator included).
+    Case("get", "/bilan/{insee}/", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}/", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}.json", everyone(200, operator=200)),
+    Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}.csv", everyone(200, operator=200)),
+    Case("get", f"/bilan/departement/{{departement}}/{BALANCE_YEAR}.json", everyone(200, operator=200)),
+    Case("post", f"/bilan/{{insee}}/{BALANCE_YEAR}.json", everyone(405, operator=405)),
 ]
 
 

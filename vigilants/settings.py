@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Dropped if not started within its period: a backlog of sweeps would only repeat each other.
     "notifications-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 10.0, "options": {"expires": 9}},
     "notifications-purge": {"task": "notifications.tasks.purge_old_deliveries", "schedule": 86400.0},
+    # What each finished message achieved, kept after its deliveries (the public yearly balance).
+    "notifications-summaries": {"task": "notifications.tasks.summarise_messages", "schedule": 300.0},
     "purge-sign-in-records": {"task": "accounts.tasks.purge_sign_in_records", "schedule": 86400.0},
 }
 # --- The State's vigilance (risks/vigilance/) and CAP 1.2 (risks/cap.py) ----------------------------
@@ -314,6 +316,9 @@ SMS_SEGMENT_PRICE_EUR = env.float("SMS_SEGMENT_PRICE_EUR", default=0.0725)
 # are leased for their call's window plus its longest request (sender.sms_lease_seconds).
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=20)
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=90)
+# The public yearly balance (stats/balance.py) publishes no count of people (or of their reports) under this,
+# nor a share or a median computed from fewer: "< 5" on the page, null in the open data.
+BALANCE_MIN_COUNT = env.int("BALANCE_MIN_COUNT", default=5)
 # The sweeper (notifications/sweeper.py): a task published and not run after REDISPATCH is presumed lost
 # whatever the broker says; one whose queue is empty after LOST_AFTER was lost; an alert not planned
 # UNPLANNED_GRACE after it was accepted is planned by the sweeper.

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("stats.dashboard_urls")),
     path("", include("desk.urls")),
     path("", include("communes.follow_page_urls")),
+    path("", include("stats.balance_urls")),  # the public yearly balance (/bilan/…)
     path("", include("security.urls")),
 ]
 

@@ -114,7 +114,8 @@ def test_who_opens_which_dashboard(scene: Scene, request: pytest.FixtureRequest,
     ("query", "message"),
     [("?du=2025-06-01&au=2025-01-01", "La fin de la période précède son début."),
      ("?du=1999-01-01", "Date hors des limites"), ("?au=demain", "Date invalide"),
-     ("?du=2010-01-01&au=2025-01-01", "Période trop longue")],
+     ("?du=2010-01-01&au=2025-01-01", "Période trop longue"), ("?au=9999-12-31", "Date hors des limites"),
+     ("?du=0001-01-01", "Date hors des limites")],
 )  # fmt: skip
 def test_a_bad_period_is_a_400_in_french_without_figures(scene: Scene, operator_nca: User, query: str, message: str) -> None:
     response = signed_in(operator_nca).get(EPCI + query)

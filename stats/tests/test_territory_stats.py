@@ -183,7 +183,8 @@ def test_who_reads_which_territory(scene: Scene, request: pytest.FixtureRequest,
 @pytest.mark.parametrize(
     ("query", "field"),
     [("from=2025-13-01", "from"), ("from=2025-06-01&to=2025-01-01", "from"), ("to=1999-12-31", "to"),
-     ("from=2010-01-01&to=2025-01-01", "from"), ("from=hier", "from")],
+     ("from=2010-01-01&to=2025-01-01", "from"), ("from=hier", "from"), ("to=9999-12-31", "to"),
+     ("from=0001-01-01", "from"), ("from=9999-01-01&to=9999-12-31", "from")],
 )  # fmt: skip
 def test_bad_dates_are_400_with_french_field_errors(scene: Scene, operator_nca: User, query: str, field: str) -> None:
     response = client_for(operator_nca).get(f"{EPCI}?{query}")

@@ -52,7 +52,8 @@ def territory_statistics(territory: Territory, date_range: DateRange, communes: 
     members, followers = _people_by_commune(ids)
     moderation = _moderation(ids, date_range)
     warnings = _warnings(ids, date_range)
-    burglaries = _burglaries(communes, date_range)
+    years = compared_years(territory, communes, date_range)
+    burglaries = _burglaries(communes, date_range, years)
     rows: list[dict[str, Any]] = [{
         "commune": commune_dict(c), "members": members.get(c.pk, 0), "followers": followers.get(c.pk, 0),
         "moderation": moderation.per_commune.get(c.pk) or _moderation_dict({}), "warnings": warnings[c.pk],
@@ -67,7 +68,7 @@ def territory_statistics(territory: Territory, date_range: DateRange, communes: 
             "communes_enrolled": len(communes), "members": sum(members.values()), "followers": sum(followers.values()),
             "people": _distinct_people(ids), "moderation": moderation.total,
             "warnings": {**_sum(r["warnings"] for r in rows), **_people_reached(ids, date_range)},
-            "burglaries": _burglary_totals(territory, [r["burglaries"] for r in rows], date_range),
+            "burglaries": _burglary_totals(territory, [r["burglaries"] for r in rows], years),
         },
     }  # fmt: skip
 
@@ -218,15 +219,22 @@ def warnings_in_flight(ids: list[int], date_range: DateRange) -> bool:
 # Burglaries -----------------------------------------------------------------------------------------------------
 
 
-def range_years(date_range: DateRange) -> list[int]:
-    return list(range(date_range.start.year, date_range.end.year + 1))
+def compared_years(territory: Territory, communes: list[Commune], date_range: DateRange) -> list[int]:
+    """The calendar years the range touches; when none has an official figure yet (the SSMSI publishes a year
+    late), the latest year that has one is added before them, so that there is always something to compare."""
+    years = list(range(date_range.start.year, date_range.end.year + 1))
+    area = Q(level=GeographyLevel.COMMUNE, code__in=[c.insee for c in communes])
+    if territory.kind == TerritoryKind.DEPARTEMENT:
+        area |= Q(level=GeographyLevel.DEPARTEMENT, code=territory.code)
+    published = OfficialFigure.objects.filter(area, indicator_slug=OFFICIAL_BURGLARIES, year__lte=years[-1])
+    latest = published.order_by("-year").values_list("year", flat=True).first()
+    return [latest, *years] if latest is not None and latest < years[0] else years
 
 
-def _burglaries(communes: list[Commune], date_range: DateRange) -> Counts:
-    """Per commune: burglaries counted in the range, and per calendar year the range touches ours (the whole
+def _burglaries(communes: list[Commune], date_range: DateRange, years: list[int]) -> Counts:
+    """Per commune: burglaries counted in the range, and per year (compared_years) ours (the whole calendar
     year) against the commune's official SSMSI count (the commune's own figure only, never its département's)."""
     ids = [c.pk for c in communes]
-    years = range_years(date_range)
     counted = _count_by_commune(approved_reports(date_range).filter(commune_id__in=ids, category__in=BURGLARIES))
     whole_years = DateRange(date(years[0], 1, 1), date(years[-1], 12, 31))
     by_year: dict[tuple[int, int], int] = {
@@ -246,12 +254,12 @@ def _burglaries(communes: list[Commune], date_range: DateRange) -> Counts:
     return found
 
 
-def _burglary_totals(territory: Territory, rows: list[dict[str, Any]], date_range: DateRange) -> dict[str, Any]:
+def _burglary_totals(territory: Territory, rows: list[dict[str, Any]], years: list[int]) -> dict[str, Any]:
     """Ours against the sum of the published official counts, over the same communes (those with a published
     figure that year); for a département, its own official figure too (all its communes, enrolled or not)."""
-    departement = _departement_figures(territory, range_years(date_range))
+    departement = _departement_figures(territory, years)
     by_year = []
-    for index, year in enumerate(range_years(date_range)):
+    for index, year in enumerate(years):
         cells = [row["by_year"][index] for row in rows]
         published = [cell for cell in cells if cell["official"] is not None]
         by_year.append({

@@ -1,5 +1,6 @@
 """GET /stats/territories/{kind}/{code}: the hand-counted territory of territory_scene.py, and who reads it."""
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from accounts.models import User
 from communes.models import Follow, Membership
 from conftest import NICE_METROPOLE, Town, client_for
 from stats import cache as stats_cache
+from stats.periods import DateRange
 from stats.territory_stats import enrolled_communes, territory_statistics
 from stats.tests.territory_scene import YEAR_2025, Scene, build, recent, warn
 from tests.factories import CommuneFactory, MembershipFactory
@@ -83,6 +85,14 @@ def test_it_sets_burglaries_counted_against_the_official_figures(scene: Scene) -
     assert answer["totals"]["burglaries"] == {"counted": 2, "by_year": [{
         "year": 2025, "counted": 2, "official": 8, "official_communes": 1, "counted_in_official_communes": 1,
         "official_withheld_communes": 1, "official_departement": None}]}  # fmt: skip
+
+
+def test_a_range_without_official_figures_yet_is_compared_with_the_latest_year_published(scene: Scene) -> None:
+    answer = figures(scene, DateRange(date(2026, 1, 1), date(2026, 6, 30)))  # the SSMSI's latest year: 2025
+    assert [(y["year"], y["counted"], y["official"]) for y in answer["totals"]["burglaries"]["by_year"]] == [
+        (2025, 2, 8), (2026, 0, None)]  # fmt: skip
+    assert answer["totals"]["burglaries"]["counted"] == 0  # the range's own count is the range's
+    assert [y["year"] for y in figures(scene)["totals"]["burglaries"]["by_year"]] == [2025]
 
 
 def test_the_departement_counts_its_communes_outside_the_intercommunality_and_its_own_figure(

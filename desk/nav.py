@@ -1,4 +1,7 @@
-"""The desk's sections, in the order of its menu. A section whose page is not (yet) routed is left out."""
+"""The desk's sections, in the order of its menu. A section whose page is not (yet) routed is left out.
+
+A commune's desk has SECTIONS; a territory's (an intercommunality or a département, for its operators) has
+TERRITORY_SECTIONS, routed with the territory's kind and code."""
 
 from dataclasses import dataclass
 
@@ -51,4 +54,21 @@ def desk_links(insee: str, path: str, *, mayor: bool, delegated: bool = False) -
         except NoReverseMatch:
             continue
         links.append(Link(url, section.label, current=_is_current(section, url, path)))
+    return links
+
+
+TERRITORY_SECTIONS = [
+    Section("desk:territory", _("Communes du territoire")),
+    Section("desk:territory-dashboard", _("Tableau du territoire")),
+]
+
+
+def territory_links(kind: str, code: str, path: str) -> list[Link]:
+    links = []
+    for section in TERRITORY_SECTIONS:
+        try:
+            url = reverse(section.url_name, args=[kind, code])
+        except NoReverseMatch:
+            continue
+        links.append(Link(url, section.label, current=path.startswith(url)))
     return links

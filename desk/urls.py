@@ -15,4 +15,5 @@ urlpatterns = [
     path("desk/", include("desk.members_urls")),
     path("desk/", include("desk.gendarmerie_urls")),
     path("desk/", include("desk.territory_urls")),
+    path("desk/", include("desk.territory_dashboard_urls")),
 ]

@@ -107,3 +107,29 @@ def cached(commune: Commune, date_range: DateRange, granularity: Granularity,
     if None not in versions and _shared():
         cache.set(key, (*versions, body), timeout=SETTLED_SECONDS if settled else IN_FLIGHT_SECONDS)
     return body
+
+
+def cached_over(key: str, commune_ids: list[int], compute: Callable[[], tuple[bytes, bool]]) -> bytes:
+    """The same for figures over many communes (a territory's): served while none of their versions moved.
+
+    `key` says what the figures depend on besides (the territory, the range, its communes' own fields)."""
+    if not _shared():
+        return compute()[0]
+    keys = [ALL, *(_version_key(pk) for pk in commune_ids)]
+    stored = f"stats:over:{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}"
+    found = cache.get_many([*keys, stored])
+    for missing in (k for k in keys if k not in found):
+        cache.add(missing, _new_version(), timeout=None)
+    versions = tuple(found[k] for k in keys) if all(k in found for k in keys) else _current(keys)
+    entry = found.get(stored)
+    if isinstance(entry, tuple) and entry[:-1] == versions:
+        return entry[-1]
+    body, settled = compute()
+    if None not in versions and _shared():
+        cache.set(stored, (*versions, body), timeout=SETTLED_SECONDS if settled else IN_FLIGHT_SECONDS)
+    return body
+
+
+def _current(keys: list[str]) -> tuple[object, ...]:
+    current = cache.get_many(keys)
+    return tuple(current.get(k) for k in keys)

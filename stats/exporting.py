@@ -23,13 +23,15 @@ from accounts.models import User
 from alerts.models import Alert
 from audit.services import audit_record
 from communes import access
-from communes.models import Commune, GendarmeArea
+from communes.models import Commune, CommuneType, GendarmeArea, TerritoryKind
+from communes.territories import territory_q
 from vigilants.categories import Category
 
 from .aggregates import BURGLARIES, approved_reports
 from .official import OfficialYear, official_burglaries_for
 from .periods import DateRange, local_date, trunc
 from .services import per_thousand
+from .territory_access import reads_territory
 
 CHUNK = 2000
 FIELDS = ["insee", "commune", "departement", "period", "category", "count", "burglary_rate_per_1000", "population",
@@ -38,32 +40,39 @@ FIELDS = ["insee", "commune", "departement", "period", "category", "count", "bur
 
 @dataclass(frozen=True)
 class ExportScope:
-    """What an export covers: a département and/or listed communes, within what the user may read."""
+    """What an export covers: a département, an intercommunality and/or listed communes, within what the user may
+    read."""
 
     departement: str | None
     communes: list[Commune]
     allowed: Q | None  # on alerts; None: anywhere (staff)
+    epci: str | None = None  # its SIREN
 
     def alerts(self, date_range: DateRange) -> QuerySet[Alert]:
         alerts = approved_reports(date_range)
         if self.departement:
             alerts = alerts.filter(commune__departement=self.departement)
+        if self.epci:
+            alerts = alerts.filter(territory_q(TerritoryKind.EPCI, self.epci, "commune__"), commune__type=CommuneType.COMMUNE)
         if self.communes:
             alerts = alerts.filter(commune__in=[c.pk for c in self.communes])
         return alerts if self.allowed is None else alerts.filter(self.allowed)
 
 
-def export_scope(user: User, *, departement: str | None = None, insee_codes: Iterable[str] = ()) -> ExportScope:
-    """Staff: anywhere. Gendarmes: their area (a whole département only if it is theirs). Mayors and referents:
-    their own communes. An unknown commune is 404; anything outside the user's area is 403, before any data."""
+def export_scope(user: User, *, departement: str | None = None, insee_codes: Iterable[str] = (),
+                 epci: str | None = None) -> ExportScope:  # fmt: skip
+    """Staff: anywhere. Gendarmes: their area (a whole département only if it is theirs). Territory operators:
+    their territory's communes (`departement=` or `epci=` only their own). Mayors and referents: their own
+    communes. An unknown commune is 404; anything outside the user's area is 403, before any data."""
     communes = [_commune(code) for code in insee_codes]
     if user.is_staff:
-        return ExportScope(departement, communes, None)
+        return ExportScope(departement, communes, None, epci)
     readable = access.stats_communes(user)
     outside = {c.pk for c in communes} - set(readable.filter(pk__in=[c.pk for c in communes]).values_list("pk", flat=True))
-    if outside or (departement and not _covers(user, departement)) or not readable.exists():
+    wide = (departement and not _covers(user, departement)) or (epci and not reads_territory(user, TerritoryKind.EPCI, epci))
+    if outside or wide or not readable.exists():
         raise PermissionDenied(_("Hors de votre zone : export refusé."))
-    return ExportScope(departement, communes, Q(commune__in=readable.values("pk")))
+    return ExportScope(departement, communes, Q(commune__in=readable.values("pk")), epci)
 
 
 def _commune(insee: str) -> Commune:
@@ -74,7 +83,9 @@ def _commune(insee: str) -> Commune:
 
 
 def _covers(user: User, departement: str) -> bool:
-    return GendarmeArea.objects.filter(user=user, departement=departement).exists()
+    """A gendarme of that département, or its operator (an EPCI's operator exports with `epci=`)."""
+    return (GendarmeArea.objects.filter(user=user, departement=departement).exists()
+            or access.operates_territory(user, TerritoryKind.DEPARTEMENT, departement))  # fmt: skip
 
 
 def _grouped(alerts: QuerySet[Alert]) -> QuerySet:
@@ -146,6 +157,8 @@ def record_export(user: User, export: Export, fmt: str) -> None:
         "departement": export.scope.departement, "communes": [c.insee for c in export.scope.communes],
         "rows": export.row_count, "communes_in_export": len(export.communes), "categories": list(export.categories),
     }  # fmt: skip
+    if export.scope.epci:
+        details["epci"] = export.scope.epci
     with transaction.atomic():
         audit_record(actor=user, action="stats.exported", obj=user, after=details)
         for commune in sorted(export.communes.values(), key=lambda c: c.insee):

@@ -29,6 +29,11 @@ def membership_changed(instance: Membership, **kwargs: Any) -> None:
     cache.forget(instance.commune_id)  # `members` in the delivery figures
 
 
+def commune_row_changed(instance: Any, **kwargs: Any) -> None:
+    """A follow or a public warning: the territories' figures count them (stats/territory_stats.py)."""
+    cache.forget(instance.commune_id)
+
+
 def official_changed(**kwargs: Any) -> None:
     cache.forget_all()
 

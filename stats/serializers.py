@@ -13,6 +13,7 @@ from .periods import EARLIEST, MAX_SPAN_DAYS, DateRange, Granularity, default_ra
 
 INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 DEPARTEMENT = re.compile(r"^([0-9]{2}|2A|2B|97[0-9])$")
+SIREN = re.compile(r"^[0-9]{9}$")
 EXPORT_FORMATS = ["csv", "xlsx", "json"]
 
 
@@ -56,6 +57,7 @@ class CommuneStatsQuery(RangeQuery):
 
 class ExportQuery(RangeQuery):
     departement = serializers.CharField(required=False, max_length=3)
+    epci = serializers.CharField(required=False, max_length=9)
     communes = serializers.CharField(required=False, max_length=6000)
     format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="csv")
     categories = serializers.CharField(required=False, max_length=500)
@@ -64,6 +66,12 @@ class ExportQuery(RangeQuery):
         value = value.strip().upper()
         if not DEPARTEMENT.match(value):
             raise serializers.ValidationError(_("Code de département invalide."))
+        return value
+
+    def validate_epci(self, value: str) -> str:
+        value = value.strip()
+        if not SIREN.match(value):
+            raise serializers.ValidationError(_("SIREN d’intercommunalité invalide : neuf chiffres."))
         return value
 
     def validate_categories(self, value: str) -> list[str]:

@@ -80,7 +80,8 @@ class ExportView(APIView):
         query.is_valid(raise_exception=True)
         data: dict[str, Any] = query.validated_data
         user = signed_in(request)
-        scope = exporting.export_scope(user, departement=data.get("departement"), insee_codes=data.get("communes", []))
+        scope = exporting.export_scope(user, departement=data.get("departement"), insee_codes=data.get("communes", []),
+                                       epci=data.get("epci"))  # fmt: skip
         export = exporting.prepare_export(scope, data["range"], data.get("categories", []))
         exporting.record_export(user, export, data["format"])
         return _response(export, data["format"])

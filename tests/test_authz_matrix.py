@@ -205,6 +205,11 @@ CASES = [
     Case("post", "/api/v1/alerts/{pending}/approve", everyone(404, anon=401, referent=(200, 404), mayor=(200, 404),
                                                               operator=(200, 404), staff=200),
          setup=lambda town: delegate(town), name="POST /api/v1/alerts/{pending}/approve (delegated)"),  # fmt: skip
+    # A territory's figures and exports: its operators, the gendarmes whose area covers it, staff.
+    Case("get", "/api/v1/stats/territories/departement/{departement}",
+         everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
+    Case("get", "/api/v1/stats/export?departement={departement}&format=csv",
+         everyone(403, anon=401, gendarme=(200, 403), staff=200, operator=(200, 403))),  # fmt: skip
     # The public yearly balance: no sign-in, the same answer for everyone (a territory's operator included).
     Case("get", "/bilan/{insee}/", everyone(200, operator=200)),
     Case("get", f"/bilan/{{insee}}/{BALANCE_YEAR}/", everyone(200, operator=200)),

@@ -44,6 +44,9 @@ BAD = [
     ("put", "/api/v1/communes/06128/first-mayor", {"phone": {}, "display_name": None}),
     ("get", "/api/v1/territories/zzz/%00", None),
     ("post", "/api/v1/territories/epci/x/communes", {"insee": 6128, "mayor_phone": ["a"]}),
+    ("get", "/api/v1/stats/territories/zzz/%00", None),
+    ("get", "/api/v1/stats/territories/departement/06?from=9999-01-01&to=9999-12-31", None),
+    ("get", "/api/v1/stats/export?epci=%00", None),
 ]
 
 

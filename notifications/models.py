@@ -275,10 +275,12 @@ class Landline(models.Model):
 
 
 class MessageSummary(models.Model):
-    """What a message achieved, kept after its deliveries are purged (NOTIFICATIONS_RETENTION_DAYS): the public
-    yearly balance counts from these rows. Counts only: neither who nor which number (notifications/summaries.py)."""
+    """What a message achieved in one commune, kept after its deliveries are purged (NOTIFICATIONS_RETENTION_DAYS):
+    the public yearly balance counts from these rows. One row per message, or per commune of a message over
+    several (each person counted in one of them). Counts only: neither who nor which number
+    (notifications/summaries.py)."""
 
-    message = models.OneToOneField(Message, on_delete=models.CASCADE, primary_key=True, related_name="summary")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="summaries")
     commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
     message_created_at = models.DateTimeField()
@@ -297,6 +299,7 @@ class MessageSummary(models.Model):
         verbose_name = _("bilan d'un message")
         verbose_name_plural = _("bilans des messages")
         indexes = [models.Index(fields=["commune", "message_created_at"], name="summary_commune_created")]
+        constraints = [models.UniqueConstraint(fields=["message", "commune"], name="summary_message_commune_unique")]
 
     def __str__(self) -> str:
-        return f"summary of message #{self.message_id}"
+        return f"summary of message #{self.message_id} in commune #{self.commune_id}"

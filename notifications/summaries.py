@@ -7,13 +7,17 @@ purged (`summarise_before_purge`, called by the purge). A message not summarised
 same function, so that a balance reads the same before and after.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, Value
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+
+from communes.models import Follow, Membership, MembershipStatus
 
 from .models import (
     ACTIVE_DELIVERY_STATUSES,
@@ -50,9 +54,13 @@ FIELDS = list(Figures.__dataclass_fields__)
 def message_figures(message: Message) -> Figures:
     """The message's counts from its deliveries: people (each once, whatever their channels), SMS accepted by
     the provider and their parts, calls placed and their billed minutes (voice.voice_report's definitions)."""
-    live = Delivery.objects.filter(message=message).exclude(status=DeliveryStatus.CANCELLED)
+    return _figures(Delivery.objects.filter(message=message), message.created_at)
+
+
+def _figures(deliveries: QuerySet[Delivery], created_at: datetime) -> Figures:
+    live = deliveries.exclude(status=DeliveryStatus.CANCELLED)
     reached = live.filter(status__in=REACHED_DELIVERY_STATUSES)
-    quick = reached.filter(sent_at__lte=message.created_at + REACH_WINDOW)
+    quick = reached.filter(sent_at__lte=created_at + REACH_WINDOW)
     sms = reached.filter(channel=Channel.SMS).aggregate(
         n=Count("id"), parts=Coalesce(Sum(Coalesce("segments", Value(1))), Value(0), output_field=IntegerField())
     )
@@ -64,22 +72,71 @@ def message_figures(message: Message) -> Figures:
     )  # fmt: skip
 
 
+def figures_by_commune(message: Message) -> dict[int, Figures]:
+    """The message's figures in each of its communes: all in its commune, or, over several communes (a warning
+    to a territory), each person in one of them: the first (by id) they are a member of, else the first they
+    follow. So a territory's sums count everyone once, and each commune the people it brought. Grouped
+    queries, not a set per commune: a warning to a département has 300."""
+    if not message.commune_ids:
+        return {message.commune_id: message_figures(message)}
+    live = _attributed(message).exclude(status=DeliveryStatus.CANCELLED)
+    reached = live.filter(status__in=REACHED_DELIVERY_STATUSES)
+    quick = reached.filter(sent_at__lte=message.created_at + REACH_WINDOW)
+    recipients, got, soon = _people_by(live), _people_by(reached), _people_by(quick)
+    sms = {row["attributed"]: row for row in reached.filter(channel=Channel.SMS).order_by().values("attributed").annotate(
+        n=Count("id"), parts=Coalesce(Sum(Coalesce("segments", Value(1))), Value(0), output_field=IntegerField()))}
+    called = set(live.filter(channel=Channel.VOICE).order_by().values_list("attributed", flat=True).distinct())
+    calls = {commune_id: voice_report(live.filter(attributed=commune_id)) for commune_id in called}
+    return {
+        commune_id: Figures(
+            recipients=recipients.get(commune_id, 0), reached=got.get(commune_id, 0),
+            reached_within_5_minutes=soon.get(commune_id, 0),
+            sms_sent=sms[commune_id]["n"] if commune_id in sms else 0,
+            sms_segments=sms[commune_id]["parts"] if commune_id in sms else 0,
+            calls=calls[commune_id]["sent"] if commune_id in calls else 0,
+            call_minutes=calls[commune_id]["minutes"] if commune_id in calls else 0,
+        )
+        for commune_id in sorted(set(recipients) | {message.commune_id})
+    }  # fmt: skip
+
+
+def _people_by(deliveries: QuerySet[Any, Any]) -> dict[int, int]:
+    rows = deliveries.order_by().values("attributed").annotate(n=Count("user_id", distinct=True))
+    return {row["attributed"]: row["n"] for row in rows}
+
+
+def _attributed(message: Message) -> QuerySet[Any, Any]:
+    ids = message.commune_ids or [message.commune_id]
+    member_of = Membership.objects.filter(user_id=OuterRef("user_id"), commune_id__in=ids,
+                                          status=MembershipStatus.APPROVED).order_by("commune_id")  # fmt: skip
+    follows = Follow.objects.filter(user_id=OuterRef("user_id"), commune_id__in=ids).order_by("commune_id")
+    commune = Coalesce(Subquery(member_of.values("commune_id")[:1]), Subquery(follows.values("commune_id")[:1]),
+                       Value(message.commune_id), output_field=IntegerField())  # fmt: skip
+    # Typed loosely: the stubs cannot follow the annotation into the callers' filters on it.
+    attributed: QuerySet[Any, Any] = Delivery.objects.filter(message=message).annotate(attributed=commune)
+    return attributed
+
+
 def _people(deliveries: QuerySet[Delivery]) -> int:
     return deliveries.order_by().values("user_id").distinct().count()
 
 
-def summarise(message: Message, *, final: bool) -> MessageSummary:
-    figures = asdict(message_figures(message))
-    summary, _ = MessageSummary.objects.update_or_create(
-        message=message,
-        defaults={"commune_id": message.commune_id, "kind": message.kind, "message_created_at": message.created_at,
-                  "final": final, **figures},
-    )  # fmt: skip
-    return summary
+def summarise(message: Message, *, final: bool) -> list[MessageSummary]:
+    found = figures_by_commune(message)
+    with transaction.atomic():
+        MessageSummary.objects.filter(message=message).exclude(commune_id__in=list(found)).delete()
+        return [
+            MessageSummary.objects.update_or_create(
+                message=message, commune_id=commune_id,
+                defaults={"kind": message.kind, "message_created_at": message.created_at, "final": final,
+                          **asdict(figures)},
+            )[0]
+            for commune_id, figures in found.items()
+        ]  # fmt: skip
 
 
 def _not_final() -> Q:
-    return ~Q(summary__final=True)
+    return ~Q(Exists(MessageSummary.objects.filter(message=OuterRef("pk"), final=True)))
 
 
 def summarise_finished(now: datetime | None = None) -> int:
@@ -112,13 +169,36 @@ def _summarise_all(messages: Iterable[Message]) -> int:
     return count
 
 
-def figures_of(messages: QuerySet[Message]) -> list[tuple[int, str, Figures]]:
-    """Each message's commune, kind and figures: its summary when written, else counted now from its deliveries."""
-    stored = list(MessageSummary.objects.filter(message__in=messages.values("pk")))
-    found = [(s.commune_id, s.kind, Figures(**{field: getattr(s, field) for field in FIELDS})) for s in stored]
-    for message in messages.exclude(pk__in=[s.message_id for s in stored]):
-        found.append((message.commune_id, message.kind, message_figures(message)))
-    return found
+@dataclass(frozen=True)
+class Counted:
+    """One message's figures in one commune (figures_of)."""
+
+    message_id: int
+    commune_id: int
+    kind: str
+    figures: Figures
+
+
+def figures_of(messages: QuerySet[Message], communes: Collection[int] | None = None) -> list[Counted]:
+    """Each message's figures in each of its communes (only those of `communes` if given): its summaries when
+    written, else counted now from its deliveries."""
+    stored = MessageSummary.objects.filter(message__in=messages.values("pk"))
+    found = [Counted(s.message_id, s.commune_id, s.kind, Figures(**{field: getattr(s, field) for field in FIELDS}))
+             for s in stored]  # fmt: skip
+    summarised = {c.message_id for c in found}
+    for message in messages.exclude(pk__in=summarised):
+        found += [Counted(message.pk, commune_id, message.kind, figures)
+                  for commune_id, figures in figures_by_commune(message).items()]  # fmt: skip
+    return [c for c in found if communes is None or c.commune_id in communes]
+
+
+def touching(communes: Collection[int]) -> Q:
+    """Messages of these communes, or over several communes among which one of these (Message.commune_ids: a
+    JSON list, which SQLite cannot search; such messages are few: read them and keep those that touch)."""
+    wanted = set(communes)
+    several = Message.objects.filter(commune_ids__isnull=False).exclude(commune_id__in=wanted)
+    ids = [pk for pk, listed in several.values_list("pk", "commune_ids") if wanted & set(listed or [])]
+    return Q(commune_id__in=wanted) | Q(pk__in=ids)
 
 
 @shared_task(name="notifications.tasks.summarise_messages")

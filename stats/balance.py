@@ -21,7 +21,7 @@ from communes.models import Commune, Follow, Membership, MembershipStatus
 from communes.territories import Territory
 from notifications.models import Message, MessageKind
 from notifications.services import call_minute_price, sms_segment_price
-from notifications.summaries import Figures, figures_of
+from notifications.summaries import FIELDS, Figures, figures_of, touching
 from risks.models import MessageType, RiskWarning
 
 from . import aggregates, anonymise
@@ -83,9 +83,9 @@ def _computed(communes: list[Commune], date_range: DateRange, grouped: bool) -> 
     followers = _counts(_followers(ids, date_range), "user_id", grouped)
     public = _counts(_public_warnings(ids, date_range), "id", grouped)
     broadcasts = _counts(_broadcasts(ids, date_range), "id", grouped)
-    sent: dict[int, list[tuple[str, Figures]]] = defaultdict(list)
-    for commune_id, kind, found in figures_of(_messages(ids, date_range)):
-        sent[commune_id if grouped else TOTAL].append((kind, found))
+    sent: dict[int, dict[int, list[tuple[str, Figures]]]] = defaultdict(lambda: defaultdict(list))
+    for counted in figures_of(_messages(ids, date_range), communes=ids):
+        sent[counted.commune_id if grouped else TOTAL][counted.message_id].append((counted.kind, counted.figures))
     if grouped:
         moderation = {c.pk: aggregates.moderation_figures(c, date_range) for c in communes}
     else:
@@ -95,12 +95,21 @@ def _computed(communes: list[Commune], date_range: DateRange, grouped: bool) -> 
             "people": {"members": members.get(key, 0), "followers": followers.get(key, 0),
                        "counted_on": counted_on(date_range)},
             "moderation": {"received": _received(moderation[key]), **moderation[key]},
-            "warnings": warnings(public.get(key, 0), broadcasts.get(key, 0),
-                                 [f for kind, f in sent[key] if kind == MessageKind.BROADCAST]),
-            "sending": sending(len(sent[key]), [f for _, f in sent[key]]),
+            "warnings": warnings(public.get(key, 0), broadcasts.get(key, 0), _of_kind(sent[key], MessageKind.BROADCAST)),
+            "sending": sending(_of_kind(sent[key])),
         }
         for key in (ids if grouped else [TOTAL])
     }  # fmt: skip
+
+
+def _of_kind(sent: dict[int, list[tuple[str, Figures]]], kind: str | None = None) -> dict[int, Figures]:
+    """By message, its figures summed over the communes counted (a message over several: each person in one)."""
+    return {message_id: _sum([f for k, f in rows if kind is None or k == kind])
+            for message_id, rows in sent.items() if any(kind is None or k == kind for k, _ in rows)}  # fmt: skip
+
+
+def _sum(found: list[Figures]) -> Figures:
+    return Figures(**{field: sum(getattr(f, field) for f in found) for field in FIELDS})
 
 
 def _counts(queryset: QuerySet[Any], field: str, grouped: bool) -> dict[int, int]:
@@ -150,11 +159,12 @@ def _broadcasts(ids: list[int], date_range: DateRange) -> QuerySet[Alert]:
 
 def _messages(ids: list[int], date_range: DateRange) -> QuerySet[Message]:
     low, high = date_range.bounds()
-    return Message.objects.filter(commune_id__in=ids, created_at__gte=low, created_at__lt=high)
+    return Message.objects.filter(touching(ids), created_at__gte=low, created_at__lt=high)
 
 
-def warnings(public: int, broadcasts: int, sent: list[Figures]) -> dict[str, Any]:
+def warnings(public: int, broadcasts: int, by_message: dict[int, Figures]) -> dict[str, Any]:
     """Public warnings issued and the mayors' broadcasts, and how fast their messages reached people."""
+    sent = list(by_message.values())
     recipients = sum(f.recipients for f in sent)
     quick = sum(f.reached_within_5_minutes for f in sent)
     return {
@@ -167,9 +177,10 @@ def warnings(public: int, broadcasts: int, sent: list[Figures]) -> dict[str, Any
     }
 
 
-def sending(messages: int, sent: list[Figures]) -> dict[str, Any]:
+def sending(by_message: dict[int, Figures]) -> dict[str, Any]:
     """Every message of the year (alerts, follow-ups, broadcasts, warnings, reminders): SMS and calls, and
     their cost estimated with the configured prices (the providers' bills are what counts)."""
+    messages, sent = len(by_message), list(by_message.values())
     segments = sum(f.sms_segments for f in sent)
     minutes = sum(f.call_minutes for f in sent)
     sms_cost, call_cost = segments * sms_segment_price(), minutes * call_minute_price()

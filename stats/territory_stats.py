@@ -14,8 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertStatus
@@ -30,6 +29,7 @@ from notifications.models import (
     MessageSource,
     MessageStatus,
 )
+from notifications.summaries import figures_of, touching
 from risks.models import MessageType, RiskWarning
 
 from .aggregates import BURGLARIES, Median, approved_reports
@@ -165,8 +165,7 @@ def range_warnings(ids: list[int], date_range: DateRange) -> QuerySet[RiskWarnin
 def _kept_messages(ids: list[int], date_range: DateRange) -> QuerySet[Message]:
     """The messages of the range's warnings whose deliveries are still kept (NOTIFICATIONS_RETENTION_DAYS)."""
     cutoff = timezone.now() - timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS)
-    sources = range_warnings(ids, date_range).values("pk")
-    return Message.objects.filter(source_type=MessageSource.WARNING, source_id__in=sources, created_at__gte=cutoff)
+    return _warning_messages(ids, date_range).filter(created_at__gte=cutoff)
 
 
 def _kept_deliveries(ids: list[int], date_range: DateRange) -> QuerySet[Delivery]:
@@ -174,32 +173,29 @@ def _kept_deliveries(ids: list[int], date_range: DateRange) -> QuerySet[Delivery
     return Delivery.objects.filter(message__in=messages).exclude(status=DeliveryStatus.CANCELLED)
 
 
-# (message, person): a person reached by push and SMS for one message is one recipient, as in the per-commune figures.
-_PAIR = Concat("message_id", Value(":"), "user_id", output_field=CharField())
-
-
 def _warnings(ids: list[int], date_range: DateRange) -> Counts:
+    """Per commune: warnings issued (and their updates and ends: messages), and the people their messages went to
+    and reached, from the messages' summaries (notifications/summaries.py: kept after the deliveries' purge; a
+    warning over several communes counts each person in one of them), as the public balance counts them."""
     issued = (
         range_warnings(ids, date_range).order_by().values("commune_id")
         .annotate(issued=Count("id", filter=Q(msg_type=MessageType.ALERT)), messages=Count("id"))
     )  # fmt: skip
-    kept = _kept_messages(ids, date_range).order_by().values("commune_id").annotate(n=Count("id"))
-    reach = (
-        _kept_deliveries(ids, date_range).order_by().values(commune_id=F("message__commune_id"))
-        .annotate(recipients=Count(_PAIR, distinct=True),
-                  reached=Count(_PAIR, distinct=True, filter=Q(status__in=REACHED_DELIVERY_STATUSES)))
-    )  # fmt: skip
-    found: Counts = {i: {"issued": 0, "messages": 0, "messages_with_deliveries_kept": 0, "recipients": 0, "reached": 0}
-                     for i in ids}  # fmt: skip
+    found: Counts = {i: {"issued": 0, "messages": 0, "recipients": 0, "reached": 0} for i in ids}
     for sent in issued:
         found[sent["commune_id"]].update(issued=sent["issued"], messages=sent["messages"])
-    for still in kept:
-        found[still["commune_id"]]["messages_with_deliveries_kept"] = still["n"]
-    for went in reach:
-        found[went["commune_id"]].update(recipients=went["recipients"], reached=went["reached"])
+    for counted in figures_of(_warning_messages(ids, date_range), communes=ids):
+        found[counted.commune_id]["recipients"] += counted.figures.recipients
+        found[counted.commune_id]["reached"] += counted.figures.reached
     for figures in found.values():
         figures["share_reached"] = _share(figures["reached"], figures["recipients"])
     return found
+
+
+def _warning_messages(ids: list[int], date_range: DateRange) -> QuerySet[Message]:
+    low, high = date_range.bounds()
+    return Message.objects.filter(touching(ids), source_type=MessageSource.WARNING, created_at__gte=low,
+                                  created_at__lt=high)  # fmt: skip
 
 
 def _people_reached(ids: list[int], date_range: DateRange) -> dict[str, int]:
@@ -285,7 +281,7 @@ def _departement_figures(territory: Territory, years: list[int]) -> dict[int, in
 
 
 def _sum(rows: Any) -> dict[str, Any]:
-    keys = ["issued", "messages", "messages_with_deliveries_kept", "recipients", "reached"]
+    keys = ["issued", "messages", "recipients", "reached"]
     total = dict.fromkeys(keys, 0)
     for row in rows:
         for key in keys:

@@ -15,7 +15,8 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='MessageSummary',
             fields=[
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='summary', serialize=False, to='notifications.message')),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='summaries', to='notifications.message')),
                 ('kind', models.CharField(choices=[('alert', 'alerte'), ('broadcast', 'message de la mairie'), ('followup', "suite d'alerte"), ('reminder', 'rappel aux modérateurs')], max_length=10)),
                 ('message_created_at', models.DateTimeField()),
                 ('recipients', models.PositiveIntegerField(default=0)),
@@ -33,6 +34,7 @@ class Migration(migrations.Migration):
                 'verbose_name': "bilan d'un message",
                 'verbose_name_plural': 'bilans des messages',
                 'indexes': [models.Index(fields=['commune', 'message_created_at'], name='summary_commune_created')],
+                'constraints': [models.UniqueConstraint(fields=('message', 'commune'), name='summary_message_commune_unique')],
             },
         ),
     ]

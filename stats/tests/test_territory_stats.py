@@ -65,11 +65,11 @@ def test_it_counts_moderation_as_the_commune_statistics_do(scene: Scene) -> None
 def test_it_counts_the_reach_of_public_warnings_from_their_deliveries(scene: Scene) -> None:
     answer = figures(scene, recent())
     rows = by_insee(answer)
-    assert rows["06128"]["warnings"] == {"issued": 2, "messages": 3, "messages_with_deliveries_kept": 2,
+    assert rows["06128"]["warnings"] == {"issued": 2, "messages": 3,
                                          "recipients": 5, "reached": 3, "share_reached": 0.6}  # fmt: skip
-    assert rows["06027"]["warnings"] == {"issued": 1, "messages": 1, "messages_with_deliveries_kept": 1,
+    assert rows["06027"]["warnings"] == {"issued": 1, "messages": 1,
                                          "recipients": 2, "reached": 1, "share_reached": 0.5}  # fmt: skip
-    assert answer["totals"]["warnings"] == {"issued": 3, "messages": 4, "messages_with_deliveries_kept": 3,
+    assert answer["totals"]["warnings"] == {"issued": 3, "messages": 4,
                                             "recipients": 7, "reached": 4, "share_reached": 0.5714,
                                             "people_reached": 3}  # fmt: skip
     assert figures(scene)["totals"]["warnings"]["issued"] == 0  # none in 2025

@@ -220,7 +220,8 @@ def test_the_sign_in_sms_is_french_whatever_the_request_s_language(db: None, eng
 
 @pytest.mark.gettext
 def test_an_alert_sms_is_french_whatever_language_is_active(english: None) -> None:
-    message = SimpleNamespace(urgent=True, commune=SimpleNamespace(name="Saint-Paul"), title="Cambriolage", body="Rue X")
+    message = SimpleNamespace(urgent=True, commune=SimpleNamespace(name="Saint-Paul"), commune_ids=None, title="Cambriolage",
+                              body="Rue X")
     with translation.override("en"):
         text = sms_text(message)  # type: ignore[arg-type]
     assert text.startswith("URGENT Vigilants Saint-Paul : ")

@@ -85,6 +85,8 @@ class MessageSource(models.TextChoices):
     ALERT_REMINDER = "alert-reminder", _("rappel d'une alerte en attente")  # to the mayors, about a pending report
     WARNING = "warning", _("avis de risque")  # a public warning (risks.RiskWarning): members and followers
     VIGILANCE = "vigilance", _("vigilance officielle")  # to the mayors and referents: the State's level rose
+    # To a commune's mayors, before the public fan-out: a territory (or a partner commune) warned their commune.
+    WARNING_NOTICE = "warning-notice", _("avis d'un territoire, aux maires")
 
 
 class Audience(models.TextChoices):
@@ -111,6 +113,8 @@ class Message(models.Model):
     """The outbox row: the job itself. Written in the caller's transaction; a task plans it after commit."""
 
     commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="messages")
+    # A warning over several communes (risks.territory): every one of them, `commune` the first. Null: `commune`.
+    commune_ids = models.JSONField(null=True, blank=True)
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField()

@@ -19,6 +19,12 @@ Who, by the message's audience:
   channels. One cursor (a user id) and two indexed reads of at most PLAN_BATCH rows per batch; two phases
   (members, then followers who are not targeted members) would need a second cursor and an anti-join per batch.
 
+Over several communes (Message.commune_ids: a warning to a territory) a person is in those streams once per
+commune they belong to or follow. Each stream is then read DISTINCT by person (the followers' channels, which
+are per follow, looked up for the batch's people afterwards), so that both streams again hold each person once
+and the merge above stays exact across batch boundaries; a person's follows count together (the union of the
+channels each gives). One commune keeps the plain queries, unchanged.
+
 reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """
 
@@ -27,7 +33,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -74,6 +80,7 @@ class MemberRow(PersonRow):
 
 class FollowerRow(PersonRow):
     channels: list[str]  # the follow's
+    also: NotRequired[list[list[str]]]  # over several communes: the person's other follows' channels
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class Following:
 
     as_member: bool  # also targeted as a member: the member's channels count as well
     channels: list[str]  # the follow's choice; empty: the person's preferences, as for members
+    also: tuple[list[str], ...] = ()  # the person's other follows' choices (a warning over several communes)
 
 
 @dataclass(frozen=True)
@@ -225,29 +233,55 @@ def next_batch(message: Message, after: int) -> Batch | None:
 
 def _public_batch(message: Message, after: int) -> Batch | None:
     """Members and followers merged by user id, each person once (see the module's docstring)."""
-    members: list[PersonRow] = list(
-        _with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))[:PLAN_BATCH]
-    )
+    members_rows = _with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))
+    if message.commune_ids:
+        members_rows = members_rows.distinct()
+    members: list[PersonRow] = list(members_rows[:PLAN_BATCH])
     # Followers have no role: a message for some roles (a reminder to the mayors) is for members alone.
     followers: list[FollowerRow] = []
     if not message.roles:
-        followers = list(_with_person(_targeted_followers(message).filter(user_id__gt=after).order_by("user_id"),
-                                      "channels")[:PLAN_BATCH])  # fmt: skip
+        followers = _next_followers(message, after)
     people: dict[int, PersonRow] = {row["user_id"]: row for row in followers}
     people.update((row["user_id"], row) for row in members)
     ids = sorted(people)[:PLAN_BATCH]
     if not ids:
         return None
     last, as_members = ids[-1], {row["user_id"] for row in members if row["user_id"] <= ids[-1]}
-    following = {row["user_id"]: Following(as_member=row["user_id"] in as_members, channels=row["channels"])
+    following = {row["user_id"]: Following(as_member=row["user_id"] in as_members, channels=row["channels"],
+                                           also=tuple(row.get("also", ())))
                  for row in followers if row["user_id"] <= last}  # fmt: skip
     return Batch(people=[people[i] for i in ids], cursor=last, members=len(as_members), following=following)
+
+
+def _next_followers(message: Message, after: int) -> list[FollowerRow]:
+    """The next PLAN_BATCH followers after the cursor, each person once (see the module's docstring)."""
+    follows = _targeted_followers(message).filter(user_id__gt=after).order_by("user_id")
+    if not message.commune_ids:
+        rows: list[FollowerRow] = list(_with_person(follows, "channels")[:PLAN_BATCH])
+        return rows
+    people: list[FollowerRow] = list(_with_person(follows).distinct()[:PLAN_BATCH])
+    choices: dict[int, list[list[str]]] = {}
+    ids = [row["user_id"] for row in people]
+    for user_id, channels in _targeted_followers(message).filter(user_id__in=ids).order_by("pk").values_list(
+            "user_id", "channels"):  # fmt: skip
+        choices.setdefault(user_id, []).append(channels)
+    for row in people:
+        first, *others = choices[row["user_id"]]
+        row["channels"], row["also"] = first, others
+    return people
+
+
+def _in_communes(message: Message) -> dict[str, Any]:
+    """The message's commune, or its several (a warning over a territory)."""
+    if message.commune_ids:
+        return {"commune_id__in": message.commune_ids}
+    return {"commune_id": message.commune_id}
 
 
 def _targeted_members(message: Message) -> QuerySet[Membership]:
     """The approved members the message targets: its quartiers and roles, its sender excluded."""
     members = Membership.objects.filter(
-        commune_id=message.commune_id, status=MembershipStatus.APPROVED, user__is_active=True
+        **_in_communes(message), status=MembershipStatus.APPROVED, user__is_active=True
     )
     if message.neighbourhood_ids:
         members = members.filter(neighbourhood_id__in=message.neighbourhood_ids)
@@ -261,7 +295,7 @@ def _targeted_members(message: Message) -> QuerySet[Membership]:
 def _targeted_followers(message: Message) -> QuerySet[Follow]:
     """The active followers the message targets: a follow without quartiers gets every warning of the commune,
     one with quartiers a warning for the whole commune or for one of them."""
-    follows = Follow.objects.filter(commune_id=message.commune_id, stopped_at__isnull=True, user__is_active=True)
+    follows = Follow.objects.filter(**_in_communes(message), stopped_at__isnull=True, user__is_active=True)
     if message.neighbourhood_ids:
         chosen = Follow.neighbourhoods.through.objects.filter(follow_id=OuterRef("pk"))
         follows = follows.filter(~Exists(chosen) | Exists(chosen.filter(neighbourhood_id__in=message.neighbourhood_ids)))
@@ -334,7 +368,8 @@ def _channels(message: Message, who: Recipient, following: Following | None) -> 
     union of both, so that a person gets one row per channel, never two."""
     if following is None:
         return channels_for(message, who)
-    chosen = set(_follower_channels(message, who, following.channels))
+    chosen = {channel for choice in (following.channels, *following.also)
+              for channel in _follower_channels(message, who, choice)}  # fmt: skip
     if following.as_member:
         chosen.update(channels_for(message, who))
     return [channel for channel in Channel.values if channel in chosen]

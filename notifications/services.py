@@ -74,6 +74,7 @@ class DraftOptions(TypedDict, total=False):
     audience: Audience
     thread_tag: str
     every_channel: bool
+    commune_ids: list[int] | None
 
 
 def message_enqueue(
@@ -107,14 +108,18 @@ def message_draft(
     audience: Audience = Audience.MEMBERS,
     thread_tag: str = "",
     every_channel: bool = False,
+    commune_ids: list[int] | None = None,
 ) -> Message:
     """The outbox row message_enqueue writes, not saved: what a preview plans (message_preview).
 
     `audience` PUBLIC reaches followers too (a public warning); `thread_tag` is the push tag of a whole thread (a
     warning, its updates, its end replace each other on the phone); `every_channel` sends by every channel each
-    person has, whatever they chose (a red warning: notifications.preferences)."""
+    person has, whatever they chose (a red warning: notifications.preferences); `commune_ids` reaches the people of
+    several communes, each once (a warning over a territory), `commune` being one of them."""
     if kind not in MessageKind.values:
         raise ValueError(f"unknown message kind {kind!r}")
+    if commune_ids and audience != Audience.PUBLIC:
+        raise ValueError("only a public message reaches several communes")  # members' planning pages by membership
     wanted = [c for c in ALL_CHANNELS if channels is None or c in channels]
     return Message(
         commune=commune, kind=kind, title=title[:200], body=body, urgent=urgent, category=category or "",
@@ -122,7 +127,14 @@ def message_draft(
         roles=sorted(set(roles)) if roles else None,
         exclude_user_id=exclude_user_id, source_type=source_type or "", source_id=source_id, replaces=replaces,
         audience=audience, thread_tag=thread_tag, every_channel=every_channel,
+        commune_ids=_several(commune, commune_ids),
     )  # fmt: skip
+
+
+def _several(commune: Commune, commune_ids: list[int] | None) -> list[int] | None:
+    """Null unless the message reaches more than its own commune: one commune keeps the planner's plain path."""
+    ids = sorted({commune.pk, *(commune_ids or [])})
+    return ids if len(ids) > 1 else None
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ Over `communes.access`, never beside it: a delegation counts only while its hold
 commune (a referent demoted to resident, or excluded, loses it without anyone revoking it).
 """
 
+from django.db.models import Q
+
 from accounts.models import User
 from communes import access
-from communes.models import Commune, Role
+from communes.models import Commune, CommuneQuerySet, CommuneType, MembershipStatus, Role
 
-from .models import WarningDelegate
+from .models import WarningDelegate, WarningPartnership
 
 
 def is_delegate(user: User, commune: Commune) -> bool:
@@ -35,3 +37,37 @@ def manages_warnings(user: User, commune: Commune) -> bool:
 def reads_vigilance(user: User, commune: Commune) -> bool:
     """See the vigilance prompts (who is prompted: mayors and referents; staff)."""
     return user.is_authenticated and (user.is_staff or access.is_moderator(user, commune))
+
+
+def may_warn_area(user: User, commune: Commune) -> bool:
+    """Include the commune in a warning over several communes: staff; an operator of a territory it belongs to;
+    whoever may warn it (its mayors, their delegates) or a commune whose mayors it accepts warnings from. Only an
+    enrolled commune: there is nobody to reach in another."""
+    if not user.is_authenticated or not commune.enrolled or commune.type != CommuneType.COMMUNE:
+        return False
+    if user.is_staff or access.operates(user, commune) or may_warn(user, commune):
+        return True
+    partners = WarningPartnership.objects.filter(commune=commune).values_list("partner_id", flat=True)
+    return any(may_warn(user, partner) for partner in Commune.objects.filter(pk__in=partners))
+
+
+def area_warnable(user: User) -> CommuneQuerySet:
+    """The communes may_warn_area lets the user include, as a queryset (the desk's choices, a radius's)."""
+    enrolled = Commune.objects.filter(enrolled=True, type=CommuneType.COMMUNE)
+    if not user.is_authenticated:
+        return enrolled.none()
+    if user.is_staff:
+        return enrolled
+    own = _warned_commune_ids(user)
+    partnered = WarningPartnership.objects.filter(partner_id__in=own).values("commune_id")
+    return enrolled.filter(access.operated_q(user) | Q(pk__in=own) | Q(pk__in=partnered))
+
+
+def _warned_commune_ids(user: User) -> list[int]:
+    """Where the user may warn as a person of the commune: mayor, or a referent still holding a delegation."""
+    mayor = access.approved_memberships(user).filter(role=Role.MAYOR).values_list("commune_id", flat=True)
+    delegated = WarningDelegate.objects.filter(
+        user=user, commune__memberships__user=user, commune__memberships__role=Role.REFERENT,
+        commune__memberships__status=MembershipStatus.APPROVED,
+    ).values_list("commune_id", flat=True)  # fmt: skip
+    return sorted({*mayor, *delegated})

@@ -90,6 +90,34 @@ class Origin(models.TextChoices):
     VIGILANCE = "vigilance", _("vigilance officielle relayée")
 
 
+class AreaWarning(models.Model):
+    """One warning over several communes (risks.territory): a RiskWarning thread in each, tied by this row.
+
+    Each commune's list, CAP documents and feeds show its own row as for any warning; the phones see one
+    notification for the whole group (its tag), and the fan-out reaches each person once whatever the number of
+    those communes they belong to or follow.
+    """
+
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    sender = models.CharField(_("émis par"), max_length=200)  # what the mayors read: a territory's or a town hall's
+    center_latitude = models.FloatField(null=True, blank=True)  # the radius it was chosen by, if it was
+    center_longitude = models.FloatField(null=True, blank=True)
+    radius_km = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avis sur plusieurs communes")
+        verbose_name_plural = _("avis sur plusieurs communes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"area warning #{self.pk}"
+
+    @property
+    def notification_tag(self) -> str:
+        return f"area-warning-{self.pk}"
+
+
 class RiskWarning(models.Model):
     commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="risk_warnings")
     identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # CAP <identifier>
@@ -113,6 +141,8 @@ class RiskWarning(models.Model):
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.MAYOR)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True, db_index=True)  # CAP <sent>
+    # Sent over several communes at once: updated and ended together, under one tag.
+    group = models.ForeignKey(AreaWarning, on_delete=models.PROTECT, null=True, blank=True, related_name="warnings")
 
     class Meta:
         verbose_name = _("avis de risque")
@@ -129,7 +159,10 @@ class RiskWarning(models.Model):
 
     @property
     def notification_tag(self) -> str:
-        """One tag for the whole thread on every platform: an update or the end replaces what is shown."""
+        """One tag for the whole thread on every platform: an update or the end replaces what is shown. One for the
+        whole group of a warning over several communes: a person reached for two of them sees one notification."""
+        if self.group_id:
+            return f"area-warning-{self.group_id}"
         return f"warning-{self.thread_id_or_own}"
 
 
@@ -280,3 +313,25 @@ class VigilanceDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.change_id}"
+
+
+class WarningPartnership(models.Model):
+    """`commune`'s mayors accept that `partner`'s mayors (and warning delegates) warn `commune` too, in a warning
+    over several communes (a river they share, a forest on their boundary). Set and removed by `commune`'s mayors."""
+
+    commune = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="warning_partnerships")
+    partner = models.ForeignKey("communes.Commune", on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("commune partenaire pour les avis")
+        verbose_name_plural = _("communes partenaires pour les avis")
+        ordering = ["granted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "partner"], name="warningpartnership_unique"),
+            models.CheckConstraint(condition=~models.Q(commune=models.F("partner")), name="warningpartnership_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} may warn {self.commune_id}"

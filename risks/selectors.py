@@ -44,7 +44,7 @@ def latest_rows(commune: Commune) -> QuerySet[RiskWarning]:
 def listed_threads(commune: Commune, *, current_only: bool = False) -> QuerySet[RiskWarning]:
     """What the public list shows: threads still in force, then those that ended or expired in the last days."""
     now = timezone.now()
-    rows = latest_rows(commune).prefetch_related("neighbourhoods").select_related("commune")
+    rows = latest_rows(commune).prefetch_related("neighbourhoods").select_related("commune", "group")
     in_force = Q(expires_at__gt=now) & ~Q(msg_type=MessageType.CANCEL)
     if current_only:
         return rows.filter(in_force).order_by("-sent_at", "-pk")

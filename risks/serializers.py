@@ -49,13 +49,14 @@ class WarningSerializer(serializers.ModelSerializer[RiskWarning]):
     category = serializers.SerializerMethodField()
     area = serializers.SerializerMethodField()
     latest = serializers.SerializerMethodField()
+    group = serializers.SerializerMethodField()
 
     class Meta:
         model = RiskWarning
         fields = [
             "id", "identifier", "commune", "thread", "references", "latest", "msg_type", "status", "hazard", "level",
             "severity", "urgency", "certainty", "category", "title", "description", "instruction", "area",
-            "expires_at", "sent_at", "origin", "notification_tag",
+            "expires_at", "sent_at", "origin", "notification_tag", "group",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -74,6 +75,12 @@ class WarningSerializer(serializers.ModelSerializer[RiskWarning]):
             "radius_m": warning.radius_m,
             "neighbourhoods": [{"id": n.pk, "name": n.name} for n in warning.neighbourhoods.all()],
         }  # fmt: skip
+
+    def get_group(self, warning: RiskWarning) -> dict[str, Any] | None:
+        """Sent over several communes at once: by whom (a territory, a town hall), updated and ended together."""
+        if warning.group is None:
+            return None
+        return {"id": warning.group_id, "sender": warning.group.sender}
 
     def get_latest(self, warning: RiskWarning) -> int:
         if self.context.get("latest_rows"):  # a list of each thread's latest row

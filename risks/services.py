@@ -32,6 +32,7 @@ from . import instructions
 from .models import (
     LEVEL_CAP,
     AreaKind,
+    AreaWarning,
     Hazard,
     Level,
     MessageType,
@@ -151,6 +152,13 @@ def _writable(latest: RiskWarning, previous: RiskWarning, *, ending: bool) -> No
         raise Conflict(_("Cet avis a expiré : émettez un nouvel avis, ou terminez celui-ci."))
 
 
+def _alone(previous: RiskWarning) -> None:
+    """A warning over several communes is updated and ended as a whole (risks.territory): 409 here."""
+    if previous.group_id is not None:
+        raise Conflict(_("Cet avis a été émis sur plusieurs communes : mettez-le à jour ou terminez-le pour toutes "
+                         "(avis groupé n° %(id)s).") % {"id": previous.group_id})  # fmt: skip
+
+
 # --- Warnings ------------------------------------------------------------------------------------------------
 
 
@@ -178,6 +186,7 @@ def _issue(commune: Commune, content: Content, *, actor: User | None, origin: st
 @transaction.atomic
 def warning_update(*, previous: RiskWarning, actor: User | None, **changes: Any) -> RiskWarning:
     """A new row of the thread (CAP Update) saying what changed; `previous` must be the thread's latest row."""
+    _alone(previous)
     _lock_thread(previous)
     _writable(latest_in_thread(previous), previous, ending=False)
     content = updated_content(previous, changes)
@@ -193,6 +202,7 @@ def warning_update(*, previous: RiskWarning, actor: User | None, **changes: Any)
 @transaction.atomic
 def warning_end(*, previous: RiskWarning, actor: User | None, text: str) -> RiskWarning:
     """The thread's end (CAP Cancel): `text` says why; on the phones it replaces the warning."""
+    _alone(previous)
     _lock_thread(previous)
     _writable(latest_in_thread(previous), previous, ending=True)
     if not text.strip():
@@ -243,7 +253,7 @@ def _lock_thread(warning: RiskWarning) -> None:
 
 
 def _row(commune: Commune, content: Content, *, actor: User | None, origin: str, msg_type: str,
-         previous: RiskWarning | None) -> RiskWarning:  # fmt: skip
+         previous: RiskWarning | None, group: AreaWarning | None = None) -> RiskWarning:  # fmt: skip
     """The row, not saved: what _write stores and warning_preview plans."""
     severity, urgency, certainty = content.cap()
     circle = content.area.kind == AreaKind.CIRCLE
@@ -254,13 +264,13 @@ def _row(commune: Commune, content: Content, *, actor: User | None, origin: str,
         instruction=content.instruction.strip(), area_kind=content.area.kind,
         latitude=content.area.latitude if circle else None, longitude=content.area.longitude if circle else None,
         radius_m=content.area.radius_m if circle else None, expires_at=content.expires_at, origin=origin,
-        issued_by=actor,
+        issued_by=actor, group=group,
     )  # fmt: skip
 
 
 def _write(commune: Commune, content: Content, *, actor: User | None, origin: str, msg_type: str,
-           previous: RiskWarning | None = None) -> RiskWarning:  # fmt: skip
-    warning = _row(commune, content, actor=actor, origin=origin, msg_type=msg_type, previous=previous)
+           previous: RiskWarning | None = None, group: AreaWarning | None = None) -> RiskWarning:  # fmt: skip
+    warning = _row(commune, content, actor=actor, origin=origin, msg_type=msg_type, previous=previous, group=group)
     warning.save(force_insert=True)
     if content.area.kind == AreaKind.NEIGHBOURHOODS:
         warning.neighbourhoods.set(content.area.neighbourhoods)

@@ -2,7 +2,7 @@
 
 from vigilants.routes import route
 
-from . import views
+from . import territory_views, views
 
 urlpatterns = [
     route("communes/<insee:insee>/warnings", views.CommuneWarnings.as_view(), name="commune-warnings"),
@@ -11,6 +11,14 @@ urlpatterns = [
           name="warning-delegate"),  # fmt: skip
     route("communes/<insee:insee>/risk-policy", views.CommuneRiskPolicy.as_view(), name="risk-policy"),
     route("communes/<insee:insee>/vigilance", views.CommuneVigilance.as_view(), name="commune-vigilance"),
+    route("warnings", territory_views.AreaWarnings.as_view(), name="area-warnings"),
+    route("warnings/preview", territory_views.AreaWarningPreview.as_view(), name="area-warning-preview"),
+    route("warning-groups/<int:pk>", territory_views.AreaWarningDetail.as_view(), name="area-warning"),
+    route("warning-groups/<int:pk>/update", territory_views.AreaWarningUpdate.as_view(), name="area-warning-update"),
+    route("warning-groups/<int:pk>/end", territory_views.AreaWarningEnd.as_view(), name="area-warning-end"),
+    route("communes/<insee:insee>/warning-partners", territory_views.WarningPartners.as_view(), name="warning-partners"),
+    route("communes/<insee:insee>/warning-partners/<insee:partner>", territory_views.WarningPartnerDetail.as_view(),
+          name="warning-partner"),  # fmt: skip
     route("warnings/instructions", views.WarningInstructions.as_view(), name="warning-instructions"),
     route("warnings/<int:pk>", views.WarningDetail.as_view(), name="warning-detail"),
     route("warnings/<int:pk>/update", views.WarningUpdate.as_view(), name="warning-update"),

@@ -63,7 +63,7 @@ def _manages(user: User, commune: Commune) -> None:
 
 
 def _created(warning: RiskWarning) -> Response:
-    fresh = RiskWarning.objects.select_related("commune").prefetch_related("neighbourhoods").get(pk=warning.pk)
+    fresh = RiskWarning.objects.select_related("commune", "group").prefetch_related("neighbourhoods").get(pk=warning.pk)
     return Response(WarningSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
@@ -102,7 +102,7 @@ class WarningDetail(generics.RetrieveAPIView[RiskWarning]):
 
     serializer_class = WarningSerializer
     permission_classes = [AllowAny]
-    queryset = RiskWarning.objects.select_related("commune").prefetch_related("neighbourhoods")
+    queryset = RiskWarning.objects.select_related("commune", "group").prefetch_related("neighbourhoods")
 
 
 def _warning(pk: int) -> RiskWarning:

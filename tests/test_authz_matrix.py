@@ -4,7 +4,8 @@ A row is one request with the status each persona must get. Placeholders in the 
 from the target town: {insee}, {membership} (its pending applicant), {member} (a resident's
 membership), {neighbourhood}, {second_mayor} and {second_referent} (moderators' memberships other than the
 personas'), {rejected_mayor} (an excluded member whose row still says mayor), {warning} (a public warning of the
-town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id). "own" targets
+town), {vigilance} (a rise of the State's vigilance over it), {referent_user} (its referent's user id), {group} (a
+warning over several communes, here the town alone). "own" targets
 Saint-Paul-de-Vence (where the personas hold their roles, and the gendarme of 06 has its area); "other" targets
 Charleville-Mézières (08).
 Adding an endpoint = adding a row.
@@ -21,11 +22,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from alerts.models import Alert
-from communes.models import Follow, Membership, Neighbourhood, Role
+from communes.models import Commune, Follow, Membership, Neighbourhood, Role
 from conftest import Town, client_for
-from risks.models import VigilanceChange, WarningDelegate
-from risks.services import warning_issue
-from tests.factories import MembershipFactory, UserFactory
+from risks.models import VigilanceChange, WarningDelegate, WarningPartnership
+from risks.services import Content, warning_issue
+from risks.territory import area_warning_issue
+from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 
 PERSONAS = ["anon", "resident", "referent", "mayor", "gendarme", "staff"]
 
@@ -149,6 +151,25 @@ CASES = [
     Case("post", "/api/v1/vigilance/{vigilance}/relay", everyone(404, anon=401, referent=(403, 404), mayor=(201, 404), staff=201)),
     Case("post", "/api/v1/vigilance/{vigilance}/dismiss", everyone(404, anon=401, referent=(403, 404), mayor=(200, 404),
                                                                    staff=200)),  # fmt: skip
+    # Warnings over several communes (risks/territory_views.py): staff, the operators of the commune's territory, its
+    # mayors (others' communes once their mayors agreed: risks/tests/test_territory_api.py); 403 naming the commune.
+    Case("post", "/api/v1/warnings", everyone(403, anon=401, mayor=(201, 403), staff=201, operator=(201, 403)),
+         {**WARNING, "communes": ["{insee}"]}),  # fmt: skip
+    Case("post", "/api/v1/warnings/preview", everyone(403, anon=401, mayor=(200, 403), staff=200, operator=(200, 403)),
+         {**WARNING, "communes": ["{insee}"]}),  # fmt: skip
+    Case("get", "/api/v1/warning-groups/{group}", everyone(200, operator=200)),
+    Case("post", "/api/v1/warning-groups/{group}/update", everyone(403, anon=401, mayor=(201, 403), staff=201,
+                                                                    operator=(201, 403)), {"level": "red"}),  # fmt: skip
+    Case("post", "/api/v1/warning-groups/{group}/end", everyone(403, anon=401, mayor=(201, 403), staff=201,
+                                                                 operator=(201, 403)), {"text": "Décrue"}),  # fmt: skip
+    Case("get", "/api/v1/communes/{insee}/warning-partners", everyone(403, anon=401, mayor=(200, 403), staff=200,
+                                                                       operator=403)),  # fmt: skip
+    Case("post", "/api/v1/communes/{insee}/warning-partners", everyone(403, anon=401, mayor=(201, 403), staff=201,
+                                                                        operator=403), {"insee": "06157"},
+         setup=lambda town: make_partner_commune()),  # fmt: skip
+    Case("delete", "/api/v1/communes/{insee}/warning-partners/06157", everyone(403, anon=401, mayor=(204, 403),
+                                                                               staff=204, operator=403),
+         setup=lambda town: make_partnership(town)),  # fmt: skip
     # Audit log: the commune's mayors and staff.
     Case("get", "/api/v1/communes/{insee}/audit", everyone(403, anon=401, mayor=(200, 403), staff=200)),
     # Statistics and exports: the commune's moderators, the gendarmes of its area, staff.
@@ -198,6 +219,20 @@ def make_vigilance(town: Town) -> int:
                                           previous_level="yellow", area_code="Y6").pk  # fmt: skip
 
 
+def make_group(town: Town) -> int:
+    content = Content(hazard="flood", level="orange", title="Crue", description="Le Loup déborde.",
+                      expires_at=timezone.now() + timedelta(hours=6))  # fmt: skip
+    return area_warning_issue(communes=[town.commune], content=content, actor=town.mayor).group.pk
+
+
+def make_partner_commune() -> Commune:
+    return CommuneFactory.create(insee="06157", name="Vence", departement="06")
+
+
+def make_partnership(town: Town) -> int:
+    return WarningPartnership.objects.create(commune=town.commune, partner=make_partner_commune()).pk
+
+
 def make_member(town: Town, role: str, status: str = "approved") -> int:
     return MembershipFactory.create(commune=town.commune, role=role, status=status, user=UserFactory.create()).pk
 
@@ -205,6 +240,8 @@ def make_member(town: Town, role: str, status: str = "approved") -> int:
 def fill(template: Any, town: Town) -> Any:
     if isinstance(template, dict):
         return {key: fill(value, town) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill(value, town) for value in template]
     if not isinstance(template, str) or "{" not in template:
         return template
     path = template
@@ -220,6 +257,7 @@ def fill(template: Any, town: Town) -> Any:
         second_referent=make_member(town, Role.REFERENT) if "{second_referent}" in path else 0,
         rejected_mayor=make_member(town, Role.MAYOR, "rejected") if "{rejected_mayor}" in path else 0,
         warning=make_warning(town) if "{warning}" in path else 0,
+        group=make_group(town) if "{group}" in path else 0,
         vigilance=make_vigilance(town) if "{vigilance}" in path else 0,
         referent_user=town.referent.pk,
     )

@@ -38,7 +38,7 @@ def _module(name: str, path: Path) -> object:
 
 followers = _module("followers_run", FOLLOWERS / "run.py")
 NAMES = ("push", "sms", "default")
-TITLE, BODY = "Vigilance rouge crues", "Crue majeure attendue : éloignez-vous des cours d'eau."
+TITLE, BODY = "Crue de la Loire", "Crue majeure attendue : éloignez-vous des cours d'eau."
 
 
 def parse() -> argparse.Namespace:
@@ -54,8 +54,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--push-workers", type=int, default=2, help="push-queue worker processes (pool size)")
     parser.add_argument("--planning-workers", type=int, default=1, help="default-queue processes (planning)")
     parser.add_argument("--mode", default="both", choices=("both", "area", "per-commune"))
-    parser.add_argument("--every-channel", action="store_true", help="a red warning: SMS to every number, whatever "
-                        "was chosen (N / --sms-rate seconds of SMS)")  # fmt: skip
+    parser.add_argument("--red", action="store_true", help="a red warning (orange otherwise): SMS to every number, "
+                        "whatever was chosen (--people / --sms-rate seconds of SMS)")  # fmt: skip
     parser.add_argument("--database", default="vig_terr_bench")
     parser.add_argument("--redis-db", type=int, default=12, help="flushed at the start of each warning")
     parser.add_argument("--port", type=int, default=8797)
@@ -91,14 +91,7 @@ def uptime() -> str:
 
 
 def modes(args: argparse.Namespace) -> list[str]:
-    area = importlib.util.find_spec("risks.territory") is not None
-    if args.mode == "area" and not area:
-        raise SystemExit("risks.territory is not in this checkout: --mode per-commune")
-    if args.mode == "both":
-        if not area:
-            print("risks.territory is not in this checkout: the baseline only (one message per commune)")
-        return ["per-commune", "area"] if area else ["per-commune"]
-    return [args.mode]
+    return ["per-commune", "area"] if args.mode == "both" else [args.mode]
 
 
 def seed(args: argparse.Namespace) -> tuple[list[object], dict[str, int]]:
@@ -130,35 +123,42 @@ def forget_previous_warnings() -> None:
 
 
 def warning_models() -> list[type]:
-    from risks.models import RiskWarning
+    from risks.models import AreaWarning, RiskWarning
 
-    return [RiskWarning]
+    return [RiskWarning, AreaWarning]
+
+
+def content(args: argparse.Namespace) -> object:
+    """The warning's words: orange (urgent, by the channels each person chose), or red with --red (every channel)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from risks.models import Level
+    from risks.services import Content
+
+    return Content(hazard="flood", level=Level.RED if args.red else Level.ORANGE, title=TITLE, description=BODY,
+                   instruction="Ne prenez pas votre voiture.", expires_at=timezone.now() + timedelta(hours=12))  # fmt: skip
 
 
 def send_per_commune(towns: list[object], args: argparse.Namespace) -> None:
-    """The baseline: one public warning per commune, as many mayors each sending theirs would, in one
-    transaction; each is planned as its own job."""
+    """The baseline: each commune's own warning (risks.services.warning_issue), as many mayors each sending
+    theirs would, in one transaction; each is planned as its own job."""
     from django.db import transaction
 
-    from notifications.models import Audience, MessageKind, MessageSource
-    from notifications.services import message_enqueue
+    from risks.services import warning_issue
 
+    words, actor = content(args).as_fields(), operator(args.departement)
     with transaction.atomic():
         for town in towns:
-            message_enqueue(commune=town, kind=MessageKind.BROADCAST, title=TITLE, body=BODY, urgent=True,
-                            source_type=MessageSource.WARNING, source_id=1, audience=Audience.PUBLIC,
-                            thread_tag="bench-territory", every_channel=args.every_channel)  # fmt: skip
+            warning_issue(commune=town, actor=actor, **words)
 
 
 def send_area(towns: list[object], args: argparse.Namespace) -> None:
     """The territory's one warning over every commune, sent by an operator of the département."""
     from risks.territory import area_warning_issue
 
-    area_warning_issue(communes=towns, content=area_content(args), actor=operator(args.departement))
-
-
-def area_content(args: argparse.Namespace) -> object:
-    raise NotImplementedError  # the service's content, once risks.territory is merged
+    area_warning_issue(communes=towns, content=content(args), actor=operator(args.departement))
 
 
 def operator(departement: str) -> object:
@@ -303,7 +303,8 @@ class Sampler(threading.Thread):
 
 def report(args: argparse.Namespace, mode: str, r: dict) -> None:
     push_n, sms_n = (sum(r["by_channel"][c].values()) for c in ("push", "sms"))
-    what = "one public message per commune" if mode == "per-commune" else "one warning over every commune"
+    what = ("each commune's own warning (one message each)" if mode == "per-commune"
+            else "one warning over every commune (the mayors' notices, then one public message)")  # fmt: skip
     print(f"\n== {mode}: {what}; {r['messages']} messages written in {r['sent_after']:.1f}s "
           f"({args.communes} communes, {args.people} people)")
     print(f"deliveries: push {push_n} {r['by_channel']['push']}; sms {sms_n} {r['by_channel']['sms']}")

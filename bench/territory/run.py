@@ -198,6 +198,7 @@ def run_phase(args: argparse.Namespace, env: dict[str, str], towns: list[object]
         requests_before, steal = procs.provider_count(args.port), procs.steal_seconds()
         last_id = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         sampler.start()
+        load = uptime()
         t0, wall0 = time.monotonic(), time.time()
         SENDERS[mode](towns, args)
         sent_after = time.time() - wall0
@@ -213,7 +214,7 @@ def run_phase(args: argparse.Namespace, env: dict[str, str], towns: list[object]
     return {**measure(ids, wall0, done, args.port), "cpu": cpu, "peaks": peaks, "messages": len(ids),
             "sent_after": sent_after, "requests": procs.provider_count(args.port) - requests_before,
             "steal": procs.steal_seconds() - steal, "redis": sampler.redis_peak, "queues": sampler.queue_peak,
-            "connections": sampler.connections_peak, "tables": table_sizes()}  # fmt: skip
+            "connections": sampler.connections_peak, "tables": table_sizes(), "load": (load, uptime())}  # fmt: skip
 
 
 def cpu_now(workers: list[subprocess.Popen]) -> dict[str, float]:
@@ -329,7 +330,7 @@ def report(args: argparse.Namespace, mode: str, r: dict) -> None:
     print(f"Redis (this database's keys): peak {r['redis'] / 2**20:.2f} MB; longest queues "
           + ", ".join(f"{k} {v}" for k, v in r["queues"].items()))
     print(f"PostgreSQL: at most {r['connections']} connections to the database (the workers' and this script's); "
-          f"host CPU stolen {r['steal']:.1f}s")
+          f"host CPU stolen {r['steal']:.1f}s; load average {r['load'][0]} at the start, {r['load'][1]} at the end")
 
 
 def stages(r: dict, push_n: int, sms_n: int) -> None:

@@ -319,8 +319,10 @@ def report(args: argparse.Namespace, mode: str, r: dict) -> None:
           f"SMS {r['last']['sms']:.1f}s; the workers' stamps: push final after {r['stamped']['push'][1]:.1f}s, "
           f"SMS {r['stamped']['sms'][1]:.1f}s")  # fmt: skip
     stages(r, push_n, sms_n)
-    price = 0.0725  # SMS_SEGMENT_PRICE_EUR's default (Twilio's price for France): the text fits one segment
-    print(f"SMS estimated cost: {sms_n} x {price} € = {sms_n * price:,.0f} €")
+    from django.conf import settings
+
+    price = float(settings.SMS_SEGMENT_PRICE_EUR)  # one segment each: sms_text fits every alert SMS to one
+    print(f"SMS estimated cost: {sms_n} x {price} € (SMS_SEGMENT_PRICE_EUR) = {sms_n * price:,.0f} €")
     print("workers' peak RSS (VmHWM, largest process): " + ", ".join(f"{k} {v:.0f} MB" for k, v in r["peaks"].items()))
     t = r["tables"]
     per = 100_000 / max(t["rows"], 1) / 2**20

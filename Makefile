@@ -7,7 +7,7 @@ PORT ?= 8000
 # Not searched for strings to translate nor for catalogues to compile.
 I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-followers bench-calls bench-stats bench-herd clean
+.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-followers bench-territory bench-calls bench-stats bench-herd clean
 
 venv: $(VENV)/.installed
 
@@ -87,6 +87,10 @@ bench-fanout: venv
 # A red public warning to followers of several communes, beside bench/fanout's bare transport (bench/followers).
 bench-followers: venv
 	$(PY) bench/followers/run.py --followers $${FOLLOWERS:-100000} --communes $${COMMUNES:-5}
+
+# One warning to a whole département: 300 communes, 200,000 people (bench/territory).
+bench-territory: venv
+	$(PY) bench/territory/run.py --communes $${COMMUNES:-300} --people $${PEOPLE:-200000}
 
 # A call wave to people with landlines, the fake answering and pressing 1 (bench/calls).
 bench-calls: venv

@@ -181,6 +181,11 @@ def final_after(message: object, channel: str, wall0: float) -> float:
 
 def database_cpu(database: str) -> float:
     """CPU used so far by the PostgreSQL backends connected to the benchmark database (by process title)."""
+    return procs.cpu_seconds(backend_pids(database))
+
+
+def backend_pids(database: str) -> list[int]:
+    """The PostgreSQL backends connected to the database, found by their process title."""
     pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -189,7 +194,7 @@ def database_cpu(database: str) -> float:
             continue
         if title.startswith("postgres: ") and f" {database} " in title:
             pids.append(int(cmdline.parent.name))
-    return procs.cpu_seconds(pids)
+    return pids
 
 
 def run_bare(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> dict:

@@ -20,11 +20,10 @@ Who, by the message's audience:
   (members, then followers who are not targeted members) would need a second cursor and an anti-join per batch.
 
 Over several communes (Message.commune_ids: a warning to a territory) a person is in those streams once per
-commune they belong to or follow. Each stream is then read as people (users in id order having such a row: EXISTS,
-so each person once; the followers' channels, which are per follow, read afterwards over the batch's range of user
-ids), so that both streams again hold each person once and the merge above stays exact across batch boundaries; a
-person's follows count together (the union of the channels each gives). One commune keeps the plain queries,
-unchanged (same SQL, same plans).
+commune they belong to or follow. The members are then read as people (each once, kept if they have such a
+membership), the followers as follows in person order with each person's follows gathered (the union of the
+channels each gives); a stream cut short by the batch's size bounds the batch, so that the merge above stays exact
+across batch boundaries. One commune keeps the plain queries, unchanged.
 
 reach() runs the same planning without writing: who a draft would reach by each channel (the desk's preview).
 """
@@ -242,11 +241,15 @@ def _public_batch(message: Message, after: int) -> Batch | None:
         members = list(_with_person(_targeted_members(message).filter(user_id__gt=after).order_by("user_id"))[:PLAN_BATCH])
     # Followers have no role: a message for some roles (a reminder to the mayors) is for members alone.
     followers: list[FollowerRow] = []
+    followers_bound: int | None = None
     if not message.roles:
-        followers = _next_followers(message, after)
+        followers, followers_bound = _next_followers(message, after)
     people: dict[int, PersonRow] = {row["user_id"]: row for row in followers}
     people.update((row["user_id"], row) for row in members)
-    ids = sorted(people)[:PLAN_BATCH]
+    # A list cut short by the batch's size holds everyone only up to its bound: nobody past it yet.
+    members_bound = members[-1]["user_id"] if len(members) == PLAN_BATCH else None
+    bounds = [bound for bound in (members_bound, followers_bound) if bound is not None]
+    ids = [i for i in sorted(people) if not bounds or i <= min(bounds)][:PLAN_BATCH]
     if not ids:
         return None
     last, as_members = ids[-1], {row["user_id"] for row in members if row["user_id"] <= ids[-1]}
@@ -256,24 +259,35 @@ def _public_batch(message: Message, after: int) -> Batch | None:
     return Batch(people=[people[i] for i in ids], cursor=last, members=len(as_members), following=following)
 
 
-def _next_followers(message: Message, after: int) -> list[FollowerRow]:
-    """The next PLAN_BATCH followers after the cursor, each person once (see the module's docstring)."""
-    follows = _targeted_followers(message).filter(user_id__gt=after).order_by("user_id")
+def _next_followers(message: Message, after: int) -> tuple[list[FollowerRow], int | None]:
+    """The next followers after the cursor, each person once, and the user id up to which they are all there
+    (None: every remaining follower is).
+
+    Over several communes a person has one follow per commune: PLAN_BATCH follows in user order, read through
+    the follows' index on the person, the last person's left for the next batch (their follows may go on past
+    the limit), the others' channels gathered from their rows. A DISTINCT, or a walk over the people testing
+    each for a follow, costs PostgreSQL several times more when followers are a fraction of the people."""
+    follows = _targeted_followers(message).filter(user_id__gt=after)
     if not message.commune_ids:
-        rows: list[FollowerRow] = list(_with_person(follows, "channels")[:PLAN_BATCH])
-        return rows
-    people: list[FollowerRow] = _people_among(_targeted_followers(message), after)  # type: ignore[assignment]
-    choices: dict[int, list[list[str]]] = {}
-    if not people:
-        return []
-    # The batch's people are every follower in (after, last]: their follows are that range's, read by it.
-    span = _targeted_followers(message).filter(user_id__gt=after, user_id__lte=people[-1]["user_id"])
-    for user_id, channels in span.order_by("pk").values_list("user_id", "channels"):
-        choices.setdefault(user_id, []).append(channels)
-    for row in people:
-        first, *others = choices[row["user_id"]]
-        row["channels"], row["also"] = first, others
-    return people
+        rows: list[FollowerRow] = list(_with_person(follows.order_by("user_id"), "channels")[:PLAN_BATCH])
+        return rows, (rows[-1]["user_id"] if len(rows) == PLAN_BATCH else None)
+    ordered = follows.order_by("user_id", "pk")
+    found: list[FollowerRow] = list(_with_person(ordered, "channels")[:PLAN_BATCH])
+    bound = None
+    if len(found) == PLAN_BATCH:
+        bound = found[-1]["user_id"] - 1
+        if found[0]["user_id"] > bound:  # one person's follows fill the batch: that person alone, whole
+            bound = found[0]["user_id"]
+            found = list(_with_person(ordered.filter(user_id=bound), "channels"))
+    people: dict[int, FollowerRow] = {}
+    for row in found:
+        if bound is not None and row["user_id"] > bound:
+            break
+        if row["user_id"] in people:
+            people[row["user_id"]].setdefault("also", []).append(row["channels"])
+        else:
+            people[row["user_id"]] = row
+    return list(people.values()), bound
 
 
 def _people_among(rows: QuerySet[Membership] | QuerySet[Follow], after: int) -> list[PersonRow]:

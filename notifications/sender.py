@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -25,13 +25,13 @@ from providers.base import (
     Outcome,
     PushMessage,
     SendResult,
+    Settled,
     SmsMessage,
     call_deadline,
     get_push_backend,
     get_sms_backend,
     send_stream,
 )
-from vigilants.lookups import among
 
 from . import broker, claims, composer
 from .broker import chunks
@@ -113,52 +113,64 @@ def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[
     The deliveries are claimed PUSH_CLAIM at a time, as the transport takes them (transports.base.
     send_stream), all under one token: a worker killed during the call leaves `sending`, and so never
     resent, the requests in flight or queued and one claim, not the whole call. Rows already handled (a second
-    run of the same task, a re-published batch) are simply not claimed.
+    run of the same task, a re-published batch) are simply not claimed. Each part is recorded as soon as its
+    results are in, while the next part's requests are in flight (with a transport that says so: fcm_curl).
     """
-    token, devices = uuid.uuid4(), _devices_by_delivery(ids)
-    claimed: list[Claimed] = []
-    shapes: dict[int, composer.PushFields] = {}  # push title, body, data… by message: shared by its copies
+    call = _PushCall(uuid.uuid4(), messages)
+    return call.finish(_call_stream(call.pushes(ids), call.settled))
 
-    def pushes() -> Iterator[list[PushMessage]]:
+
+@dataclass(eq=False)
+class _PushCall:
+    """One provider call's parts: what each claimed, and whether its results were recorded yet."""
+
+    token: uuid.UUID
+    messages: dict[int, Message]
+    shapes: dict[int, composer.PushFields] = field(default_factory=dict)  # by message: shared by its copies
+    parts: list[list[Claimed]] = field(default_factory=list)  # the claimed rows of each part handed over
+    recorded: set[int] = field(default_factory=set)  # parts whose results are recorded
+    without: list[Claimed] = field(default_factory=list)  # claimed, but no active device (left since planning)
+    sent: int = 0
+    refused: list[Claimed] = field(default_factory=list)
+
+    def pushes(self, ids: list[int]) -> Iterator[list[PushMessage]]:
+        """The call's pushes a part at a time: claiming a part (and reading its devices) is taking it."""
         for part in chunks(ids, PUSH_CLAIM):
-            got = claims.claim(part, Channel.PUSH, token)[1]
-            claimed.extend(got)
-            messages.update(_messages({d.message_id for d in got} - messages.keys()))
+            got, devices = claims.claim_push(part, self.token)
+            self.messages.update(_messages({d.message_id for d in got} - self.messages.keys()))
             for d in got:
-                if d.message_id not in shapes:
-                    shapes[d.message_id] = composer.push_fields(messages[d.message_id])
-            part_pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
+                if d.message_id not in self.shapes:
+                    self.shapes[d.message_id] = composer.push_fields(self.messages[d.message_id])
+            self.without += [d for d in got if d.pk not in devices]
+            part_pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **self.shapes[d.message_id])
                            for d in got for device_pk, fcm in devices.get(d.pk, ())]  # fmt: skip
             if part_pushes:
+                self.parts.append([d for d in got if d.pk in devices])
                 yield part_pushes
 
-    results = _call_stream(pushes())
-    without = [d for d in claimed if d.pk not in devices]  # no active device (left since planning)
-    claims.mark_final(token, [d.pk for d in without], DeliveryStatus.FAILED, "no_device")
-    went, refused = _record_push(token, [d for d in claimed if d.pk in devices], results)
-    return went, without + refused
+    def settled(self, part: int, results: list[SendResult]) -> None:
+        self.recorded.add(part)
+        self._record(self.parts[part], {r.key: r for r in results})
+
+    def finish(self, results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
+        """Record what the transport did not hand over part by part; returns how many went and the deliveries
+        that failed for good."""
+        rest = [d for i, part in enumerate(self.parts) if i not in self.recorded for d in part]
+        if rest:
+            pks = {d.pk for d in rest}
+            self._record(rest, {key: r for key, r in results.items() if int(key.split(":", 1)[0]) in pks})
+        claims.mark_final(self.token, [d.pk for d in self.without], DeliveryStatus.FAILED, "no_device")
+        return self.sent, self.without + self.refused
+
+    def _record(self, claimed: list[Claimed], results: dict[str, SendResult]) -> None:
+        went, refused = _record_push(self.token, claimed, results)
+        self.sent += went
+        self.refused += refused
 
 
-def _devices_by_delivery(ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """The active devices of each delivery's member, read once per call, before claiming.
-
-    Raw SQL: the ORM's join goes through the users table, 500 index lookups per call for nothing.
-    """
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    delivery, device = (connection.ops.quote_name(m._meta.db_table) for m in (Delivery, Device))
-    in_call, params = among("d.id", ids, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT d.id, v.id, v.fcm_token FROM {delivery} d JOIN {device} v ON v.user_id = d.user_id "  # noqa: S608
-            f"WHERE {in_call} AND v.active", params,
-        )  # fmt: skip
-        for pk, device_pk, token in cursor.fetchall():
-            found[pk].append((device_pk, token))
-    return found
-
-
-def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
-    """_call() for messages handed over in parts (transports.base.send_stream)."""
+def _call_stream(parts: Iterator[list[PushMessage]], settled: Settled | None = None) -> dict[str, SendResult]:
+    """_call() for messages handed over in parts (transports.base.send_stream), each part's results handed to
+    `settled` as soon as they are in when the transport can."""
     handed: list[PushMessage] = []
 
     def handing() -> Iterator[list[PushMessage]]:
@@ -167,7 +179,7 @@ def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
             yield part
 
     try:
-        return {r.key: r for r in send_stream(get_push_backend(), handing())}
+        return {r.key: r for r in send_stream(get_push_backend(), handing(), settled)}
     except Exception as exc:  # noqa: BLE001 - logged with its traceback by _unknown
         return _unknown(handed, exc)
 

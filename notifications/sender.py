@@ -1,6 +1,7 @@
 """Sending claimed deliveries through the configured transports, in batches, and recording outcomes.
 
-push: one task per ≤500 deliveries, one provider call per ≤500 deliveries, claimed 250 at a time as it goes.
+push: one task and one provider call per ≤2000 deliveries (the planner's batch), claimed 250 at a time as it goes,
+each part recorded while the next ones are in flight.
 sms: each call of ≤SMS_CALL holds its share of the global rate (ratelimit.py) from before its claim, so a
 slow SMS queue holds no claims, until a second after it ends, so the provider never sees more than the rate.
 Each claim is taken right before its provider call (see claims.py).
@@ -41,9 +42,13 @@ from .retrying import survives_database_loss
 
 log = logging.getLogger(__name__)
 
-# Deliveries per provider call (one send task, FCM's multicast size): one result UPDATE per outcome per 500,
-# so the transport's pool rarely waits on the database (100 per call: 58.5 s for 100,000 pushes; bench/fanout).
-PUSH_CALL = 500
+# Deliveries per push task and provider call, the planner's batch: each call's start and end (Celery handing
+# over the next task, the first claim, the message's read, the last part's recording) leave the transport idle,
+# a third of a push worker's time with calls of 500 (profiled in bench/fanout); its parts in between overlap.
+PUSH_CALL = 2000
+# A call claims no more parts after this long and hands the rest to a new task: with a provider that answers
+# nothing (every request timing out), a call of PUSH_CALL would outlast Celery's time limit.
+PUSH_CALL_SECONDS = 60.0
 
 
 class _Phone(TypedDict):
@@ -65,7 +70,7 @@ SMS_READ = 200  # SMS rows read per query
 STILL_RUNNING_SECONDS = 10.0  # how often a long SMS task says its rows are still in hand
 SMS_CALL_WINDOW = 5.0  # seconds a call of SMS_CALL may go on starting requests; the rest go in the next call
 LEASE_MARGIN_SECONDS = 3.0  # clocks of two machines, scheduling: a request's end is never this close to its lease's
-SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
+SEND_BATCH = 500  # one SMS or voice task per ≤500 deliveries, never one per recipient (push: PUSH_CALL)
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -84,12 +89,12 @@ send_push_task = survives_database_loss("notifications.tasks.send_push", lambda 
 
 
 def publish_or_release(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
-    """Publish send tasks for these deliveries, SEND_BATCH a task; a batch the broker refused is marked
+    """Publish send tasks for these deliveries, PUSH_CALL or SEND_BATCH a task; a batch the broker refused is marked
     unpublished, so that the next sweep (30 s) publishes it instead of waiting for the lost-task timeout.
     Returns how many tasks went out."""
     task = SEND_TASKS[Channel(channel)]
     published = 0
-    for batch in chunks(delivery_ids, SEND_BATCH):
+    for batch in chunks(delivery_ids, PUSH_CALL if channel == Channel.PUSH else SEND_BATCH):
         if broker.publish(task, [batch], countdown, what=f"{channel} x{len(batch)}"):
             published += 1
         else:
@@ -101,14 +106,19 @@ def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one provider call per ≤PUSH_CALL; returns how many went."""
     sent, failed, messages = 0, list[Claimed](), dict[int, Message]()
     for group in chunks(list(delivery_ids), PUSH_CALL):
-        went, lost = _push_call(group, messages)
+        went, lost, left = _push_call(group, messages)
         sent, failed = sent + went, failed + lost
+        if left:
+            log.warning("notifications: push call past %.0fs; %s deliveries handed to a new task", PUSH_CALL_SECONDS,
+                        len(left))  # fmt: skip
+            publish_or_release(Channel.PUSH, left)
     _fall_back_to_sms(failed, messages)
     return sent
 
 
-def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[Claimed]]:
-    """One provider call; returns how many went and the deliveries that failed for good.
+def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[Claimed], list[int]]:
+    """One provider call; returns how many went, the deliveries that failed for good and those it did not
+    claim in PUSH_CALL_SECONDS.
 
     The deliveries are claimed PUSH_CLAIM at a time, as the transport takes them (transports.base.
     send_stream), all under one token: a worker killed during the call leaves `sending`, and so never
@@ -117,7 +127,8 @@ def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[
     results are in, while the next part's requests are in flight (with a transport that says so: fcm_curl).
     """
     call = _PushCall(uuid.uuid4(), messages)
-    return call.finish(_call_stream(call.pushes(ids), call.settled))
+    went, refused = call.finish(_call_stream(call.pushes(ids), call.settled))
+    return went, refused, call.left
 
 
 @dataclass(eq=False)
@@ -132,10 +143,16 @@ class _PushCall:
     without: list[Claimed] = field(default_factory=list)  # claimed, but no active device (left since planning)
     sent: int = 0
     refused: list[Claimed] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)  # not claimed: the call ran out of time first
 
     def pushes(self, ids: list[int]) -> Iterator[list[PushMessage]]:
         """The call's pushes a part at a time: claiming a part (and reading its devices) is taking it."""
-        for part in chunks(ids, PUSH_CLAIM):
+        ends = time.monotonic() + PUSH_CALL_SECONDS
+        for start in range(0, len(ids), PUSH_CLAIM):
+            if start and time.monotonic() > ends:
+                self.left = ids[start:]
+                return
+            part = ids[start:start + PUSH_CLAIM]
             got, devices = claims.claim_push(part, self.token)
             self.messages.update(_messages({d.message_id for d in got} - self.messages.keys()))
             for d in got:

@@ -2,7 +2,8 @@
 
 Starts one fake provider (python -m fakeprovider, no recording) and, for each client, one process that sends N
 pushes through the service's backend (FCM_TRANSPORT, FCM_HTTP2) in calls of 500 handed over in chunks of 250,
-as the push worker does (sender.PUSH_CALL, PUSH_CLAIM). That process warms up first (access token,
+as the push worker did (its calls are now sender.PUSH_CALL, 2,000, in parts of PUSH_CLAIM; 500 keeps the
+figures comparable). That process warms up first (access token,
 connections), then reports its own CPU seconds and the fake's over the N pushes. The machine is shared and its
 speed drifts: the clients run in turn, several rounds, and each line compares a client with the fake in the
 same interval (client CPU per push / fake CPU per request).

@@ -28,9 +28,9 @@ from django.db import connection
 from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from vigilants.lookups import int_array
+from vigilants.lookups import among, int_array
 
-from .models import Channel, Delivery, DeliveryStatus
+from .models import Channel, Delivery, DeliveryStatus, Device
 
 BACKOFF_BASE_SECONDS = 5.0
 # Short, whatever the number of attempts: once a provider is back after an outage of any length, every
@@ -134,6 +134,55 @@ def _claim_sql(channel: str) -> str:
         f"AND channel NOT IN ({others(channel, Channel.values)}) AND (not_before IS NULL OR not_before <= %s) "
         f"RETURNING id, message_id, user_id, attempts"
     )
+
+
+Devices = dict[int, list[tuple[int, str]]]  # the active devices (id, FCM token) of each delivery's member
+
+
+def claim_push(ids: Sequence[int], token: uuid.UUID) -> tuple[list[Claimed], Devices]:
+    """claim() for push, with the active devices of each claimed delivery's member.
+
+    On PostgreSQL in the claim's own statement (the UPDATE … RETURNING joined to the devices in a WITH): one
+    round trip per part instead of two, and only for the rows actually claimed. Elsewhere, claim() then a read.
+    """
+    if not ids:
+        return [], {}
+    if connection.vendor != "postgresql":
+        got = claim(ids, Channel.PUSH, token)[1]
+        return got, devices_of([d.pk for d in got])
+    sql, params = claim_statement(ids, Channel.PUSH, token)
+    device = connection.ops.quote_name(Device._meta.db_table)
+    found: Devices = {}
+    claimed: dict[int, Claimed] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH claimed AS ({sql}) SELECT c.id, c.message_id, c.user_id, c.attempts, v.id, v.fcm_token "  # noqa: S608
+            f"FROM claimed c LEFT JOIN {device} v ON v.user_id = c.user_id AND v.active",
+            params,
+        )  # fmt: skip
+        for pk, message_id, user_id, attempts, device_pk, fcm in cursor.fetchall():
+            claimed[pk] = Claimed(pk, message_id, user_id, attempts)
+            if device_pk is not None:
+                found.setdefault(pk, []).append((device_pk, fcm))
+    return sorted(claimed.values()), found
+
+
+def devices_of(ids: Sequence[int]) -> Devices:
+    """The active devices of each of these deliveries' members (raw SQL: the ORM's join goes through the users
+    table, an index lookup per row for nothing)."""
+    found: Devices = {}
+    if not ids:
+        return found
+    delivery, device = (connection.ops.quote_name(m._meta.db_table) for m in (Delivery, Device))
+    in_call, params = among("d.id", ids, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.id, v.id, v.fcm_token FROM {delivery} d JOIN {device} v ON v.user_id = d.user_id "  # noqa: S608
+            f"WHERE {in_call} AND v.active", params,
+        )  # fmt: skip
+        for pk, device_pk, fcm in cursor.fetchall():
+            found.setdefault(pk, []).append((device_pk, fcm))
+    return found
 
 
 def claim_known(deliveries: Sequence[Delivery], channel: str,

@@ -1,6 +1,7 @@
 """Sending claimed deliveries through the configured transports, in batches, and recording outcomes.
 
-push: one task per ≤500 deliveries, one provider call per ≤500 deliveries, claimed 250 at a time as it goes.
+push: one task and one provider call per ≤2000 deliveries (the planner's batch), claimed 250 at a time as it goes,
+each part recorded while the next ones are in flight.
 sms: each call of ≤SMS_CALL holds its share of the global rate (ratelimit.py) from before its claim, so a
 slow SMS queue holds no claims, until a second after it ends, so the provider never sees more than the rate.
 Each claim is taken right before its provider call (see claims.py).
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -25,13 +26,13 @@ from providers.base import (
     Outcome,
     PushMessage,
     SendResult,
+    Settled,
     SmsMessage,
     call_deadline,
     get_push_backend,
     get_sms_backend,
     send_stream,
 )
-from vigilants.lookups import among
 
 from . import broker, claims, composer
 from .broker import chunks
@@ -41,9 +42,13 @@ from .retrying import survives_database_loss
 
 log = logging.getLogger(__name__)
 
-# Deliveries per provider call (one send task, FCM's multicast size): one result UPDATE per outcome per 500,
-# so the transport's pool rarely waits on the database (100 per call: 58.5 s for 100,000 pushes; bench/fanout).
-PUSH_CALL = 500
+# Deliveries per push task and provider call, the planner's batch: each call's start and end (Celery handing
+# over the next task, the first claim, the message's read, the last part's recording) leave the transport idle,
+# a third of a push worker's time with calls of 500 (profiled in bench/fanout); its parts in between overlap.
+PUSH_CALL = 2000
+# A call claims no more parts after this long and hands the rest to a new task: with a provider that answers
+# nothing (every request timing out), a call of PUSH_CALL would outlast Celery's time limit.
+PUSH_CALL_SECONDS = 60.0
 
 
 class _Phone(TypedDict):
@@ -65,7 +70,7 @@ SMS_READ = 200  # SMS rows read per query
 STILL_RUNNING_SECONDS = 10.0  # how often a long SMS task says its rows are still in hand
 SMS_CALL_WINDOW = 5.0  # seconds a call of SMS_CALL may go on starting requests; the rest go in the next call
 LEASE_MARGIN_SECONDS = 3.0  # clocks of two machines, scheduling: a request's end is never this close to its lease's
-SEND_BATCH = 500  # one send task per ≤500 deliveries (FCM's multicast limit), never one per recipient
+SEND_BATCH = 500  # one SMS or voice task per ≤500 deliveries, never one per recipient (push: PUSH_CALL)
 _FIELDS = ("id", "message_id", "user_id", "channel", "attempts")
 
 
@@ -84,12 +89,12 @@ send_push_task = survives_database_loss("notifications.tasks.send_push", lambda 
 
 
 def publish_or_release(channel: str, delivery_ids: Sequence[int], countdown: float | None = None) -> int:
-    """Publish send tasks for these deliveries, SEND_BATCH a task; a batch the broker refused is marked
+    """Publish send tasks for these deliveries, PUSH_CALL or SEND_BATCH a task; a batch the broker refused is marked
     unpublished, so that the next sweep (30 s) publishes it instead of waiting for the lost-task timeout.
     Returns how many tasks went out."""
     task = SEND_TASKS[Channel(channel)]
     published = 0
-    for batch in chunks(delivery_ids, SEND_BATCH):
+    for batch in chunks(delivery_ids, PUSH_CALL if channel == Channel.PUSH else SEND_BATCH):
         if broker.publish(task, [batch], countdown, what=f"{channel} x{len(batch)}"):
             published += 1
         else:
@@ -101,64 +106,88 @@ def send_push(delivery_ids: Sequence[int]) -> int:
     """Send a batch of push deliveries, one provider call per ≤PUSH_CALL; returns how many went."""
     sent, failed, messages = 0, list[Claimed](), dict[int, Message]()
     for group in chunks(list(delivery_ids), PUSH_CALL):
-        went, lost = _push_call(group, messages)
+        went, lost, left = _push_call(group, messages)
         sent, failed = sent + went, failed + lost
+        if left:
+            log.warning("notifications: push call past %.0fs; %s deliveries handed to a new task", PUSH_CALL_SECONDS,
+                        len(left))  # fmt: skip
+            publish_or_release(Channel.PUSH, left)
     _fall_back_to_sms(failed, messages)
     return sent
 
 
-def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[Claimed]]:
-    """One provider call; returns how many went and the deliveries that failed for good.
+def _push_call(ids: list[int], messages: dict[int, Message]) -> tuple[int, list[Claimed], list[int]]:
+    """One provider call; returns how many went, the deliveries that failed for good and those it did not
+    claim in PUSH_CALL_SECONDS.
 
     The deliveries are claimed PUSH_CLAIM at a time, as the transport takes them (transports.base.
     send_stream), all under one token: a worker killed during the call leaves `sending`, and so never
     resent, the requests in flight or queued and one claim, not the whole call. Rows already handled (a second
-    run of the same task, a re-published batch) are simply not claimed.
+    run of the same task, a re-published batch) are simply not claimed. Each part is recorded as soon as its
+    results are in, while the next part's requests are in flight (with a transport that says so: fcm_curl).
     """
-    token, devices = uuid.uuid4(), _devices_by_delivery(ids)
-    claimed: list[Claimed] = []
-    shapes: dict[int, composer.PushFields] = {}  # push title, body, data… by message: shared by its copies
+    call = _PushCall(uuid.uuid4(), messages)
+    went, refused = call.finish(_call_stream(call.pushes(ids), call.settled))
+    return went, refused, call.left
 
-    def pushes() -> Iterator[list[PushMessage]]:
-        for part in chunks(ids, PUSH_CLAIM):
-            got = claims.claim(part, Channel.PUSH, token)[1]
-            claimed.extend(got)
-            messages.update(_messages({d.message_id for d in got} - messages.keys()))
+
+@dataclass(eq=False)
+class _PushCall:
+    """One provider call's parts: what each claimed, and whether its results were recorded yet."""
+
+    token: uuid.UUID
+    messages: dict[int, Message]
+    shapes: dict[int, composer.PushFields] = field(default_factory=dict)  # by message: shared by its copies
+    parts: list[list[Claimed]] = field(default_factory=list)  # the claimed rows of each part handed over
+    recorded: set[int] = field(default_factory=set)  # parts whose results are recorded
+    without: list[Claimed] = field(default_factory=list)  # claimed, but no active device (left since planning)
+    sent: int = 0
+    refused: list[Claimed] = field(default_factory=list)
+    left: list[int] = field(default_factory=list)  # not claimed: the call ran out of time first
+
+    def pushes(self, ids: list[int]) -> Iterator[list[PushMessage]]:
+        """The call's pushes a part at a time: claiming a part (and reading its devices) is taking it."""
+        ends = time.monotonic() + PUSH_CALL_SECONDS
+        for start in range(0, len(ids), PUSH_CLAIM):
+            if start and time.monotonic() > ends:
+                self.left = ids[start:]
+                return
+            part = ids[start:start + PUSH_CLAIM]
+            got, devices = claims.claim_push(part, self.token)
+            self.messages.update(_messages({d.message_id for d in got} - self.messages.keys()))
             for d in got:
-                if d.message_id not in shapes:
-                    shapes[d.message_id] = composer.push_fields(messages[d.message_id])
-            part_pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **shapes[d.message_id])
+                if d.message_id not in self.shapes:
+                    self.shapes[d.message_id] = composer.push_fields(self.messages[d.message_id])
+            self.without += [d for d in got if d.pk not in devices]
+            part_pushes = [PushMessage(key=f"{d.pk}:{device_pk}", token=fcm, **self.shapes[d.message_id])
                            for d in got for device_pk, fcm in devices.get(d.pk, ())]  # fmt: skip
             if part_pushes:
+                self.parts.append([d for d in got if d.pk in devices])
                 yield part_pushes
 
-    results = _call_stream(pushes())
-    without = [d for d in claimed if d.pk not in devices]  # no active device (left since planning)
-    claims.mark_final(token, [d.pk for d in without], DeliveryStatus.FAILED, "no_device")
-    went, refused = _record_push(token, [d for d in claimed if d.pk in devices], results)
-    return went, without + refused
+    def settled(self, part: int, results: list[SendResult]) -> None:
+        self.recorded.add(part)
+        self._record(self.parts[part], {r.key: r for r in results})
+
+    def finish(self, results: dict[str, SendResult]) -> tuple[int, list[Claimed]]:
+        """Record what the transport did not hand over part by part; returns how many went and the deliveries
+        that failed for good."""
+        rest = [d for i, part in enumerate(self.parts) if i not in self.recorded for d in part]
+        if rest:
+            pks = {d.pk for d in rest}
+            self._record(rest, {key: r for key, r in results.items() if int(key.split(":", 1)[0]) in pks})
+        claims.mark_final(self.token, [d.pk for d in self.without], DeliveryStatus.FAILED, "no_device")
+        return self.sent, self.without + self.refused
+
+    def _record(self, claimed: list[Claimed], results: dict[str, SendResult]) -> None:
+        went, refused = _record_push(self.token, claimed, results)
+        self.sent += went
+        self.refused += refused
 
 
-def _devices_by_delivery(ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-    """The active devices of each delivery's member, read once per call, before claiming.
-
-    Raw SQL: the ORM's join goes through the users table, 500 index lookups per call for nothing.
-    """
-    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    delivery, device = (connection.ops.quote_name(m._meta.db_table) for m in (Delivery, Device))
-    in_call, params = among("d.id", ids, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT d.id, v.id, v.fcm_token FROM {delivery} d JOIN {device} v ON v.user_id = d.user_id "  # noqa: S608
-            f"WHERE {in_call} AND v.active", params,
-        )  # fmt: skip
-        for pk, device_pk, token in cursor.fetchall():
-            found[pk].append((device_pk, token))
-    return found
-
-
-def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
-    """_call() for messages handed over in parts (transports.base.send_stream)."""
+def _call_stream(parts: Iterator[list[PushMessage]], settled: Settled | None = None) -> dict[str, SendResult]:
+    """_call() for messages handed over in parts (transports.base.send_stream), each part's results handed to
+    `settled` as soon as they are in when the transport can."""
     handed: list[PushMessage] = []
 
     def handing() -> Iterator[list[PushMessage]]:
@@ -167,7 +196,7 @@ def _call_stream(parts: Iterator[list[PushMessage]]) -> dict[str, SendResult]:
             yield part
 
     try:
-        return {r.key: r for r in send_stream(get_push_backend(), handing())}
+        return {r.key: r for r in send_stream(get_push_backend(), handing(), settled)}
     except Exception as exc:  # noqa: BLE001 - logged with its traceback by _unknown
         return _unknown(handed, exc)
 

@@ -5,7 +5,7 @@ Only modules in this package import `twilio` or `firebase_admin`. The rest of th
 """
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -67,13 +67,24 @@ class PushBackend(Protocol):
     def send_batch(self, messages: Sequence[PushMessage]) -> list[SendResult]: ...
 
 
-def send_stream(backend: PushBackend, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
+# Told a chunk's results (its index in the call, the results in order) as soon as they are all in.
+Settled = Callable[[int, list[SendResult]], None]
+
+
+def send_stream(backend: PushBackend, chunks: Iterable[Sequence[PushMessage]],
+                settled: Settled | None = None) -> list[SendResult]:  # fmt: skip
     """One call for messages handed over a chunk at a time, with one result per message, in order.
 
     A backend with its own `send_stream` takes the next chunk only when it is about to run out of work
     (taking a chunk is what claims its deliveries: a worker killed during the call then leaves few claimed
     messages that never left). Any other backend gets every chunk first, then one `send_batch`.
+    A backend with `send_settling` (fcm_curl) also hands `settled` each chunk's results while the later
+    chunks' requests are in flight, so that the caller records them meanwhile; the results of chunks it did
+    not hand over (any other backend, or a call that raised) are only in what this returns.
     """
+    settling = getattr(backend, "send_settling", None)
+    if settled is not None and settling is not None:
+        return settling(chunks, settled)
     own = getattr(backend, "send_stream", None)
     if own is not None:
         return own(chunks)

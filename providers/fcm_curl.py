@@ -21,6 +21,7 @@ answer is TRANSIENT when nothing of the request was sent (libcurl counts the byt
 import logging
 import os
 import threading
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import pycurl
 from django.conf import settings
 
 from . import fcm_wire
-from .base import Outcome, PushMessage, SendResult
+from .base import Outcome, PushMessage, SendResult, Settled
 from .fcm_fast import API_FORMAT_HEADERS, FastFcmPushBackend
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,30 @@ _RETRIED_STATUS = (500, 503)
 
 @dataclass(eq=False)
 class _Run:
-    """One send_stream call: its request headers, its results in order, how many are not settled yet."""
+    """One send_stream call: its request headers, its results in order, how many are not settled yet, and its
+    chunks (where each starts in `answers`, how many of its requests are not settled, how many were reported)."""
 
     header_lines: list[str]
+    settled: Settled | None = None
     answers: list[SendResult | None] = field(default_factory=list)
     left: int = 0  # handed to the loop, not settled
     limit: int = 0  # the caller waits until left < limit
+    starts: list[int] = field(default_factory=list)
+    unsettled: list[int] = field(default_factory=list)
+    reported: int = 0
+
+    def complete(self) -> list[int]:
+        """The chunks not reported yet whose every result is in, in order, up to the first still in flight."""
+        if self.settled is None:
+            return []
+        end = self.reported
+        while end < len(self.starts) and not self.unsettled[end]:
+            end += 1
+        return list(range(self.reported, end))
+
+    def results(self, chunk: int) -> list[SendResult]:
+        end = self.starts[chunk + 1] if chunk + 1 < len(self.starts) else len(self.answers)
+        return [answer for answer in self.answers[self.starts[chunk]:end] if answer is not None]
 
 
 @dataclass(eq=False)
@@ -86,6 +105,11 @@ class CurlFcmPushBackend(FastFcmPushBackend):
     def send_stream(self, chunks: Iterable[Sequence[PushMessage]]) -> list[SendResult]:
         """send_batch() for messages handed over a chunk at a time (providers.base.send_stream): the next chunk
         is taken when fewer than AHEAD requests are left to finish."""
+        return self.send_settling(chunks, None)
+
+    def send_settling(self, chunks: Iterable[Sequence[PushMessage]], settled: Settled | None) -> list[SendResult]:
+        """send_stream() that also hands each chunk's results to `settled` (providers.base.send_stream) as soon
+        as they are all in, while the later chunks' requests are in flight."""
         authorised = self._authorised(chunks)
         if isinstance(authorised, list):
             return authorised
@@ -93,20 +117,23 @@ class CurlFcmPushBackend(FastFcmPushBackend):
         loop = self._io(credential.project_id)
         header_lines = [f"{name}: {value}" for name, value in API_FORMAT_HEADERS.items()]
         header_lines += ["Content-Type: application/json", "Accept: */*", "Expect:", f"Authorization: Bearer {token}"]
-        run = _Run(header_lines)
+        run = _Run(header_lines, settled)
         try:
-            for chunk in _lazily(chunks, lambda: loop.wait(run, AHEAD)):  # taking a chunk claims it: when needed
+            for chunk in _lazily(chunks, lambda: _pump(loop, run, AHEAD)):  # taking a chunk claims it: when needed
                 loop.submit(run, self._requests(run, chunk))
-            loop.wait(run, 1)
+            _pump(loop, run, 1)
         finally:
             loop.abandon(run)  # a no-op unless the caller raised (taking a chunk failed): then nothing more leaves
         missing = sum(answer is None for answer in run.answers)
         if missing:
             raise RuntimeError(f"{missing} pushes have no result")
+        _report(run, run.complete())
         return [answer for answer in run.answers if answer is not None]
 
     def _requests(self, run: _Run, chunk: Sequence[PushMessage]) -> list[tuple[int, str, bytes]]:
-        """The chunk's request bodies by result index; a message that cannot be encoded is settled here."""
+        """The chunk's request bodies by result index; a message that cannot be encoded is settled here.
+        Registers the chunk before the loop sees any of its requests."""
+        run.starts.append(len(run.answers))
         requests = []
         for message in chunk:
             index = len(run.answers)
@@ -116,7 +143,23 @@ class CurlFcmPushBackend(FastFcmPushBackend):
             except (ValueError, TypeError) as error:  # e.g. data values that are not strings: ours, not FCM's
                 logger.error("push %s not encodable: %s", message.key, error)
                 run.answers[index] = SendResult(message.key, Outcome.PERMANENT, error_code="not_encodable")
+        run.unsettled.append(len(requests))
         return requests
+
+
+def _pump(loop: "_Loop", run: _Run, limit: int) -> None:
+    """Until fewer than `limit` of the run's requests are left, handing each chunk whose results are all in to
+    the caller's `settled` meanwhile (in the caller's thread: it records them in its database)."""
+    while done := loop.wait(run, limit):
+        _report(run, done)
+
+
+def _report(run: _Run, chunks: list[int]) -> None:
+    if run.settled is None:
+        return
+    for chunk in chunks:
+        run.reported = chunk + 1
+        run.settled(chunk, run.results(chunk))
 
 
 def _lazily(chunks: Iterable[Sequence[PushMessage]], before_each: Callable[[], None]) -> Iterator[Sequence[PushMessage]]:
@@ -164,19 +207,24 @@ class _Loop:
 
     # --- the callers' side ----------------------------------------------------------------
     def submit(self, run: _Run, requests: list[tuple[int, str, bytes]]) -> None:
+        """Requests of one chunk, by result index (the chunk starts at its first result's index)."""
         with self.cond:
             self._raise_if_failed()
             run.left += len(requests)
             self.waiting.extend((run, index, key, payload) for index, key, payload in requests)
             self.cond.notify_all()
 
-    def wait(self, run: _Run, limit: int) -> None:
-        """Until fewer than `limit` of the run's requests are left to settle."""
+    def wait(self, run: _Run, limit: int) -> list[int]:
+        """Until fewer than `limit` of the run's requests are left to settle (then []: the caller hands over more
+        work first), or until chunks' results are all in (then those chunks)."""
         with self.cond:
             run.limit = limit
             while run.left >= limit:
                 self._raise_if_failed()
+                if done := run.complete():
+                    return done
                 self.cond.wait()
+        return []
 
     def abandon(self, run: _Run) -> None:
         """Requests of the run not started yet never leave; those in flight finish into the run, unread."""
@@ -241,7 +289,10 @@ class _Loop:
             for run, index, result in settled:
                 run.answers[index] = result
                 run.left -= 1
-                wake = wake or run.left < run.limit
+                chunk = bisect_right(run.starts, index) - 1
+                run.unsettled[chunk] -= 1
+                ready = run.settled is not None and chunk == run.reported and not run.unsettled[chunk]
+                wake = wake or ready or run.left < run.limit
             if wake:
                 self.cond.notify_all()
 

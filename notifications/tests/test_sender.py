@@ -323,6 +323,26 @@ def test_a_call_claims_its_deliveries_a_part_at_a_time_as_the_transport_takes_th
     assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 
+def test_a_call_past_its_time_hands_what_it_has_not_claimed_to_a_new_task(
+    saint_paul: Town, transports, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider answering nothing must not keep a call of PUSH_CALL past Celery's time limit."""
+    push, _ = transports
+    monkeypatch.setattr(sender, "PUSH_CLAIM", 2)
+    monkeypatch.setattr(sender, "PUSH_CALL_SECONDS", -1.0)  # out of time as soon as the first part is taken
+    for _ in range(5):
+        member(saint_paul.commune)
+    ids = planned_ids(message(saint_paul.commune), "push")
+    handed = []
+    monkeypatch.setattr(sender, "publish_or_release", lambda channel, rest, countdown=None: handed.append((channel, rest)))
+    assert sender.send_push(ids) == 2
+    assert handed == [("push", ids[2:])]
+    assert list(Delivery.objects.filter(pk__in=ids[2:]).values_list("status", flat=True)) == ["pending"] * 3
+    monkeypatch.setattr(sender, "PUSH_CALL_SECONDS", 60.0)
+    assert sender.send_push(ids[2:]) == 3  # the new task
+    assert len(push.sent) == 5
+
+
 def test_sms_left_pending_when_the_rate_is_not_granted_go_on_the_next_run(
     saint_paul: Town, transports, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -237,6 +237,31 @@ def test_it_takes_the_next_chunk_only_when_the_requests_before_it_are_almost_don
         assert waiting_at_each_take == [n * size for n in range(5)]
 
 
+def test_each_chunks_results_are_handed_over_once_in_order_while_later_chunks_fly(fcm_settings, fake_provider, fcm_path):
+    """The sender records a part while the next part's requests are in flight (fcm_curl); the other transports
+    hand nothing over and the caller records every result from what the call returns."""
+    fake_provider.configure(latency=0.02)
+    size, taken, reported = 64, [0], []
+
+    def chunks():
+        for n in range(5):
+            taken[0] = n
+            yield [push(f"tok-{n}-{i}", key=f"d-{n}-{i}") for i in range(size)]
+
+    def settled(chunk, results):
+        reported.append((chunk, taken[0], [r.key for r in results]))
+
+    results = send_stream(get_push_backend(), chunks(), settled)
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 5 * size
+    if fcm_path.startswith("curl"):
+        assert [chunk for chunk, _, _ in reported] == list(range(5))
+        assert all(keys == [f"d-{c}-{i}" for i in range(size)] for c, _, keys in reported)
+        assert any(c < last for c, last, _ in reported)  # recorded before the last chunk was taken
+    else:
+        assert reported == []
+
+
 def test_http2_multiplexes_the_requests_over_one_connection(fcm_settings, fake_provider, fcm_path):
     before = fake_provider.connections
 

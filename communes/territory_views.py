@@ -38,7 +38,8 @@ def operated_territory(user: User, kind: str, code: str) -> Territory:
 
 
 class TerritoryList(APIView):
-    @extend_schema(responses={200: dict}, summary="Les territoires que j'opère (intercommunalité, département)")
+    @extend_schema(operation_id="territories_list", responses={200: dict},
+                   summary="Les territoires que j’opère (intercommunalité, département)")
     def get(self, request: Request) -> Response:
         return Response(territory_rows(_user(request)))
 

@@ -16,16 +16,13 @@ from contextlib import contextmanager, suppress
 import pytest
 import redis
 
+from tests.ports import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 # Tests that start their own redis-server: without one, `make test` leaves them out and says so, and fails in CI
 # (scripts/run_tests.py); never skipped in silence.
 needs_redis_server = pytest.mark.redis_server
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ThrowawayRedis:

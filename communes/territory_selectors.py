@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from vigilants.prepared import PreparedExists
 
 from .access import operator_territories
 from .models import (
@@ -81,8 +82,16 @@ def _first_name(field: str, name_field: str) -> Subquery:
     return Subquery(communes.values(name_field)[:1], output_field=CharField())
 
 
+# TerritoryOperator.objects.filter(user_id=…).exists(), its SQL composed once (vigilants/prepared.py): every
+# GET /me asks it, and almost nobody operates a territory.
+_operates_any = PreparedExists(TerritoryOperator, lambda user_id: TerritoryOperator.objects.filter(user_id=user_id), int)
+
+
 def my_territories(user: User) -> list[dict[str, str]]:
-    """`territories` of GET /me: what operator_territories names, in one query (every /me asks it)."""
+    """`territories` of GET /me: what operator_territories names; for nearly everyone one prepared EXISTS, for an
+    operator one query more (every /me asks it)."""
+    if not _operates_any(user.pk):
+        return []
     name = Case(When(kind=TerritoryKind.EPCI, then=_first_name("epci_siren", "epci_name")),
                 default=_first_name("departement", "departement_name"))  # fmt: skip
     rows = TerritoryOperator.objects.filter(user=user).annotate(name=name).order_by("kind", "code")

@@ -41,10 +41,13 @@ def test_it_lists_the_operated_territories_and_names_them_in_me(operator_nca: Us
     assert client_for(saint_paul.mayor).get("/api/v1/me").json()["territories"] == []
 
 
-def test_me_reads_the_territories_in_one_query(operator_nca: User, django_assert_num_queries: Any) -> None:
+def test_me_reads_the_territories_in_one_query_and_two_for_an_operator(operator_nca: User, saint_paul: Town,
+                                                                       django_assert_num_queries: Any) -> None:  # fmt: skip
     from accounts.serializers import me_representation
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1):  # almost everyone: one prepared EXISTS
+        assert me_representation(saint_paul.mayor)["territories"] == []
+    with django_assert_num_queries(2):
         assert [t["code"] for t in me_representation(operator_nca)["territories"]] == [NICE_METROPOLE]
 
 

@@ -2,7 +2,6 @@
 person may warn, or a centre and a radius. Checked by the API's own serializer (AreaWarningWriteSerializer), so that
 the desk and POST /warnings refuse the same things with the same words."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ from risks.models import Hazard, Level
 from risks.services import DEFAULT_VALIDITY, Content
 from risks.territory_serializers import AreaWarningWriteSerializer
 
+from .form_errors import add_drf_errors
 from .risks_form import local_input
 
 TEXT_FIELDS = ("hazard", "level", "title", "description", "instruction", "expires_at", "mode", "center_latitude",
@@ -74,10 +74,7 @@ class AreaForm:
         return not self.errors
 
     def add_errors(self, detail: Any) -> None:
-        items = detail.items() if isinstance(detail, Mapping) else [("non_field_errors", detail)]
-        for name, messages in items:
-            key = "center" if name == "center" else name
-            self.errors.setdefault(key, []).extend(_flat(messages))
+        add_drf_errors(self.errors, detail)
 
     @property
     def valid_content(self) -> Content:
@@ -92,11 +89,3 @@ class AreaForm:
     def hidden(self) -> list[tuple[str, str]]:
         """The fields as posted, for the preview's form: sent again as they were previewed."""
         return [(name, str(getattr(self, name))) for name in TEXT_FIELDS] + [("communes", c) for c in self.communes]
-
-
-def _flat(detail: Any) -> list[str]:
-    if isinstance(detail, Mapping):
-        detail = list(detail.values())
-    if isinstance(detail, list | tuple):
-        return list(dict.fromkeys(message for item in detail for message in _flat(item)))
-    return [str(detail)]

@@ -6,7 +6,6 @@ is sent. The rules the serializer cannot know (the clock, the commune, the threa
 refusals come back here by field.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,8 @@ from risks import instructions
 from risks.models import LEVEL_CAP, AreaKind, Hazard, Level
 from risks.serializers import WarningWriteSerializer
 from risks.services import CAP_FIELDS, DEFAULT_VALIDITY, Content
+
+from .form_errors import add_drf_errors
 
 FIELDS = ("hazard", "level", "title", "description", "instruction", "expires_at", "area_kind", "neighbourhoods",
           "latitude", "longitude", "radius_m", "severity", "urgency", "certainty")  # fmt: skip
@@ -125,11 +126,7 @@ class RiskForm:
         return not self.errors
 
     def add_errors(self, detail: Any) -> None:
-        """DRF's errors (the serializer's, or a service's ValidationError) by field; the others apart."""
-        items = detail.items() if isinstance(detail, Mapping) else [("non_field_errors", detail)]
-        for name, messages in items:
-            key = name if name in FIELDS else "non_field_errors"
-            self.errors.setdefault(key, []).extend(_flat(messages))
+        add_drf_errors(self.errors, detail, FIELDS)
 
     def add_refusal(self, message: str) -> None:
         self.errors.setdefault("non_field_errors", []).append(message)
@@ -149,14 +146,6 @@ class RiskForm:
         pairs = [(name, str(getattr(self, name))) for name in FIELDS if name != "neighbourhoods"]
         return pairs + [("neighbourhoods", pk) for pk in self.payload()["neighbourhoods"]]
 
-
-def _flat(detail: Any) -> list[str]:
-    """A list field's errors come keyed by item ({0: [...]}): every message, once each, in order."""
-    if isinstance(detail, Mapping):
-        detail = list(detail.values())
-    if isinstance(detail, list | tuple):
-        return list(dict.fromkeys(message for item in detail for message in _flat(item)))
-    return [str(detail)]
 
 
 def limits() -> dict[str, int | None]:

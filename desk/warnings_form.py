@@ -4,7 +4,6 @@ No rule of its own but one: its channels are checkboxes, so none ticked is a mis
 the API reads an absent `channels` as "every channel".
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,8 @@ from django.utils.translation import gettext_lazy
 from alerts.serializers import BroadcastCreateSerializer
 from communes.models import Commune, Neighbourhood
 from notifications.models import Channel
+
+from .form_errors import add_drf_errors
 
 FIELDS = ("title", "body", "urgent", "neighbourhoods", "channels")
 CHANNEL_LABELS = {
@@ -54,24 +55,12 @@ class WarningForm:
         return not self.errors
 
     def add_errors(self, detail: Any) -> None:
-        """DRF's errors (a serializer's, or a service's ValidationError) by field; the others apart."""
-        items = detail.items() if isinstance(detail, Mapping) else [("non_field_errors", detail)]
-        for name, messages in items:
-            key = name if name in FIELDS else "non_field_errors"
-            self.errors.setdefault(key, []).extend(_flat(messages))
+        add_drf_errors(self.errors, detail, FIELDS)
 
     @property
     def chosen_neighbourhoods(self) -> list[Neighbourhood]:
         return list(self.valid.get("neighbourhoods") or [])
 
-
-def _flat(detail: Any) -> list[str]:
-    """A list field's errors come keyed by item ({0: [...]}): every message, once each, in order."""
-    if isinstance(detail, Mapping):
-        detail = list(detail.values())
-    if isinstance(detail, list | tuple):
-        return list(dict.fromkeys(message for item in detail for message in _flat(item)))
-    return [str(detail)]
 
 
 def limits() -> dict[str, int | None]:

@@ -7,15 +7,22 @@ PORT ?= 8000
 # Not searched for strings to translate nor for catalogues to compile.
 I18N_IGNORE := --ignore $(VENV) --ignore bench --ignore fakeprovider --ignore node_modules --ignore var
 
-.PHONY: run test browser xmllint messages makemessages venv lint fakeprovider worker beat backup restore bench-fanout bench-followers bench-territory bench-calls bench-stats bench-herd clean
+.PHONY: run test browser xmllint messages makemessages venv constraints lint fakeprovider worker beat backup restore bench-fanout bench-followers bench-territory bench-calls bench-stats bench-herd clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# requirements.txt pins what we use; constraints.txt pins what those bring, so a fresh clone installs what was tested.
+$(VENV)/.installed: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
+
+# After changing requirements.txt: install it, then pin the new dependencies' own (tests/test_dependencies.py checks).
+constraints:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) scripts/freeze_constraints.py
 
 # Embedded default: SQLite, tasks in-process, SMS and push to the console and the database. seed_demo writes the
 # demo's year once and loads the official figures of ../shared/data/ssmsi (VIGILANTS_SHARED_DATA) when there.

@@ -3,7 +3,8 @@
 pip-audit reads its advisories from PyPI (or OSV). On a closed network it reaches neither: it then
 skips every package, or stops on a connection error, and says "No known vulnerabilities found" all the
 same. That is recorded as `unreachable` (nothing was checked), never as clean. An operator whose servers
-cannot reach PyPI runs pip-audit elsewhere against requirements.txt and loads its JSON (`--report`).
+cannot reach PyPI runs pip-audit elsewhere against requirements.txt and constraints.txt and loads its JSON
+(`--report`).
 """
 
 import json

@@ -14,7 +14,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--report", help="sortie JSON de `pip-audit -r requirements.txt -f json`")
+        parser.add_argument("--report", help="sortie JSON de `pip-audit -r requirements.txt -r constraints.txt"
+                                              " --no-deps -f json`")
 
     def handle(self, *args: Any, report: str | None, **options: Any) -> None:
         findings = run_pip_audit() if report is None else _read(report)

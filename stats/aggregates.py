@@ -7,16 +7,19 @@ figures, which measure the moderators' work, are counted on `created_at`.
 
 import statistics
 from collections import defaultdict
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertStatus
 from alerts.selectors import counted_reports
-from communes.models import Commune, Membership, MembershipStatus
+from communes.models import Commune, Follow, Membership, MembershipStatus
 from notifications.models import (
     ACTIVE_DELIVERY_STATUSES,
     REACHED_DELIVERY_STATUSES,
@@ -83,38 +86,87 @@ class Median(Aggregate):
     output_field = DurationField()
 
 
-def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:
-    """Reports created in the range: how many approved and rejected, the rejected share, median approval delay."""
-    return moderation_figures_of(Q(commune=commune), date_range)
+def members_at(ids: list[int], when: datetime | None = None) -> QuerySet[Membership]:
+    """The communes' approved members, those who had joined by `when` (decided, else asked) if given; those who
+    left since are not known."""
+    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED)
+    if when is None:
+        return members
+    return members.annotate(joined=Coalesce(F("decided_at"), F("created_at"))).filter(joined__lt=when)
 
 
-def moderation_figures_of(communes: Q, date_range: DateRange) -> dict[str, object]:
-    """The same over several communes (`communes` filters alerts): one median over all their reports."""
+def followers_at(ids: list[int], when: datetime | None = None) -> QuerySet[Follow]:
+    """The communes' followers: following now, or at `when` if given."""
+    if when is None:
+        return Follow.objects.filter(commune_id__in=ids, stopped_at__isnull=True)
+    return Follow.objects.filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=when), commune_id__in=ids,
+                                 created_at__lt=when)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """Reports created in a range (the moderators' work): by commune id, and over all the communes asked (one
+    median over all their reports)."""
+
+    by_commune: dict[int, dict[str, Any]]
+    total: dict[str, Any]
+
+    def of(self, commune_id: int) -> dict[str, Any]:
+        return self.by_commune.get(commune_id) or _moderation_dict({})
+
+
+_TIMED = Q(status=AlertStatus.APPROVED, moderated_at__isnull=False)
+
+
+def moderation(ids: list[int], date_range: DateRange, by_commune: bool = True) -> Moderation:
+    """Received, approved, rejected and pending reports, the rejected share and the median approval delay: one
+    query for the total and, `by_commune`, one grouped query for every commune (a département has 300)."""
     low, high = date_range.bounds()
-    reports = Alert.objects.filter(communes, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
-    timed = Q(status=AlertStatus.APPROVED, moderated_at__isnull=False)
+    reports = Alert.objects.filter(commune_id__in=ids, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
     in_database = connection.vendor == "postgresql"  # the median too, in the same query
-    counts = reports.aggregate(
-        approved=Count("id", filter=Q(status=AlertStatus.APPROVED)),
-        rejected=Count("id", filter=Q(status=AlertStatus.REJECTED)),
-        pending=Count("id", filter=Q(status=AlertStatus.PENDING)),
-        **({"median": Median(F("moderated_at") - F("created_at"), filter=timed)} if in_database else {}),
-    )
-    median = counts.pop("median") if in_database else _median_delay(reports.filter(timed).order_by())
-    decided = counts["approved"] + counts["rejected"]
-    return {
-        **counts,
-        "rejected_share": round(counts["rejected"] / decided, 4) if decided else None,
-        "median_minutes_to_approve": None if median is None else round(median.total_seconds() / 60, 1),
+    figures = {
+        "received": Count("id"),
+        "approved": Count("id", filter=Q(status=AlertStatus.APPROVED)),
+        "rejected": Count("id", filter=Q(status=AlertStatus.REJECTED)),
+        "pending": Count("id", filter=Q(status=AlertStatus.PENDING)),
+        **({"median": Median(F("moderated_at") - F("created_at"), filter=_TIMED)} if in_database else {}),
     }
+    total = reports.order_by().aggregate(**figures)
+    rows = {row["commune_id"]: dict(row) for row in
+            reports.order_by().values("commune_id").annotate(**figures)} if by_commune else {}  # fmt: skip
+    if not in_database:
+        medians = _medians(reports, by_commune)
+        for key, found in [*rows.items(), (None, total)]:
+            found["median"] = medians.get(key)
+    return Moderation({key: _moderation_dict(row) for key, row in rows.items()}, _moderation_dict(total))
 
 
-def _median_delay(approved: QuerySet[Alert]) -> timedelta | None:
-    # SQLite (make run) has no percentile: one commune's reports for a period are few.
-    delays = [moderated - created for created, moderated in approved.values_list("created_at", "moderated_at")
-              if moderated is not None]  # fmt: skip
+def moderation_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:
+    """The statistics API's moderation block: the commune's `moderation` without `received`."""
+    figures = moderation([commune.pk], date_range, by_commune=False).total
+    return {key: value for key, value in figures.items() if key != "received"}
+
+
+def _medians(reports: QuerySet[Alert], by_commune: bool) -> dict[int | None, timedelta]:
+    """SQLite (make run) has no percentile: the delays are read and their medians taken here (None: all)."""
+    delays: dict[int | None, list[timedelta]] = defaultdict(list)
+    for commune_id, created, moderated in reports.filter(_TIMED).values_list("commune_id", "created_at", "moderated_at"):
+        if moderated is not None:  # always (_TIMED): said for the types
+            delays[None].append(moderated - created)
+            if by_commune:
+                delays[commune_id].append(moderated - created)
     # typeshed's median takes numbers only; timedeltas sort, add and halve as well.
-    return statistics.median(delays) if delays else None  # type: ignore[type-var]
+    return {key: statistics.median(found) for key, found in delays.items()}  # type: ignore[type-var]
+
+
+def _moderation_dict(row: dict[str, Any]) -> dict[str, Any]:
+    approved, rejected, median = row.get("approved", 0), row.get("rejected", 0), row.get("median")
+    decided = approved + rejected
+    return {
+        "received": row.get("received", 0), "approved": approved, "rejected": rejected, "pending": row.get("pending", 0),
+        "rejected_share": round(rejected / decided, 4) if decided else None,
+        "median_minutes_to_approve": None if median is None else round(median.total_seconds() / 60, 1),
+    }  # fmt: skip
 
 
 def delivery_figures(commune: Commune, date_range: DateRange) -> dict[str, object]:

@@ -12,12 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
-from communes.models import Commune, Follow, Membership, MembershipStatus
+from communes.models import Commune
 from communes.territories import Territory
 from notifications.models import Message, MessageKind
 from notifications.services import call_minute_price, sms_segment_price
@@ -79,22 +78,19 @@ def lines(communes: list[Commune], date_range: DateRange) -> dict[int, dict[str,
 
 def _computed(communes: list[Commune], date_range: DateRange, grouped: bool) -> dict[int, dict[str, dict[str, Any]]]:
     ids = [c.pk for c in communes]
-    members = _counts(_members(ids, date_range), "user_id", grouped)
-    followers = _counts(_followers(ids, date_range), "user_id", grouped)
+    members = _counts(aggregates.members_at(ids, _end(date_range)), "user_id", grouped)
+    followers = _counts(aggregates.followers_at(ids, _end(date_range)), "user_id", grouped)
     public = _counts(_public_warnings(ids, date_range), "id", grouped)
     broadcasts = _counts(_broadcasts(ids, date_range), "id", grouped)
     sent: dict[int, dict[int, list[tuple[str, Figures]]]] = defaultdict(lambda: defaultdict(list))
     for counted in figures_of(_messages(ids, date_range), communes=ids):
         sent[counted.commune_id if grouped else TOTAL][counted.message_id].append((counted.kind, counted.figures))
-    if grouped:
-        moderation = {c.pk: aggregates.moderation_figures(c, date_range) for c in communes}
-    else:
-        moderation = {TOTAL: aggregates.moderation_figures_of(Q(commune_id__in=ids), date_range)}
+    moderation = aggregates.moderation(ids, date_range, by_commune=grouped)
     return {
         key: {
             "people": {"members": members.get(key, 0), "followers": followers.get(key, 0),
                        "counted_on": counted_on(date_range)},
-            "moderation": {"received": _received(moderation[key]), **moderation[key]},
+            "moderation": moderation.of(key) if grouped else moderation.total,
             "warnings": warnings(public.get(key, 0), broadcasts.get(key, 0), _of_kind(sent[key], MessageKind.BROADCAST)),
             "sending": sending(_of_kind(sent[key])),
         }
@@ -120,11 +116,6 @@ def _counts(queryset: QuerySet[Any], field: str, grouped: bool) -> dict[int, int
     return {TOTAL: queryset.aggregate(n=Count(field, distinct=True))["n"]}
 
 
-def _received(moderation: dict[str, Any]) -> int:
-    """Reports received in the year, whatever became of them (the dashboards' "reçus")."""
-    return int(moderation["approved"]) + int(moderation["rejected"]) + int(moderation["pending"])
-
-
 def _end(date_range: DateRange) -> datetime:
     """When people are counted: the end of the year, or now for the current one."""
     return min(date_range.bounds()[1], timezone.now())
@@ -133,17 +124,6 @@ def _end(date_range: DateRange) -> datetime:
 def counted_on(date_range: DateRange) -> str:
     end = _end(date_range)
     return timezone.localtime(end, PARIS).date().isoformat() if end < date_range.bounds()[1] else date_range.end.isoformat()
-
-
-def _members(ids: list[int], date_range: DateRange) -> QuerySet[Membership]:
-    """Approved members who had joined by then (decided, else asked); those who left since are not known."""
-    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED)
-    return members.annotate(joined=Coalesce(F("decided_at"), F("created_at"))).filter(joined__lt=_end(date_range))
-
-
-def _followers(ids: list[int], date_range: DateRange) -> QuerySet[Follow]:
-    end = _end(date_range)
-    return Follow.objects.filter(Q(stopped_at__isnull=True) | Q(stopped_at__gte=end), commune_id__in=ids, created_at__lt=end)
 
 
 def _public_warnings(ids: list[int], date_range: DateRange) -> QuerySet[RiskWarning]:
@@ -205,8 +185,7 @@ def _euros(amount: Decimal) -> float:
 def official(commune: Commune, years: list[OfficialYear] | None = None) -> dict[str, Any]:
     """The statistics API's `enrolment` (without our own yearly counts, given above) and `official`."""
     years = official_burglaries(commune) if years is None else years
-    enrolment = enrolment_comparison(commune, years)
-    enrolment.pop("ours_by_year")
+    enrolment = enrolment_comparison(commune, years, ours=False)
     return {"enrolment": enrolment, "official": [official_year_dict(y) for y in years]}
 
 

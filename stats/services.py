@@ -102,15 +102,16 @@ def year_before(commune: Commune, date_range: DateRange) -> dict[str, object]:
     return {"from": before.start.isoformat(), "to": before.end.isoformat(), **aggregates.totals(commune, before)}
 
 
-def enrolment_comparison(commune: Commune, official: list[OfficialYear]) -> dict[str, object]:
-    """Before/after the commune joined: official yearly burglaries around the enrolment year, ours since.
+def enrolment_comparison(commune: Commune, official: list[OfficialYear], ours: bool = True) -> dict[str, object]:
+    """Before/after the commune joined: official yearly burglaries around the enrolment year, ours since
+    (`ours_by_year`, left out without `ours`: the yearly balance gives its own counts).
 
     Our alerts cannot exist before enrolment, so "before" is the SSMSI's figure only. The enrolment year
     itself is partial on both sides and is left out of both means.
     """
     if commune.enrolled_at is None:
         return {"enrolled_at": None, "year": None, "official_level": None, "official_before": None,
-                "official_after": None, "ours_by_year": []}  # fmt: skip
+                "official_after": None, **({"ours_by_year": []} if ours else {})}  # fmt: skip
     enrolled = commune.enrolled_at.astimezone(PARIS)
     year = enrolled.year
     before = [y for y in official if y.year < year]
@@ -122,7 +123,7 @@ def enrolment_comparison(commune: Commune, official: list[OfficialYear]) -> dict
         "official_level": level,
         "official_before": _mean_of(before, level),
         "official_after": _mean_of(after, level),
-        "ours_by_year": aggregates.yearly_counts(commune, since=enrolled.date()),
+        **({"ours_by_year": aggregates.yearly_counts(commune, since=enrolled.date())} if ours else {}),
     }
 
 

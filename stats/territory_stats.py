@@ -6,19 +6,14 @@ territory's communes (a département has 300), never a query per commune: about 
 The definitions are the per-commune statistics' (stats/services.py, stats/aggregates.py) where they exist.
 """
 
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from alerts.models import Alert, AlertKind, AlertStatus
-from communes.models import Commune, Follow, Membership, MembershipStatus, TerritoryKind
+from communes.models import Commune, TerritoryKind
 from communes.territories import Territory
 from notifications.models import (
     ACTIVE_DELIVERY_STATUSES,
@@ -32,7 +27,8 @@ from notifications.models import (
 from notifications.summaries import figures_of, touching
 from risks.models import MessageType, RiskWarning
 
-from .aggregates import BURGLARIES, Median, approved_reports
+from . import aggregates
+from .aggregates import BURGLARIES, approved_reports
 from .models import GeographyLevel, OfficialFigure
 from .official import BURGLARIES as OFFICIAL_BURGLARIES
 from .official import official_burglaries_for
@@ -50,13 +46,13 @@ def territory_statistics(territory: Territory, date_range: DateRange, communes: 
     the territory's enrolled ones (enrolled_communes)."""
     ids = [c.pk for c in communes]
     members, followers = _people_by_commune(ids)
-    moderation = _moderation(ids, date_range)
+    moderation = aggregates.moderation(ids, date_range)
     warnings = _warnings(ids, date_range)
     years = compared_years(territory, communes, date_range)
     burglaries = _burglaries(communes, date_range, years)
     rows: list[dict[str, Any]] = [{
         "commune": commune_dict(c), "members": members.get(c.pk, 0), "followers": followers.get(c.pk, 0),
-        "moderation": moderation.per_commune.get(c.pk) or _moderation_dict({}), "warnings": warnings[c.pk],
+        "moderation": moderation.of(c.pk), "warnings": warnings[c.pk],
         "burglaries": burglaries[c.pk],
     } for c in communes]  # fmt: skip
     return {
@@ -83,9 +79,7 @@ def commune_dict(commune: Commune) -> dict[str, Any]:
 
 
 def _people_by_commune(ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
-    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED)
-    followers = Follow.objects.filter(commune_id__in=ids, stopped_at__isnull=True)
-    return _count_by_commune(members), _count_by_commune(followers)
+    return _count_by_commune(aggregates.members_at(ids)), _count_by_commune(aggregates.followers_at(ids))
 
 
 def _count_by_commune(rows: QuerySet) -> dict[int, int]:
@@ -94,64 +88,8 @@ def _count_by_commune(rows: QuerySet) -> dict[int, int]:
 
 def _distinct_people(ids: list[int]) -> int:
     """Members and followers of any of the communes, each person once (a member who follows, of two communes)."""
-    members = Membership.objects.filter(commune_id__in=ids, status=MembershipStatus.APPROVED).values("user_id")
-    followers = Follow.objects.filter(commune_id__in=ids, stopped_at__isnull=True).values("user_id")
+    members, followers = aggregates.members_at(ids).values("user_id"), aggregates.followers_at(ids).values("user_id")
     return members.order_by().union(followers.order_by()).count()
-
-
-# Moderation ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Moderation:
-    per_commune: Counts
-    total: dict[str, Any]
-
-
-_TIMED = Q(status=AlertStatus.APPROVED, moderated_at__isnull=False)
-
-
-def _moderation(ids: list[int], date_range: DateRange) -> _Moderation:
-    """Reports created in the range (the moderators' work, as the per-commune `moderation`), by commune."""
-    low, high = date_range.bounds()
-    reports = Alert.objects.filter(commune_id__in=ids, kind=AlertKind.REPORT, created_at__gte=low, created_at__lt=high)
-    in_database = connection.vendor == "postgresql"
-    figures = {
-        "received": Count("id"),
-        "approved": Count("id", filter=Q(status=AlertStatus.APPROVED)),
-        "rejected": Count("id", filter=Q(status=AlertStatus.REJECTED)),
-        "pending": Count("id", filter=Q(status=AlertStatus.PENDING)),
-        **({"median": Median(F("moderated_at") - F("created_at"), filter=_TIMED)} if in_database else {}),
-    }
-    rows = reports.order_by().values("commune_id").annotate(**figures)
-    total = reports.order_by().aggregate(**figures)
-    medians = {} if in_database else _medians(reports)
-    per_commune: Counts = {row["commune_id"]: dict(row) for row in rows}
-    for commune_id, found in per_commune.items():
-        found.setdefault("median", medians.get(commune_id))
-    total.setdefault("median", medians.get(None))
-    return _Moderation({k: _moderation_dict(v) for k, v in per_commune.items()}, _moderation_dict(total))
-
-
-def _medians(reports: QuerySet[Alert]) -> dict[int | None, timedelta]:
-    """SQLite (make run) has no percentile: the delays are read and their medians taken here (None: all)."""
-    delays: dict[int | None, list[timedelta]] = defaultdict(list)
-    for commune_id, created, moderated in reports.filter(_TIMED).values_list("commune_id", "created_at", "moderated_at"):
-        if moderated is not None:  # always (_TIMED): said for the types
-            delays[commune_id].append(moderated - created)
-            delays[None].append(moderated - created)
-    # typeshed's median takes numbers only; timedeltas sort, add and halve as well.
-    return {key: statistics.median(found) for key, found in delays.items()}  # type: ignore[type-var]
-
-
-def _moderation_dict(row: dict[str, Any]) -> dict[str, Any]:
-    approved, rejected, median = row.get("approved", 0), row.get("rejected", 0), row.get("median")
-    decided = approved + rejected
-    return {
-        "received": row.get("received", 0), "approved": approved, "rejected": rejected, "pending": row.get("pending", 0),
-        "rejected_share": round(rejected / decided, 4) if decided else None,
-        "median_minutes_to_approve": None if median is None else round(median.total_seconds() / 60, 1),
-    }  # fmt: skip
 
 
 # Public warnings ----------------------------------------------------------------------------------------------

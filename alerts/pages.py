@@ -22,11 +22,15 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
+from vigilants.prepared import fetch_one
 
 from .models import Alert, AlertStatus
 
 PAGE_SECONDS = 5
 VERSION_SECONDS = 24 * 3600
+# An alert's commune never changes: each process remembers it for the alerts read, up to a bound.
+_COMMUNE_OF: dict[int, int] = {}
+_COMMUNE_OF_MAX = 100_000
 
 
 def shared_key(user: User, request: Request) -> tuple[str, str] | None:
@@ -42,13 +46,19 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
 
 
 def shared_alert(user: User, request: Request, pk: int) -> Response | None:
-    """One alert as every resident of its commune reads it, if kept, current, and the user is such a resident."""
+    """One alert as every resident of its commune reads it, if kept, current, and the user is such a resident.
+    The commune's version is read with it, in one round trip, once this process knows the alert's commune."""
     if not _may_share(user, request):
         return None
-    kept = cache.get(_alert_key(pk))
+    commune_id = _COMMUNE_OF.get(pk)
+    keys = [_alert_key(pk)] + ([] if commune_id is None else [_version_key(commune_id)])
+    found = cache.get_many(keys)
+    kept = found.get(keys[0])
     if kept is None or _resident_without_reports(user, commune_id=kept[0]) is None:
         return None
-    if cache.get(_version_key(kept[0])) != kept[1]:
+    _remember(pk, kept[0])
+    version = found.get(keys[1]) if commune_id == kept[0] else cache.get(_version_key(kept[0]))
+    if version != kept[1]:
         return None
     return _response(kept[2], kept[3])
 
@@ -59,6 +69,7 @@ def keep_alert(user: User, row: dict[str, Any], data: dict[str, Any]) -> Respons
     the two is seen within PAGE_SECONDS."""
     if row["status"] != AlertStatus.APPROVED or _resident_without_reports(user, commune_id=row["commune_id"]) is None:
         return None
+    _remember(row["id"], row["commune_id"])
     body, etag = _rendered(data)
     version = current_version(_version_key(row["commune_id"]))
     cache.set(_alert_key(row["id"]), (row["commune_id"], version, body, etag), PAGE_SECONDS)
@@ -97,6 +108,12 @@ def commune_changed(commune_id: int) -> None:
     transaction.on_commit(lambda: cache.set(_version_key(commune_id), uuid.uuid4().hex, VERSION_SECONDS))
 
 
+def _remember(pk: int, commune_id: int) -> None:
+    if len(_COMMUNE_OF) >= _COMMUNE_OF_MAX:
+        _COMMUNE_OF.clear()
+    _COMMUNE_OF[pk] = commune_id
+
+
 def _may_share(user: User, request: Request) -> bool:
     """Staff read everything as moderators; a browsable or indented answer is rendered for that request."""
     return not user.is_staff and getattr(request.accepted_renderer, "format", None) == "json"
@@ -131,10 +148,8 @@ def _resident_without_reports(user: User, insee: str = "", commune_id: int | Non
     (test_shared_pages checks it against the ORM's rule)."""
     by_id = commune_id is not None
     sql = _RESIDENT_SQL % ("m.commune_id = %s" if by_id else "c.insee = %s")
-    with connection.cursor() as cursor:
-        named = commune_id if by_id else insee
-        cursor.execute(sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk, user.pk])
-        row = cursor.fetchone()
+    named = commune_id if by_id else insee
+    row = fetch_one(connection, sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk, user.pk])
     return None if row is None else int(row[0])
 
 

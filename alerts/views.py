@@ -139,10 +139,10 @@ class AlertObjectView(APIView):
 
 class AlertDetail(AlertObjectView):
     @extend_schema(responses={200: AlertSerializer})
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         """A resident reads the copy their commune's residents share (alerts/pages.py) while it is current."""
         user = viewer(request)
-        shared = pages.shared_alert(user, request, pk)
+        shared = pages.shared_alert(user, request, int(pk))  # the route's digits
         if shared is not None:
             return shared
         rows = list(visible_alerts(user).filter(pk=pk).values(*ROW_COLUMNS))

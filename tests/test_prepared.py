@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
@@ -11,7 +11,7 @@ from communes.access import reads_statistics
 from communes.models import Commune, CommuneType, Membership, MembershipStatus, Role
 from conftest import Town
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
-from vigilants.prepared import PreparedExists, PreparedFirst
+from vigilants.prepared import PreparedExists, PreparedFirst, fetch_one
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,40 @@ def test_an_argument_must_be_one_parameter() -> None:
     twice = PreparedExists(Commune, lambda code: Commune.objects.filter(Q(insee=code) | Q(parent_insee=code)), str)
     with pytest.raises(ValueError, match="one parameter"):
         twice("06128")
+
+
+def _prepared_here(fragment: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"])
+        return int(cursor.fetchone()[0])
+
+
+@pytest.fixture
+def postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL (DATABASE_URL)")
+
+
+def test_on_postgresql_the_statement_is_prepared_once_per_connection(postgresql: None) -> None:
+    CommuneFactory.create(insee="49094", name="Préparée")
+    assert _prepared_here("49094") == 0
+    for _ in range(3):
+        found = fetch_one(connection, "SELECT name FROM communes_commune WHERE insee = %s AND name <> %s",
+                          ["49094", "x"])  # fmt: skip
+        assert found == ("Préparée",)
+    assert _prepared_here("WHERE insee = $1 AND name <> $2") == 1
+
+
+def test_a_prepared_statement_s_error_is_djangos(postgresql: None) -> None:
+    with pytest.raises(ProgrammingError):  # as a queryset's: the middleware and callers know Django's errors
+        fetch_one(connection, "SELECT no_such_column FROM communes_commune WHERE insee = %s", ["49094"])
+
+
+def test_a_table_changed_under_a_prepared_statement_is_still_read(postgresql: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE changing (id int, name text)")
+        cursor.execute("INSERT INTO changing VALUES (1, 'un')")
+    assert fetch_one(connection, "SELECT * FROM changing WHERE id = %s", [1]) == (1, "un")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE changing ADD COLUMN added int DEFAULT 7")  # what a migration may do
+    assert fetch_one(connection, "SELECT * FROM changing WHERE id = %s", [1]) == (1, "un", 7)

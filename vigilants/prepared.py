@@ -9,11 +9,13 @@ value goes through the field's own database converters, in the order the ORM app
 equal what the queryset returns (each lookup's test compares them field by field).
 """
 
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
+import psycopg
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
@@ -80,10 +82,28 @@ def model_columns(model: type[M], table_alias: str, connection: BaseDatabaseWrap
 
 
 def fetch_one(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of a statement run on every request: on PostgreSQL, a prepared statement of this
+    connection, so that the server parses and plans it once, not each time (planning these joins cost the
+    database more than running them)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row: tuple[Any, ...] | None = cursor.fetchone()
-        return row
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+        return _prepared_row(connection, sql, params)
+
+
+def _prepared_row(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    # Django's cursor (above) did the health check and holds the connection; its client-side binding cannot
+    # prepare, so a server-side one runs the statement, inside Django's error translation.
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as server_side:
+        server_side.execute(sql, params, prepare=True)  # a migration's change is replanned by PostgreSQL (tested)
+        row: tuple[Any, ...] | None = server_side.fetchone()
+    if connection.queries_logged:  # DEBUG, or a test counting queries
+        connection.queries_log.append({"sql": f"{sql} -- prepared, {list(params)!r}",
+                                       "time": f"{time.monotonic() - started:.3f}"})  # fmt: skip
+    return row
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from alerts import pages
 from alerts.models import Alert, FollowUp
 from alerts.selectors import disclosure_context, visible_alerts
 from alerts.serializers import AlertSerializer
@@ -184,3 +186,32 @@ def test_one_alert_is_read_by_the_others_as_their_rights_say(
         return
     assert response.json() == AlertSerializer(own, context=disclosure_context(user)).data
     assert response.json()["address"] == "7 chemin des Oliviers"  # moderators and the reporter see it
+
+
+def test_a_process_that_knows_the_alerts_commune_reads_the_copy_and_its_version_at_once(
+    saint_paul: Town, season: list[Alert], django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"{LIST}/{season[0].pk}"
+    resident, other = client_for(saint_paul.resident), client_for(saint_paul.resident2)
+    resident.get(path)  # kept, and this process learns the alert's commune
+    reads: list[tuple[str, ...]] = []
+    get, get_many = cache.get, cache.get_many
+
+    def counted_get(key: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append((key,))
+        return get(key, *args, **kwargs)
+
+    def counted_get_many(keys: list[str], *args: Any, **kwargs: Any) -> Any:
+        reads.append(tuple(keys))
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    monkeypatch.setattr(cache, "get_many", counted_get_many)
+    assert other.get(path).json() == resident.get(path).json()
+    assert [len(keys) for keys in reads if keys[0].startswith("alerts:")] == [2, 2]  # the copy and the version
+    for known in (True, False):  # this process, and another that never read the alert
+        if not known:
+            pages._COMMUNE_OF.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            FollowUp.objects.create(alert=season[0], kind="erratum", body=f"Erratum {known}")
+        assert other.get(path).json()["followups"][-1]["body"] == f"Erratum {known}"

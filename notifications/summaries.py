@@ -51,34 +51,13 @@ class Figures:
 FIELDS = list(Figures.__dataclass_fields__)
 
 
-def message_figures(message: Message) -> Figures:
-    """The message's counts from its deliveries: people (each once, whatever their channels), SMS accepted by
-    the provider and their parts, calls placed and their billed minutes (voice.voice_report's definitions)."""
-    return _figures(Delivery.objects.filter(message=message), message.created_at)
-
-
-def _figures(deliveries: QuerySet[Delivery], created_at: datetime) -> Figures:
-    live = deliveries.exclude(status=DeliveryStatus.CANCELLED)
-    reached = live.filter(status__in=REACHED_DELIVERY_STATUSES)
-    quick = reached.filter(sent_at__lte=created_at + REACH_WINDOW)
-    sms = reached.filter(channel=Channel.SMS).aggregate(
-        n=Count("id"), parts=Coalesce(Sum(Coalesce("segments", Value(1))), Value(0), output_field=IntegerField())
-    )
-    calls = voice_report(live) if live.filter(channel=Channel.VOICE).exists() else None
-    return Figures(
-        recipients=_people(live), reached=_people(reached), reached_within_5_minutes=_people(quick),
-        sms_sent=sms["n"], sms_segments=sms["parts"],
-        calls=calls["sent"] if calls else 0, call_minutes=calls["minutes"] if calls else 0,
-    )  # fmt: skip
-
-
 def figures_by_commune(message: Message) -> dict[int, Figures]:
     """The message's figures in each of its communes: all in its commune, or, over several communes (a warning
     to a territory), each person in one of them: the first (by id) they are a member of, else the first they
     follow. So a territory's sums count everyone once, and each commune the people it brought. Grouped
-    queries, not a set per commune: a warning to a département has 300."""
-    if not message.commune_ids:
-        return {message.commune_id: message_figures(message)}
+    queries, not a set per commune: a warning to a département has 300. People are counted once whatever their
+    channels; SMS accepted by the provider and their parts, calls placed and their billed minutes are
+    voice.voice_report's definitions."""
     live = _attributed(message).exclude(status=DeliveryStatus.CANCELLED)
     reached = live.filter(status__in=REACHED_DELIVERY_STATUSES)
     quick = reached.filter(sent_at__lte=message.created_at + REACH_WINDOW)
@@ -106,19 +85,18 @@ def _people_by(deliveries: QuerySet[Any, Any]) -> dict[int, int]:
 
 
 def _attributed(message: Message) -> QuerySet[Any, Any]:
-    ids = message.commune_ids or [message.commune_id]
+    deliveries = Delivery.objects.filter(message=message)
+    if not message.commune_ids:
+        return deliveries.annotate(attributed=Value(message.commune_id, output_field=IntegerField()))
+    ids = message.commune_ids
     member_of = Membership.objects.filter(user_id=OuterRef("user_id"), commune_id__in=ids,
                                           status=MembershipStatus.APPROVED).order_by("commune_id")  # fmt: skip
     follows = Follow.objects.filter(user_id=OuterRef("user_id"), commune_id__in=ids).order_by("commune_id")
     commune = Coalesce(Subquery(member_of.values("commune_id")[:1]), Subquery(follows.values("commune_id")[:1]),
                        Value(message.commune_id), output_field=IntegerField())  # fmt: skip
     # Typed loosely: the stubs cannot follow the annotation into the callers' filters on it.
-    attributed: QuerySet[Any, Any] = Delivery.objects.filter(message=message).annotate(attributed=commune)
+    attributed: QuerySet[Any, Any] = deliveries.annotate(attributed=commune)
     return attributed
-
-
-def _people(deliveries: QuerySet[Delivery]) -> int:
-    return deliveries.order_by().values("user_id").distinct().count()
 
 
 def summarise(message: Message, *, final: bool) -> list[MessageSummary]:

@@ -5,6 +5,10 @@ The API's rules and services (communes/operations.py): a refused form answers 40
 changes nothing; every change is in the commune's audit log. Another territory is refused as the API refuses it.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -36,13 +40,12 @@ def operated(request: SignedInHttpRequest, kind: str, code: str) -> Territory:
     return territory
 
 
-def _render(request: SignedInHttpRequest, territory: Territory, *, enrol: EnrolForm | None = None,
-            mayor: FirstMayorForm | None = None) -> HttpResponse:  # fmt: skip
+def _render(request: SignedInHttpRequest, territory: Territory, refused: dict[str, forms.Form] | None = None) -> HttpResponse:
+    """The page; `refused`: a form sent back with its errors (a 400), under its name in the template."""
     context = {
         "territory": territory, "communes": [commune_row(c) for c in territory_communes(territory)],
-        "enrol_form": enrol or EnrolForm(auto_id=ENROL_ID), "mayor_form": mayor or FirstMayorForm(auto_id=MAYOR_ID),
+        "enrol_form": EnrolForm(auto_id=ENROL_ID), "mayor_form": FirstMayorForm(auto_id=MAYOR_ID), **(refused or {}),
     }  # fmt: skip
-    refused = (enrol is not None and enrol.errors) or (mayor is not None and mayor.errors)
     return render(request, "desk/territory.html", context, status=400 if refused else 200)
 
 
@@ -60,33 +63,39 @@ def territory_page(request: SignedInHttpRequest, kind: str, code: str) -> HttpRe
 @require_POST
 def enrol(request: SignedInHttpRequest, kind: str, code: str) -> HttpResponse:
     territory = operated(request, kind, code)
-    form = EnrolForm(request.POST, auto_id=ENROL_ID)
-    if not form.is_valid():
-        return _render(request, territory, enrol=form)
-    person = operations.Person(form.cleaned_data["mayor_phone"], form.cleaned_data["mayor_name"].strip())
-    try:
-        commune = operations.territory_enroll(territory=territory, actor=request.user, insee=form.cleaned_data["insee"],
-                                              mayor=person)  # fmt: skip
-    except APIException as error:
-        service_refusal(form, error)
-        return _render(request, territory, enrol=form)
-    messages.success(request, _("%(commune)s est inscrite ; son premier maire est nommé.") % {"commune": commune.name})
-    return redirect(_page(territory))
+
+    def enrolled(data: dict[str, Any]) -> str:
+        person = operations.Person(data["mayor_phone"], data["mayor_name"].strip())
+        commune = operations.territory_enroll(territory=territory, actor=request.user, insee=data["insee"], mayor=person)
+        return _("%(commune)s est inscrite ; son premier maire est nommé.") % {"commune": commune.name}
+
+    return _submit(request, territory, EnrolForm(request.POST, auto_id=ENROL_ID), "enrol_form", enrolled)
 
 
 @dashboard_login_required
 @require_POST
 def first_mayor(request: SignedInHttpRequest, kind: str, code: str) -> HttpResponse:
     territory = operated(request, kind, code)
-    form = FirstMayorForm(request.POST, auto_id=MAYOR_ID)
-    if not form.is_valid():
-        return _render(request, territory, mayor=form)
-    person = operations.Person(form.cleaned_data["phone"], form.cleaned_data["display_name"].strip())
-    try:
-        commune = operations.territory_commune(territory, form.cleaned_data["insee"])
+
+    def replaced(data: dict[str, Any]) -> str:
+        commune = operations.territory_commune(territory, data["insee"])
+        person = operations.Person(data["phone"], data["display_name"].strip())
         operations.first_mayor_replace(commune=commune, actor=request.user, mayor=person)
-    except APIException as error:
-        service_refusal(form, error)
-        return _render(request, territory, mayor=form)
-    messages.success(request, _("Le premier maire de %(commune)s est remplacé.") % {"commune": commune.name})
-    return redirect(_page(territory))
+        return _("Le premier maire de %(commune)s est remplacé.") % {"commune": commune.name}
+
+    return _submit(request, territory, FirstMayorForm(request.POST, auto_id=MAYOR_ID), "mayor_form", replaced)
+
+
+def _submit(request: SignedInHttpRequest, territory: Territory, form: forms.Form, slot: str,
+            act: Callable[[dict[str, Any]], str]) -> HttpResponse:  # fmt: skip
+    """A valid form's operation, then back to the page with its message; a refusal (the form's or the
+    service's, which changed nothing) shows on the form, under `slot`, with a 400."""
+    if form.is_valid():
+        try:
+            done = act(form.cleaned_data)
+        except APIException as error:
+            service_refusal(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(_page(territory))
+    return _render(request, territory, {slot: form})

@@ -9,7 +9,7 @@ import pytest
 from django.db import close_old_connections, connection
 from django.db.backends.postgresql import base as django_base
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 @pytest.fixture(autouse=True)

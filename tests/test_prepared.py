@@ -74,6 +74,7 @@ def postgresql() -> None:
         pytest.fail("this test needs PostgreSQL (DATABASE_URL)")
 
 
+@pytest.mark.postgres
 def test_on_postgresql_the_statement_is_prepared_once_per_connection(postgresql: None) -> None:
     CommuneFactory.create(insee="49094", name="Préparée")
     assert _prepared_here("49094") == 0
@@ -84,11 +85,13 @@ def test_on_postgresql_the_statement_is_prepared_once_per_connection(postgresql:
     assert _prepared_here("WHERE insee = $1 AND name <> $2") == 1
 
 
+@pytest.mark.postgres
 def test_a_prepared_statement_s_error_is_djangos(postgresql: None) -> None:
     with pytest.raises(ProgrammingError):  # as a queryset's: the middleware and callers know Django's errors
         fetch_one(connection, "SELECT no_such_column FROM communes_commune WHERE insee = %s", ["49094"])
 
 
+@pytest.mark.postgres
 def test_a_table_changed_under_a_prepared_statement_is_still_read(postgresql: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE changing (id int, name text)")

@@ -1,12 +1,14 @@
 """Alerts API: report, list, read, moderate, follow up, broadcast, and the commune's policy."""
 
 import builtins
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -43,12 +45,25 @@ REPORT_GUIDANCE = (
 )
 
 
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant compared with a stored one. Any instant Python reads is valid, and stored instants
+    are well inside years 1-9999: clamped to that, the answer is the same, and SQLite (make run), which
+    compares them in UTC, never overflows (0001-01-01T00:00:00+14:00 is in year 0 there)."""
+
+    BOUNDS = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+    def filter(self, qs: QuerySet[Alert], value: datetime | None) -> QuerySet[Alert]:
+        if value is not None and timezone.is_aware(value):  # the form field makes every instant aware
+            value = min(max(value, self.BOUNDS[0]), self.BOUNDS[1])
+        return super().filter(qs, value)
+
+
 class AlertFilter(django_filters.FilterSet):
     commune = django_filters.CharFilter(field_name="commune__insee")
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = InstantFilter(field_name="created_at", lookup_expr="gte")
+    until = InstantFilter(field_name="created_at", lookup_expr="lt")
     departement = django_filters.CharFilter(field_name="commune__departement")
     kind = django_filters.CharFilter()
 

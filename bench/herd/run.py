@@ -1,12 +1,13 @@
 """The herd after a warning: python bench/herd/run.py (or `make bench-herd`).
 
 The database as a 100,000-member fan-out leaves it (seed.py), the service under gunicorn (sync workers,
-PostgreSQL, Redis, production settings) and beside it, in the same gunicorn, the bare stack (bare.py: Django +
-DRF, no middleware, database or authentication). With wrk (50 connections):
+PostgreSQL, Redis, production settings) and beside it, in the same gunicorn, two bare stacks: bare.py (Django +
+DRF, no middleware, database or authentication) and bare_default.py (a project as `startproject` makes it, with
+DRF's defaults: Django's default middleware, session and basic authentication). With wrk (50 connections):
 
 1. the references, then each read endpoint of the phone app, for --duration seconds each: requests per second,
-   p50/p95/p99, errors, and the share of two references' throughput: the bare stack's 20-row list (`bare`)
-   and the same list served by the service itself through its middleware, token authentication and throttles
+   p50/p95/p99, errors, and the share of three references' throughput: the bare stacks' 20-row list (`bare`,
+   `default`) and the same list served by the service itself through its middleware, token authentication and throttles
    (`floor`: floor_urls.py, what any signed-in request costs before its endpoint works);
 2. the herd: GET /alerts from --tokens distinct readers for 60 s, as fast as they are answered: how many were
    answered (the target: --herd, 20,000), the time --herd took at that pace, p50/p95/p99 and errors.
@@ -116,8 +117,8 @@ def endpoints(seeded: dict[str, object], readers: Path, mayor: Path) -> list[tup
     ]
 
 
-def line(name: str, result: dict, bare: float | None, floor: float | None = None) -> str:
-    shares = "".join(f"{result['rps'] / ref:7.0%}" if ref else "       " for ref in (bare, floor))
+def line(name: str, result: dict, *references: float | None) -> str:
+    shares = "".join(f"{result['rps'] / ref:8.0%}" if ref else "        " for ref in references)
     return (f"{name:38} {result['rps']:7.0f}/s  p50 {result['p50_ms']:6.1f}  p95 {result['p95_ms']:6.1f}"
             f"  p99 {result['p99_ms']:6.1f} ms  errors {result['non2xx'] + result['socket_errors']:4d} {shares}")  # fmt: skip
 
@@ -137,10 +138,11 @@ def main() -> None:
     service = gunicorn(args, env, "vigilants.wsgi", args.port, ROOT, log)
     bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
     bare = gunicorn(args, bare_env, "bare:application", args.port + 1, HERE, log)
+    default = gunicorn(args, bare_env, "bare_default:application", args.port + 2, HERE, log)
     try:
         measure(args, seeded, readers, mayor)
     finally:
-        for process in (service, bare):
+        for process in (service, bare, default):
             process.terminate()
             process.wait(timeout=30)
         shutil.rmtree(folder)
@@ -148,26 +150,29 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, seeded: dict[str, object], readers: Path, mayor: Path) -> None:
     base, bare_base = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    default_base = f"http://127.0.0.1:{args.port + 2}"
     print(f"gunicorn {args.workers} x {args.worker_class} (threads {args.threads}), {args.connections} connections,"
           f" {args.duration} s each; {args.members} members, {args.tokens} readers")  # fmt: skip
     references = {"bare DRF /empty": bare_base + "/empty", "bare DRF /list": bare_base + "/list",
+                  "default project /empty": default_base + "/empty", "default project /list": default_base + "/list",
                   "service's floor /bench/empty": base + "/bench/empty", "service's floor /bench/list": base + "/bench/list"}
     for url in references.values():
         wrk(args, url, readers, seconds=2)  # warm-up
     measured = {name: wrk(args, url, readers, seconds=args.duration) for name, url in references.items()}
     bare, floor = measured["bare DRF /list"]["rps"], measured["service's floor /bench/list"]["rps"]
-    print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>6} {'floor':>6}")
+    default = measured["default project /list"]["rps"]
+    print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>7} {'default':>7} {'floor':>7}")
     for name, path, tokens in endpoints(seeded, readers, mayor):
         if args.only and args.only not in name:
             continue
         wrk(args, base + path, tokens, seconds=2)  # warm-up: connections, caches, plans
         result = wrk(args, base + path, tokens, seconds=args.duration)
-        print(line(name, result, bare, floor), flush=True)
+        print(line(name, result, bare, default, floor), flush=True)
     for name, result in measured.items():
-        print(line(name, result, bare if name.startswith("service") else None))
+        print(line(name, result, *((bare, default) if name.startswith("service") else ())))
     herd = wrk(args, f"{base}/api/v1/alerts?commune={seeded['insee']}", readers, seconds=60)
     print(f"herd: {herd['requests']} GET /alerts from {args.tokens} readers answered in 60 s (target {args.herd}); "
-          f"{args.herd} took {args.herd / herd['rps']:.1f} s:\n" + line("herd GET /alerts", herd, bare, floor))
+          f"{args.herd} took {args.herd / herd['rps']:.1f} s:\n" + line("herd GET /alerts", herd, bare, default, floor))
 
 
 if __name__ == "__main__":

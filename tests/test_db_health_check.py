@@ -69,3 +69,18 @@ def test_a_connection_in_a_transaction_is_checked_by_django(asked: list[int]) ->
         assert connection.is_usable()
         cursor.execute("ROLLBACK")
     assert asked == [1]
+
+
+def test_without_prepared_statements_the_lookups_still_answer() -> None:
+    from vigilants.prepared import fetch_one
+
+    connection.close()
+    connection.settings_dict["PREPARED_STATEMENTS"] = False
+    try:
+        assert fetch_one(connection, "SELECT %s::int + 1", [41]) == (42,)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (0,)
+    finally:
+        connection.close()
+        connection.settings_dict["PREPARED_STATEMENTS"] = True

@@ -22,7 +22,7 @@ PREPARE_THRESHOLD = 1_000_000
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
-        if params.get("prepare_threshold") is None:
+        if params.get("prepare_threshold") is None and self.settings_dict.get("PREPARED_STATEMENTS", True):
             params["prepare_threshold"] = PREPARE_THRESHOLD
         return params
 

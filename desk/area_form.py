@@ -15,7 +15,7 @@ from risks.services import DEFAULT_VALIDITY, Content
 from risks.territory_serializers import AreaWarningWriteSerializer
 
 from .form_errors import add_drf_errors
-from .risks_form import local_input
+from .risks_form import CheckedContent, local_input
 
 TEXT_FIELDS = ("hazard", "level", "title", "description", "instruction", "expires_at", "mode", "center_latitude",
                "center_longitude", "radius_km")  # fmt: skip
@@ -23,7 +23,7 @@ MODES = ("list", "radius")
 
 
 @dataclass
-class AreaForm:
+class AreaForm(CheckedContent):
     """The fields as posted (shown again as typed) and, once valid, the content and the communes' codes or radius."""
 
     hazard: str = Hazard.FLOOD.value
@@ -75,12 +75,6 @@ class AreaForm:
 
     def add_errors(self, detail: Any) -> None:
         add_drf_errors(self.errors, detail)
-
-    @property
-    def valid_content(self) -> Content:
-        if self.content is None:
-            raise ValueError("the form was not validated")
-        return self.content
 
     @property
     def center(self) -> tuple[float, float]:

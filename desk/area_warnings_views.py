@@ -20,11 +20,11 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.authentication import SignedInHttpRequest
 from accounts.models import User
-from communes.access import is_moderator
+from communes.access import moderated_commune_ids
 from communes.models import Commune
 from notifications.models import MessageSource
 from notifications.services import call_minute_price, message_for_source, sms_segment_price
-from risks.access import area_warnable, may_warn_area
+from risks.access import area_refusal, area_warnable, refused_in_area
 from risks.models import AreaWarning, Hazard, Level, RiskWarning
 from risks.selectors import warning_status
 from risks.serializers import WarningWriteSerializer
@@ -43,7 +43,7 @@ from vigilants.errors import Conflict
 
 from .area_form import AreaForm
 from .risks_form import limits, local_input
-from .risks_views import END_MAX
+from .risks_views import END_MAX, end_text_error
 from .warnings_views import DRAFT, DRAFT_SECONDS, REFRESH_SECONDS, SENDING, message_report_figures
 
 CHOICES_MAX = 600  # the checkboxes a page shows: a département's communes; staff narrow by radius beyond
@@ -78,9 +78,8 @@ def area_warning_new(request: SignedInHttpRequest) -> HttpResponse:
 def _communes(user: User, form: AreaForm, allowed: Any) -> list[Commune]:
     """The list's communes (a forged one is a 403, as in the API), or those of the radius (none: a field error)."""
     if form.mode == "list":
-        refused = [c.insee for c in form.chosen if not may_warn_area(user, c)]
-        if refused:
-            raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+        if refusal := area_refusal(user, form.chosen):
+            raise PermissionDenied(refusal)
         return form.chosen
     found = communes_within(*form.center, float(form.radius_km), allowed)
     if not found:
@@ -145,7 +144,7 @@ def _group(user: User, pk: int) -> tuple[AreaWarning, list[RiskWarning]]:
     nothing outside one's reach)."""
     group = get_object_or_404(AreaWarning, pk=pk)
     rows = group_rows(group)
-    if not any(may_warn_area(user, row.commune) for row in rows):
+    if len(refused_in_area(user, [row.commune for row in rows])) == len(rows):
         raise PermissionDenied(_("Cet avis concerne des communes que vous ne pouvez pas alerter."))
     return group, rows
 
@@ -162,28 +161,33 @@ def _group_page(request: SignedInHttpRequest, group: AreaWarning, rows: list[Ris
                 update_errors: dict[str, list[str]] | None = None, status: int = 200) -> HttpResponse:  # fmt: skip
     user = request.user
     latest = rows[0]
+    moderated = set(moderated_commune_ids(user).values_list("commune_id", flat=True))  # one query, not one a row
     return render(request, "desk/risks/area_group.html", {
         "update": update or {"level": latest.level, "description": latest.description,
                              "expires_at": local_input(latest.expires_at)},
         "update_errors": update_errors or {}, "levels": Level.choices,
-        "group": group, "rows": [(row, user.is_staff or is_moderator(user, row.commune)) for row in rows],
+        "group": group, "rows": [(row, user.is_staff or row.commune_id in moderated) for row in rows],
         "latest": rows[0], "status": warning_status(rows[0]), "refresh_seconds": REFRESH_SECONDS,
         "report": message_report_figures(message_for_source(MessageSource.WARNING, rows[0].pk)),
-        "may_write": all(may_warn_area(user, row.commune) for row in rows), "end_text": end_text,
+        "may_write": not refused_in_area(user, [row.commune for row in rows]), "end_text": end_text,
         "end_errors": end_errors or [], "end_max": END_MAX,
     }, status=status)  # fmt: skip
+
+
+def _writable_group(user: User, pk: int) -> tuple[AreaWarning, list[RiskWarning]]:
+    """The group, for someone who may write to every one of its communes (else 403 naming the others, as the API)."""
+    group, rows = _group(user, pk)
+    if refusal := area_refusal(user, [row.commune for row in rows]):
+        raise PermissionDenied(refusal)
+    return group, rows
 
 
 @dashboard_login_required
 @require_POST
 def area_warning_end_view(request: SignedInHttpRequest, pk: int) -> HttpResponse:
-    group, rows = _group(request.user, pk)
-    refused = [row.commune.insee for row in rows if not may_warn_area(request.user, row.commune)]
-    if refused:
-        raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+    group, rows = _writable_group(request.user, pk)
     text = request.POST.get("text", "").strip()
-    if not text or len(text) > END_MAX:
-        error = _("Dites pourquoi l'avis prend fin.") if not text else _("Au plus %(max)s caractères.") % {"max": END_MAX}
+    if error := end_text_error(text):
         return _group_page(request, group, rows, end_text=text, end_errors=[error], status=400)
     try:
         area_warning_end(group=group, actor=request.user, text=text)
@@ -200,10 +204,7 @@ UPDATE_FIELDS = ("level", "description", "expires_at")
 @require_POST
 def area_warning_update_view(request: SignedInHttpRequest, pk: int) -> HttpResponse:
     """An update of every commune's thread: its level, situation and validity (the rest is kept)."""
-    group, rows = _group(request.user, pk)
-    refused = [row.commune.insee for row in rows if not may_warn_area(request.user, row.commune)]
-    if refused:
-        raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+    group, rows = _writable_group(request.user, pk)
     posted = {name: str(request.POST.get(name, "")).strip() for name in UPDATE_FIELDS}
     serializer = WarningWriteSerializer(data=posted, partial=True, context={"commune": rows[0].commune})
     if not serializer.is_valid():

@@ -31,8 +31,20 @@ def local_input(value: datetime) -> str:
     return timezone.localtime(value).strftime(LOCAL_MINUTE)
 
 
+class CheckedContent:
+    """A desk form checked by the API's serializer: its content, once valid."""
+
+    content: Content | None
+
+    @property
+    def valid_content(self) -> Content:
+        if self.content is None:
+            raise ValueError("the form was not validated")
+        return self.content
+
+
 @dataclass
-class RiskForm:
+class RiskForm(CheckedContent):
     """The fields as posted (shown again as typed) and, once valid, the warning's content."""
 
     commune: Commune
@@ -130,12 +142,6 @@ class RiskForm:
 
     def add_refusal(self, message: str) -> None:
         self.errors.setdefault("non_field_errors", []).append(message)
-
-    @property
-    def valid_content(self) -> Content:
-        if self.content is None:
-            raise ValueError("the form was not validated")
-        return self.content
 
     @property
     def chosen_neighbourhoods(self) -> list[Neighbourhood]:

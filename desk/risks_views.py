@@ -66,6 +66,13 @@ PAGE_SIZE = 20
 END_MAX = 2000  # the end's text: the API's EndSerializer
 
 
+def end_text_error(text: str) -> str | None:
+    """What is wrong with the reason given for ending a warning (one commune's or a group's), or None."""
+    if not text:
+        return _("Dites pourquoi l'avis prend fin.")
+    return _("Au plus %(max)s caractères.") % {"max": END_MAX} if len(text) > END_MAX else None
+
+
 def _ensure_may_warn(request: SignedInHttpRequest, commune: Commune) -> None:
     if not may_warn(request.user, commune):
         raise PermissionDenied(_("Les avis de risque sont émis par le maire et les référents qu'il a désignés."))
@@ -127,8 +134,7 @@ def risk_end(request: SignedInHttpRequest, commune: Commune, pk: int) -> HttpRes
     _ensure_may_warn(request, commune)
     row = _row(commune, pk)
     text = request.POST.get("text", "").strip()
-    if not text or len(text) > END_MAX:
-        error = _("Dites pourquoi l'avis prend fin.") if not text else _("Au plus %(max)s caractères.") % {"max": END_MAX}
+    if error := end_text_error(text):
         return _thread_page(request, row, end_text=text, end_errors=[error], status=400)
     try:
         end = warning_end(previous=row, actor=request.user, text=text)

@@ -4,7 +4,10 @@ Over `communes.access`, never beside it: a delegation counts only while its hold
 commune (a referent demoted to resident, or excluded, loses it without anyone revoking it).
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from communes import access
@@ -61,6 +64,20 @@ def area_warnable(user: User) -> CommuneQuerySet:
     own = _warned_commune_ids(user)
     partnered = WarningPartnership.objects.filter(partner_id__in=own).values("commune_id")
     return enrolled.filter(access.operated_q(user) | Q(pk__in=own) | Q(pk__in=partnered))
+
+
+def refused_in_area(user: User, communes: Iterable[Commune]) -> list[str]:
+    """The INSEE codes of those communes that may_warn_area refuses the user: one query for all of them (a
+    département's warning has 300), by area_warnable."""
+    communes = list(communes)
+    allowed = set(area_warnable(user).filter(pk__in=[c.pk for c in communes]).values_list("pk", flat=True))
+    return [c.insee for c in communes if c.pk not in allowed]
+
+
+def area_refusal(user: User, communes: Iterable[Commune]) -> str | None:
+    """Why the user may not write a warning over these communes (the API's 403 and the desk's), or None."""
+    refused = refused_in_area(user, communes)
+    return _("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)} if refused else None
 
 
 def _warned_commune_ids(user: User) -> list[int]:

@@ -43,9 +43,8 @@ def _may_warn_somewhere(user: User) -> None:
 def _chosen(user: User, data: dict[str, Any]) -> tuple[list[Commune], dict[str, Any]]:
     """The communes of the body, each one the caller may warn (403 naming the others), and how they were chosen."""
     if "communes" in data:
-        refused = [c.insee for c in data["communes"] if not access.may_warn_area(user, c)]
-        if refused:
-            raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+        if refusal := access.area_refusal(user, data["communes"]):
+            raise PermissionDenied(refusal)
         return data["communes"], {}
     center, radius = data["center"], data["radius_km"]
     found = territory.communes_within(center["latitude"], center["longitude"], radius, access.area_warnable(user))
@@ -96,9 +95,8 @@ def _group(pk: int) -> AreaWarning:
 
 
 def _may_write_group(user: User, group: AreaWarning) -> None:
-    refused = [row.commune.insee for row in territory.group_rows(group) if not access.may_warn_area(user, row.commune)]
-    if refused:
-        raise PermissionDenied(_("Vous ne pouvez pas alerter ces communes : %(insee)s.") % {"insee": ", ".join(refused)})
+    if refusal := access.area_refusal(user, [row.commune for row in territory.group_rows(group)]):
+        raise PermissionDenied(refusal)
 
 
 class AreaWarningDetail(APIView):

@@ -144,3 +144,24 @@ def test_the_group_is_updated_from_its_page(people: People, vence: Town, operato
     rows = RiskWarning.objects.filter(group=group, msg_type=MessageType.UPDATE)
     assert {(r.level, r.description, r.title) for r in rows} == {("red", "Le pont est fermé.", "Crue du Loup")}
     assert rows.count() == 2
+
+
+def test_the_groups_page_costs_the_same_queries_for_more_communes(people: People, vence: Town,
+                                                                  operator_06: User) -> None:  # fmt: skip
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client: Client = signed_in(operator_06)
+
+    def page_queries(codes: list[str]) -> int:
+        sent = {**form(communes=codes), "step": "send"}
+        client.post(NEW, {**sent, "draft": draft_of(client.post(NEW, {**form(communes=codes), "step": "preview"}))})
+        group = AreaWarning.objects.latest("pk")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/desk/area-warnings/{group.pk}/").status_code == 200
+        return len(queries)
+
+    two = page_queries(["06128", "06157"])
+    make_town("06161", "Villeneuve-Loubet", "06")
+    make_town("06088", "Nice", "06")
+    assert page_queries(["06128", "06157", "06161", "06088"]) == two

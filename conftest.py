@@ -82,6 +82,19 @@ def charleville(db: None) -> Town:
 
 
 @pytest.fixture
+def vence(db: None) -> Town:
+    """Saint-Paul-de-Vence's neighbour, in the same intercommunality (operator_nca's)."""
+    return make_town("06157", "Vence", "06", latitude=43.7225, longitude=7.1119, bbox_south=43.70,
+                     bbox_west=7.05, bbox_north=43.78, bbox_east=7.15)  # fmt: skip
+
+
+@pytest.fixture
+def cagnes(db: None) -> Town:
+    return make_town("06027", "Cagnes-sur-Mer", "06", latitude=43.6641, longitude=7.1489, bbox_south=43.64,
+                     bbox_west=7.12, bbox_north=43.70, bbox_east=7.18)  # fmt: skip
+
+
+@pytest.fixture
 def gendarme_06(db: None) -> User:
     user = UserFactory.create(display_name="Gendarme 06")
     GendarmeArea.objects.create(user=user, departement="06")

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from communes.models import Commune, Neighbourhood
 from notifications.models import Channel
+from vigilants.api import PlacedDateTimeField
 from vigilants.categories import Category
 
 from .geo import public_coordinate
@@ -16,16 +17,6 @@ from .models import Alert, CommunePolicy, FollowUp, FollowUpKind
 MAX_AGE = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
 # Serializer[None]: input validation only, never bound to an instance.
-
-
-class PlacedDateTimeField(serializers.DateTimeField):
-    """A time without offset is read in Paris time; one that cannot be placed there (year 1) is a field error."""
-
-    def enforce_timezone(self, value: Any) -> Any:
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
 
 
 class AlertCreateSerializer(serializers.Serializer[None]):

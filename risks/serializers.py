@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from communes.models import Neighbourhood
+from vigilants.api import PlacedDateTimeField
 
 from . import instructions
 from .models import (
@@ -26,17 +27,6 @@ from .selectors import latest_in_thread, thread_key, warning_status
 from .services import Area, Content
 
 AREA_FIELDS = ("area_kind", "neighbourhoods", "latitude", "longitude", "radius_m")
-
-
-class PlacedDateTimeField(serializers.DateTimeField):
-    """A time without offset is read in Paris time; one that cannot be placed there (year 1, year 9999 at -14:00)
-    is a field error, not a 500. (alerts.serializers has its own: the apps sit beside each other.)"""
-
-    def enforce_timezone(self, value: Any) -> Any:
-        try:
-            return super().enforce_timezone(value)
-        except OverflowError:
-            self.fail("overflow")
 
 
 class WarningSerializer(serializers.ModelSerializer[RiskWarning]):

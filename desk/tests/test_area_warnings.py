@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 NEW = "/desk/area-warnings/new/"
 
 
-@pytest.fixture
-def vence(db: None) -> Town:
-    return make_town("06157", "Vence", "06", latitude=43.7225, longitude=7.1119, bbox_south=43.70,
-                     bbox_west=7.05, bbox_north=43.78, bbox_east=7.15)  # fmt: skip
-
 
 def form(**changes: Any) -> dict[str, Any]:
     return {"mode": "list", "communes": ["06128", "06157"], "hazard": "flood", "level": "orange",

@@ -64,3 +64,11 @@ def info_of(alert: CapAlert, language: str = "fr") -> CapInfo:
 
 
 __all__ = ["AreaKind", "info_of", "make_warning", "thread_of"]
+
+
+def post_created(client: Any, path: str, data: dict[str, Any], capture: Any) -> dict[str, Any]:
+    """POST `data` as JSON, its on-commit work run (`capture`: django_capture_on_commit_callbacks), a 201's body."""
+    with capture(execute=True):
+        answer = client.post(path, data, format="json")
+    assert answer.status_code == 201, answer.content
+    return dict(answer.json())

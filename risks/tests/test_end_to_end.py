@@ -14,16 +14,10 @@ from notifications.models import Delivery, Device, Message, MessageSource, Messa
 from notifications.tests.helpers import member
 from notifications.tests.recording import transports_fixture  # noqa: F401 - fixture
 from providers.fcm_wire import encode
+from risks.tests.conftest import post_created as post
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def post(client: Any, path: str, data: dict[str, Any], capture: Any) -> dict[str, Any]:
-    with capture(execute=True):
-        answer = client.post(path, data, format="json")
-    assert answer.status_code == 201, answer.content
-    return dict(answer.json())
 
 
 def test_a_thread_reaches_the_members_and_replaces_itself_on_their_phones(

@@ -14,7 +14,7 @@ from accounts.rgpd import erase_user
 from audit.models import AuditEntry
 from communes.models import Commune, Follow, Role
 from communes.territories import find_territory
-from conftest import Town, make_town
+from conftest import Town
 from notifications import planner
 from notifications.composer import sms_text
 from notifications.models import Audience, Delivery, Device, Message, MessageKind, MessageSource
@@ -58,17 +58,6 @@ def follow(user: User, commune: Commune, channels: list[str] | None = None) -> U
     return user
 
 
-@pytest.fixture
-def vence(db: None) -> Town:
-    # Vence, next to Saint-Paul-de-Vence (same EPCI in the fixtures of operator_nca).
-    return make_town("06157", "Vence", "06", latitude=43.7225, longitude=7.1119, bbox_south=43.70,
-                     bbox_west=7.05, bbox_north=43.78, bbox_east=7.15)  # fmt: skip
-
-
-@pytest.fixture
-def cagnes(db: None) -> Town:
-    return make_town("06027", "Cagnes-sur-Mer", "06", latitude=43.6641, longitude=7.1489, bbox_south=43.64,
-                     bbox_west=7.12, bbox_north=43.70, bbox_east=7.18)  # fmt: skip
 
 
 def planned(message: Message) -> Counter[tuple[int, str]]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEntry
 from communes.models import Commune
-from conftest import NICE_METROPOLE, Town, client_for, make_town
+from conftest import NICE_METROPOLE, Town, client_for
 from notifications.models import Audience, Message, MessageSource
 from risks.models import AreaWarning, MessageType, RiskWarning, WarningPartnership
 
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1"
 
 
-@pytest.fixture
-def vence(db: None) -> Town:
-    return make_town("06157", "Vence", "06", latitude=43.7225, longitude=7.1119, bbox_south=43.70,
-                     bbox_west=7.05, bbox_north=43.78, bbox_east=7.15)  # fmt: skip
-
-
-@pytest.fixture
-def cagnes(db: None) -> Town:
-    return make_town("06027", "Cagnes-sur-Mer", "06", latitude=43.6641, longitude=7.1489, bbox_south=43.64,
-                     bbox_west=7.12, bbox_north=43.70, bbox_east=7.18)  # fmt: skip
 
 
 def body(**fields: Any) -> dict[str, Any]:

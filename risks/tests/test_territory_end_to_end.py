@@ -13,16 +13,10 @@ from notifications.models import Message, MessageSource
 from notifications.tests.helpers import member
 from notifications.tests.recording import transports_fixture  # noqa: F401 - fixture
 from providers.fcm_wire import encode
+from risks.tests.conftest import post_created as post
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def post(client: Any, path: str, data: dict[str, Any], capture: Any) -> dict[str, Any]:
-    with capture(execute=True):
-        answer = client.post(path, data, format="json")
-    assert answer.status_code == 201, answer.content
-    return dict(answer.json())
 
 
 def test_one_flood_warning_over_three_communes(saint_paul: Town, operator_nca: Any, transports: Any,

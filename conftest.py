@@ -4,8 +4,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import rest_framework.test
 from django.core.cache import cache
 from django.db.backends.signals import connection_created
+from django.test import client as django_client
 from rest_framework.test import APIClient
 
 from accounts.models import AuthToken, User
@@ -13,6 +15,7 @@ from communes.models import Commune, GendarmeArea, Role, TerritoryKind, Territor
 from providers import ratelimit
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 from vigilants.celery import app as celery_app
+from vigilants.handlers import ChainChoice
 
 # The fake provider and the settings pointing the SDKs at it, for any test that needs them.
 pytest_plugins = ["tests.provider_fixtures"]
@@ -27,6 +30,20 @@ def _allow_emptying_the_audit_log(sender: object, connection: Any, **kwargs: Any
 
 
 connection_created.connect(_allow_emptying_the_audit_log)
+
+
+class _ServiceClientHandler(django_client.ClientHandler, ChainChoice):
+    pass
+
+
+class _ServiceForceAuthClientHandler(rest_framework.test.ForceAuthClientHandler, ChainChoice):  # type: ignore[misc]
+    pass
+
+
+# The test clients choose the middleware chain as gunicorn does (vigilants/handlers.py): an API request without
+# a session goes through the API's, so that every API test exercises what production serves.
+django_client.ClientHandler = _ServiceClientHandler  # type: ignore[misc]
+rest_framework.test.ForceAuthClientHandler = _ServiceForceAuthClientHandler  # type: ignore[misc]
 
 
 @pytest.fixture(autouse=True)

@@ -179,7 +179,9 @@ def headers() -> Control:
     facts = {"content_security_policy": "csp.middleware.CSPMiddleware" in settings.MIDDLEWARE,
              "scripts_without_inline": strict_scripts, "frame_options": settings.X_FRAME_OPTIONS,
              "nosniff": settings.SECURE_CONTENT_TYPE_NOSNIFF,
-             "private_answers_not_stored": "vigilants.middleware.PrivateResponsesMiddleware" in settings.MIDDLEWARE}
+             "api_content_policy": "vigilants.middleware.ApiContentPolicyMiddleware" in settings.API_MIDDLEWARE,
+             "private_answers_not_stored": all("vigilants.middleware.PrivateResponsesMiddleware" in chain
+                                               for chain in (settings.MIDDLEWARE, settings.API_MIDDLEWARE))}
     status: Status = "ok" if all(facts.values()) else "partial"
     return Control("headers", _("En-têtes de sécurité des pages"), status, _(
         "Politique de sécurité du contenu sans script en ligne, pas d'affichage dans un cadre, réponses personnelles "

@@ -86,3 +86,22 @@ class PrivateResponsesMiddleware:
             patch_cache_control(response, private=True, no_store=True)
             patch_vary_headers(response, ("Authorization", "Cookie"))
         return response
+
+
+API_CONTENT_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+class ApiContentPolicyMiddleware:
+    """An API answer is data, never a page: a Content-Security-Policy that lets it load and frame nothing.
+
+    The pages' policy (django-csp) is built for each response from the settings and the view's changes; an
+    API answer needs none of that, and the constant costs nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", API_CONTENT_POLICY)
+        return response

@@ -89,6 +89,20 @@ MIDDLEWARE = [
     "vigilants.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last: a locked-out sign-in answers 429 (accounts/staff_auth.py)
 ]
+# API requests without a session cookie (the phone app, scripts, Twilio) take this shorter chain
+# (vigilants/handlers.py): the guards that concern them, none of the pages' sessions, CSRF, messages, second
+# factor or lockout.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "vigilants.middleware.RequestSizeLimitMiddleware",
+    "vigilants.middleware.ApiContentPolicyMiddleware",
+    "vigilants.middleware.PrivateResponsesMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vigilants.middleware.DatabaseUnavailableMiddleware",
+]
 
 ROOT_URLCONF = "vigilants.urls"
 WSGI_APPLICATION = "vigilants.wsgi.application"

@@ -54,7 +54,7 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1", "ALLOW_EMBEDDED": "true", "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}", "PUBLIC_BASE_URL": "http://127.0.0.1",
-        # The service's settings plus /bench/empty and /bench/list (floor_urls.py), nothing else changed.
+        # The service's settings plus /api/bench/empty and /api/bench/list (floor_urls.py), nothing else changed.
         "DJANGO_SETTINGS_MODULE": "bench.herd.floor_settings",
     }  # fmt: skip
 
@@ -155,11 +155,11 @@ def measure(args: argparse.Namespace, seeded: dict[str, object], readers: Path, 
           f" {args.duration} s each; {args.members} members, {args.tokens} readers")  # fmt: skip
     references = {"bare DRF /empty": bare_base + "/empty", "bare DRF /list": bare_base + "/list",
                   "default project /empty": default_base + "/empty", "default project /list": default_base + "/list",
-                  "service's floor /bench/empty": base + "/bench/empty", "service's floor /bench/list": base + "/bench/list"}
+                  "service's floor /empty": base + "/api/bench/empty", "service's floor /list": base + "/api/bench/list"}
     for url in references.values():
         wrk(args, url, readers, seconds=2)  # warm-up
     measured = {name: wrk(args, url, readers, seconds=args.duration) for name, url in references.items()}
-    bare, floor = measured["bare DRF /list"]["rps"], measured["service's floor /bench/list"]["rps"]
+    bare, floor = measured["bare DRF /list"]["rps"], measured["service's floor /list"]["rps"]
     default = measured["default project /list"]["rps"]
     print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>7} {'default':>7} {'floor':>7}")
     for name, path, tokens in endpoints(seeded, readers, mayor):

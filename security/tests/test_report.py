@@ -41,6 +41,13 @@ def test_transport_follows_the_https_settings() -> None:
     assert control.status == "ok" and control.facts["hsts_seconds"] == 31_536_000
 
 
+def test_the_headers_control_reads_both_middleware_chains(settings) -> None:
+    assert by_key("headers").status == "ok"
+    settings.API_MIDDLEWARE = [m for m in settings.API_MIDDLEWARE if not m.endswith("PrivateResponsesMiddleware")]
+    control = by_key("headers")
+    assert control.status == "partial" and control.facts["private_answers_not_stored"] is False
+
+
 def test_staff_without_a_totp_device_are_counted(staff) -> None:
     assert by_key("staff_second_factor").facts == {"admin_requires_totp": True, "staff_accounts": 1,
                                                    "staff_without_totp": 1}  # fmt: skip

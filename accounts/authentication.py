@@ -8,14 +8,24 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from .models import AuthToken, User, hash_secret
-from .token_lookup import token_with_user
+from .token_lookup import ASKED_ATTRIBUTE, Asked, token_with_user_and
 
 
 class DeviceTokenAuthentication(TokenAuthentication):
     keyword = "Token"
+    _asked: Asked | None = None
+
+    def authenticate(self, request: Request) -> tuple[User, AuthToken] | None:
+        # DRF makes one authenticator per request: what the view asked with the token (token_lookup.Also).
+        found = getattr(request, ASKED_ATTRIBUTE, None)
+        self._asked = found if isinstance(found, Asked) else None
+        return super().authenticate(request)
 
     def authenticate_credentials(self, key: str) -> tuple[User, AuthToken]:
-        token = token_with_user(hash_secret(key))
+        asked = self._asked
+        token, value = token_with_user_and(hash_secret(key), asked.also if asked else None)
+        if asked is not None and token is not None:
+            asked.answered, asked.value = True, value
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Jeton invalide ou révoqué."))
         now = timezone.now()

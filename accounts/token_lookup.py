@@ -1,13 +1,55 @@
 """The device token's lookup with its user: the one query every signed-in API request makes, its SQL composed
-once (vigilants/prepared.py says why). Equal to `select_related("user")`: accounts/tests/test_token_lookup.py."""
+once (vigilants/prepared.py says why). Equal to `select_related("user")`: accounts/tests/test_token_lookup.py.
 
-from dataclasses import dataclass
+A view may ask one more value in the same statement (`Also`, through `ask_with_token`): what it would
+otherwise ask the database in a round trip of its own right after, about the same person (whether a resident
+reads the residents' shared page, alerts/pages.py)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http import HttpRequest
 
 from vigilants.prepared import ModelColumns, column, fetch_one, model_columns, plan_for, read_alias
 
 from .models import AuthToken, User
+
+USER_ALIAS = "u"  # how an `Also` names the token's user: `u.id`
+
+
+@dataclass(frozen=True)
+class Also:
+    """A scalar subquery read with the token: `sql` names the user `u`, its `%s` take `params`. One prepared
+    statement per `name`, so `sql` must be the same for every request that gives that name."""
+
+    name: str
+    sql: str
+    params: Sequence[Any] = ()
+
+
+@dataclass
+class Asked:
+    """An `Also` a view asked before authentication, and its value once a token answered it."""
+
+    also: Also
+    answered: bool = False
+    value: Any = field(default=None)
+
+
+ASKED_ATTRIBUTE = "asked_with_token"
+
+
+def ask_with_token(request: HttpRequest, also: Also) -> None:
+    """Before authentication: the token's statement also reads `also` (answered only for a device token)."""
+    setattr(request, ASKED_ATTRIBUTE, Asked(also))
+
+
+def asked(request: Any, name: str) -> Asked | None:
+    """What a token answered for the `Also` named `name`, if it was asked and answered for this request."""
+    found = getattr(request, ASKED_ATTRIBUTE, None)
+    return found if isinstance(found, Asked) and found.answered and found.also.name == name else None
 
 
 @dataclass(frozen=True)
@@ -17,11 +59,12 @@ class _Plan:
     user: ModelColumns[User]
 
 
-def _plan(connection: BaseDatabaseWrapper) -> _Plan:
+def _plan(connection: BaseDatabaseWrapper, also_sql: str = "") -> _Plan:
     quote = connection.ops.quote_name
-    token, user = model_columns(AuthToken, "t", connection), model_columns(User, "u", connection)
-    sql = "SELECT {} FROM {} t INNER JOIN {} u ON u.{} = t.{} WHERE t.{} = %s".format(  # noqa: S608 - names from the models
-        ", ".join(token.selected + user.selected), quote(AuthToken._meta.db_table), quote(User._meta.db_table),
+    token, user = model_columns(AuthToken, "t", connection), model_columns(User, USER_ALIAS, connection)
+    selected = token.selected + user.selected + ([also_sql] if also_sql else [])
+    sql = "SELECT {} FROM {} t INNER JOIN {} {} ON {}.{} = t.{} WHERE t.{} = %s".format(  # noqa: S608 - names from the models
+        ", ".join(selected), quote(AuthToken._meta.db_table), quote(User._meta.db_table), USER_ALIAS, USER_ALIAS,
         quote(column(User)), quote(column(AuthToken, "user")), quote(column(AuthToken, "key_hash")),
     )  # fmt: skip
     return _Plan(sql, token, user)
@@ -29,11 +72,17 @@ def _plan(connection: BaseDatabaseWrapper) -> _Plan:
 
 def token_with_user(key_hash: str) -> AuthToken | None:
     """The token of that hash with its user loaded (one query), or None."""
-    connection, plan = plan_for(__name__, read_alias(AuthToken), _plan)
-    row = fetch_one(connection, plan.sql, [key_hash])
+    return token_with_user_and(key_hash, None)[0]
+
+
+def token_with_user_and(key_hash: str, also: Also | None) -> tuple[AuthToken | None, Any]:
+    """The token with its user and the value of `also` for that user, in one query; (None, None) if no token."""
+    key = __name__ if also is None else (__name__, also.name)
+    connection, plan = plan_for(key, read_alias(AuthToken), lambda c: _plan(c, also.sql if also else ""))
+    row = fetch_one(connection, plan.sql, [*(also.params if also else ()), key_hash])
     if row is None:
-        return None
-    split = len(plan.token.attnames)
+        return None, None
+    split, end = len(plan.token.attnames), len(plan.token.attnames) + len(plan.user.attnames)
     token = plan.token.build(connection, row[:split])
-    token.user = plan.user.build(connection, row[split:])
-    return token
+    token.user = plan.user.build(connection, row[split:end])
+    return token, (row[end] if also else None)

@@ -11,6 +11,7 @@ served a shared page: their pages differ.
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.token_lookup import USER_ALIAS, Also, asked
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 from vigilants.prepared import fetch_one
 
@@ -38,7 +40,7 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
     insee = request.query_params.get("commune")
     if not insee or not _may_share(user, request):
         return None
-    commune_id = _resident_without_reports(user, insee)
+    commune_id = _resident_in(request, resident_by_insee(insee), lambda: _resident_without_reports(user, insee))
     if commune_id is None:
         return None
     url = f"{request.build_absolute_uri()}|{translation.get_language()}"
@@ -54,7 +56,7 @@ def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     keys = [_alert_key(pk)] + ([] if commune_id is None else [_version_key(commune_id)])
     found = cache.get_many(keys)
     kept = found.get(keys[0])
-    if kept is None or _resident_without_reports(user, commune_id=kept[0]) is None:
+    if kept is None or _resident_of_alert(user, request, pk, kept[0]) is None:
         return None
     _remember(pk, kept[0])
     version = found.get(keys[1]) if commune_id == kept[0] else cache.get(_version_key(kept[0]))
@@ -63,11 +65,11 @@ def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     return _response(kept[2], kept[3])
 
 
-def keep_alert(user: User, row: dict[str, Any], data: dict[str, Any]) -> Response | None:
+def keep_alert(user: User, request: Request, row: dict[str, Any], data: dict[str, Any]) -> Response | None:
     """Keep an approved alert as its residents read it, when the user is one of them (so `data` is that view).
     The version is read after the database here (the commune is known only then): a change committed between
     the two is seen within PAGE_SECONDS."""
-    if row["status"] != AlertStatus.APPROVED or _resident_without_reports(user, commune_id=row["commune_id"]) is None:
+    if row["status"] != AlertStatus.APPROVED or _resident_of_alert(user, request, row["id"], row["commune_id"]) is None:
         return None
     _remember(row["id"], row["commune_id"])
     body, etag = _rendered(data)
@@ -141,22 +143,51 @@ def _alert_key(pk: int) -> str:
     return f"alerts:alert:{pk}:{translation.get_language()}"
 
 
+def resident_by_insee(insee: str) -> Also:
+    """Read with the token (accounts.token_lookup): the list's commune, if its reader shares its page."""
+    return Also("alerts.resident_by_insee", f"({_resident_sql(f'{USER_ALIAS}.id', 'c.insee = %s')})",
+                (insee, MembershipStatus.APPROVED.value, Role.RESIDENT.value))  # fmt: skip
+
+
+def resident_by_alert(pk: int) -> Also:
+    """Read with the token: the alert's commune, if its reader shares its residents' copy."""
+    commune = f"m.commune_id = (SELECT s.commune_id FROM {Alert._meta.db_table} s WHERE s.id = %s)"  # noqa: S608 - the model's table
+    return Also("alerts.resident_by_alert", f"({_resident_sql(f'{USER_ALIAS}.id', commune)})",
+                (pk, MembershipStatus.APPROVED.value, Role.RESIDENT.value))  # fmt: skip
+
+
+def _resident_in(request: Request, also: Also, ask: Callable[[], int | None]) -> int | None:
+    """`also`'s value if the token's statement read it for this request (the same question), else asked now."""
+    found = asked(request, also.name)
+    return found.value if found is not None and found.also == also else ask()
+
+
+def _resident_of_alert(user: User, request: Request, pk: int, commune_id: int) -> int | None:
+    """The alert's commune (`commune_id`: an alert's commune never changes) if the user shares its copy."""
+    found = _resident_in(request, resident_by_alert(pk), lambda: _resident_without_reports(user, commune_id=commune_id))
+    return found if found == commune_id else None
+
+
 def _resident_without_reports(user: User, insee: str = "", commune_id: int | None = None) -> int | None:
     """The commune's id (named by its INSEE code or its id) if the user is an approved resident of it who
     reported none of its alerts and does not moderate them by delegation (as a territory's operator). Written in
     SQL: every list request asks it, and building it through the ORM cost more than the rest of a cached answer
-    (test_shared_pages checks it against the ORM's rule)."""
+    (test_shared_pages checks it against the ORM's rule). A device token's request reads it with the token
+    (resident_by_insee, resident_by_alert): the same SQL, the user named by the token's statement."""
     by_id = commune_id is not None
-    sql = _RESIDENT_SQL % ("m.commune_id = %s" if by_id else "c.insee = %s")
+    sql = _resident_sql("%s", "m.commune_id = %s" if by_id else "c.insee = %s")
     named = commune_id if by_id else insee
     row = fetch_one(connection, sql, [user.pk, named, MembershipStatus.APPROVED.value, Role.RESIDENT.value, user.pk, user.pk])
     return None if row is None else int(row[0])
 
 
-_RESIDENT_SQL = f"""
+def _resident_sql(user: str, commune: str) -> str:
+    """`user`: the person (`%s`, or a column of an outer query); `commune`: the condition naming the commune
+    (one `%s`). Parameters in order: user, commune, status, role, user, user (the users only when `%s`)."""
+    return f"""
     SELECT m.commune_id FROM {Membership._meta.db_table} m JOIN {Commune._meta.db_table} c ON c.id = m.commune_id
-    WHERE m.user_id = %%s AND %s AND m.status = %%s AND m.role = %%s
-      AND NOT EXISTS (SELECT 1 FROM {Alert._meta.db_table} a WHERE a.reporter_id = %%s AND a.commune_id = m.commune_id)
+    WHERE m.user_id = {user} AND {commune} AND m.status = %s AND m.role = %s
+      AND NOT EXISTS (SELECT 1 FROM {Alert._meta.db_table} a WHERE a.reporter_id = {user} AND a.commune_id = m.commune_id)
       AND NOT EXISTS (SELECT 1 FROM {ModerationDelegation._meta.db_table} d JOIN {TerritoryOperator._meta.db_table} t
-                      ON t.kind = d.kind AND t.code = d.code WHERE d.commune_id = m.commune_id AND t.user_id = %%s)
+                      ON t.kind = d.kind AND t.code = d.code WHERE d.commune_id = m.commune_id AND t.user_id = {user})
     LIMIT 1"""  # noqa: S608 - table names from the models, values as parameters

@@ -19,6 +19,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.token_lookup import ask_with_token
 from communes import access
 from notifications.models import MessageSource
 from notifications.services import delivery_report
@@ -81,6 +82,12 @@ class AlertList(generics.ListCreateAPIView[Alert]):
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        insee = request.query_params.get("commune")
+        if request.method == "GET" and insee:  # the herd's read: whether it shares the page, with the token
+            ask_with_token(request, pages.resident_by_insee(insee))
+        super().initial(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Alert]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -153,6 +160,12 @@ class AlertObjectView(APIView):
 
 
 class AlertDetail(AlertObjectView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        pk = int(kwargs["pk"])  # the route's digits; beyond a 64-bit id no alert exists (SQLite refuses to compare)
+        if request.method == "GET" and pk < 2**63:  # whether the reader shares the alert's copy, with the token
+            ask_with_token(request, pages.resident_by_alert(pk))
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(responses={200: AlertSerializer})
     def get(self, request: Request, pk: str) -> Response:
         """A resident reads the copy their commune's residents share (alerts/pages.py) while it is current."""
@@ -164,7 +177,7 @@ class AlertDetail(AlertObjectView):
         if not rows:
             raise Http404
         data = alert_rows(rows, disclosure_context(user))[0]
-        return pages.keep_alert(user, rows[0], data) or Response(data)
+        return pages.keep_alert(user, request, rows[0], data) or Response(data)
 
     @extend_schema(request=AlertUpdateSerializer, responses={200: AlertSerializer}, summary="Modifier avant modération")
     def patch(self, request: Request, pk: str) -> Response:

@@ -5,7 +5,6 @@ A view may ask one more value in the same statement (`Also`, through `ask_with_t
 otherwise ask the database in a round trip of its own right after, about the same person (whether a resident
 reads the residents' shared page, alerts/pages.py)."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,7 @@ class Also:
 
     name: str
     sql: str
-    params: Sequence[Any] = ()
+    params: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -46,10 +45,11 @@ def ask_with_token(request: HttpRequest, also: Also) -> None:
     setattr(request, ASKED_ATTRIBUTE, Asked(also))
 
 
-def asked(request: Any, name: str) -> Asked | None:
-    """What a token answered for the `Also` named `name`, if it was asked and answered for this request."""
+def asked(request: Any, also: Also) -> Asked | None:
+    """What a token answered for `also` (the same question: its name and parameters), if this request asked it
+    and a device token answered it."""
     found = getattr(request, ASKED_ATTRIBUTE, None)
-    return found if isinstance(found, Asked) and found.answered and found.also.name == name else None
+    return found if isinstance(found, Asked) and found.answered and found.also == also else None
 
 
 @dataclass(frozen=True)

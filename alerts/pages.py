@@ -158,8 +158,8 @@ def resident_by_alert(pk: int) -> Also:
 
 def _resident_in(request: Request, also: Also, ask: Callable[[], int | None]) -> int | None:
     """`also`'s value if the token's statement read it for this request (the same question), else asked now."""
-    found = asked(request, also.name)
-    return found.value if found is not None and found.also == also else ask()
+    found = asked(request, also)
+    return found.value if found is not None else ask()
 
 
 def _resident_of_alert(user: User, request: Request, pk: int, commune_id: int) -> int | None:

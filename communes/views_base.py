@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import PermissionDenied
 
+from accounts.token_lookup import asked
+
 from . import access
 from .models import Commune
 
@@ -55,7 +57,8 @@ class CommuneScopedMixin(_View):
         if not user.is_authenticated:  # the views' permissions keep anonymous requests out before this
             allowed = False
         elif self.get_commune_access() == "stats":
-            allowed = access.reads_statistics(user, commune)
+            found = asked(self.request, access.moderated_by_insee(commune.insee))
+            allowed = access.reads_statistics(user, commune, found.value if found else None)
         else:
             allowed = _CHECKS[self.get_commune_access()](user, commune)
         if not allowed:

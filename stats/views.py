@@ -13,6 +13,8 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import signed_in
+from accounts.token_lookup import ask_with_token
+from communes import access
 from communes.models import Commune
 from communes.views_base import CommuneScopedMixin
 
@@ -32,6 +34,11 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
     """GET /stats/communes/{insee}: for its mayors and referents, the gendarmes of its area, staff."""
 
     commune_access = "stats"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A mayor's or referent's right, read with the token (communes.access.moderated_by_insee).
+        ask_with_token(request, access.moderated_by_insee(kwargs["insee"]))
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(parameters=[CommuneStatsQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, insee: str) -> HttpResponseBase:

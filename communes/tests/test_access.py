@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from accounts.models import AuthToken, hash_secret
+from accounts.token_lookup import token_with_user_and
 from communes import access
 from communes.models import GendarmeArea
 from conftest import Town
@@ -31,3 +33,17 @@ def test_reading_statistics_of_one_commune_agrees_with_the_list(
     assert not access.reads_statistics(gendarme_of_communes, charleville.commune)
     assert access.reads_statistics(saint_paul.referent, saint_paul.commune)
     assert not access.reads_statistics(saint_paul.resident, saint_paul.commune)
+
+
+def test_the_moderators_rule_read_with_the_token_is_the_rule(
+    saint_paul: Town, charleville: Town, gendarme_06: Any
+) -> None:
+    """The first rule of the statistics (a moderator of the commune), read in the token's statement."""
+    people = [saint_paul.mayor, saint_paul.referent, saint_paul.resident, saint_paul.applicant, charleville.mayor,
+              gendarme_06]  # fmt: skip
+    for person in people:
+        _, key = AuthToken.objects.issue(person, "rule")
+        for town in (saint_paul, charleville):
+            found = token_with_user_and(hash_secret(key), access.moderated_by_insee(town.commune.insee))[1]
+            assert (found == town.commune.pk) == access.is_moderator(person, town.commune), (person, town)
+            assert found in (None, town.commune.pk)

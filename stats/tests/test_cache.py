@@ -65,6 +65,16 @@ def test_a_repeated_request_is_answered_without_reading_the_alerts(town: Town) -
     assert not [query["sql"] for query in queries if "alerts_alert" in query["sql"]]
 
 
+def test_a_mayor_s_repeated_request_costs_the_token_and_the_commune(town: Town) -> None:
+    client = client_for(town.mayor)
+    url = {"from": "2026-01-01", "to": today().isoformat()}
+    assert client.get(URL, url).status_code == 200  # kept, and the token marked used
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL, url).status_code == 200
+    # The mayor's right came with the token (communes.access.moderated_by_insee): no statement of its own.
+    assert len(queries) == 2, [query["sql"] for query in queries]
+
+
 def test_each_range_and_granularity_has_its_own_answer(town: Town) -> None:
     assert len(figures(town.mayor)["series"]) > 4
     weeks = figures(town.mayor, to="2026-01-31", granularity="week")

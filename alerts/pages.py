@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.token_lookup import USER_ALIAS, Also, asked
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 from vigilants.prepared import fetch_one
+from vigilants.routes import is_insee
 
 from .models import Alert, AlertStatus
 
@@ -37,7 +38,7 @@ _COMMUNE_OF_MAX = 100_000
 
 def shared_key(user: User, request: Request) -> tuple[str, str] | None:
     """(the commune's version key, the page's key) if this request reads the page every resident reads."""
-    insee = request.query_params.get("commune")
+    insee = asked_commune(request)
     if not insee or not _may_share(user, request):
         return None
     commune_id = _resident_in(request, resident_by_insee(insee), lambda: _resident_without_reports(user, insee))
@@ -141,6 +142,13 @@ def _version_key(commune_id: int) -> str:
 
 def _alert_key(pk: int) -> str:
     return f"alerts:alert:{pk}:{translation.get_language()}"
+
+
+def asked_commune(request: Request) -> str | None:
+    """The list's `?commune=` when shaped as an INSEE code: anything else is the filter's to refuse or to match
+    nothing (a NUL byte, which PostgreSQL refuses in a parameter, is a 400 there, not a 500 here)."""
+    insee = request.query_params.get("commune")
+    return insee if insee and is_insee(insee) else None
 
 
 def resident_by_insee(insee: str) -> Also:

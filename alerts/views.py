@@ -84,7 +84,7 @@ class AlertList(generics.ListCreateAPIView[Alert]):
         return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        insee = request.query_params.get("commune")
+        insee = pages.asked_commune(request)
         if request.method == "GET" and insee:  # the herd's read: whether it shares the page, with the token
             ask_with_token(request, pages.resident_by_insee(insee))
         super().initial(request, *args, **kwargs)

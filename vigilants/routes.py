@@ -1,5 +1,6 @@
 """`route()`: one URL pattern that matches with or without its trailing slash."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,12 @@ def route(pattern: str, view: Callable[..., Any], name: str | None = None) -> UR
 
 
 _CONVERTERS = {"int": r"[0-9]+", "str": r"[^/]+", "insee": r"[0-9][0-9AB][0-9]{3}"}
+_INSEE = re.compile(_CONVERTERS["insee"])
+
+
+def is_insee(value: str) -> bool:
+    """Shaped as an INSEE code, as the routes' `<insee:…>` accepts it."""
+    return _INSEE.fullmatch(value) is not None
 
 
 def _to_regex(pattern: str) -> str:

@@ -237,3 +237,12 @@ def test_a_process_that_knows_the_alerts_commune_reads_the_copy_and_its_version_
 @pytest.mark.parametrize("pk", ["2147483648", "9223372036854775807", "9223372036854775808", "9" * 30])
 def test_an_alert_id_beyond_any_column_is_a_404(saint_paul: Town, pk: str) -> None:
     assert client_for(saint_paul.resident).get(f"{LIST}/{pk}").status_code == 404
+
+
+@pytest.mark.parametrize("commune", ["\x00", "06128\x00", "x" * 5000, "0612"])
+def test_a_commune_that_is_no_insee_code_is_the_filter_s_to_answer(saint_paul: Town, commune: str) -> None:
+    response = client_for(saint_paul.resident).get(LIST, {"commune": commune})
+    if "\x00" in commune:
+        assert response.status_code == 400 and "commune" in response.json()
+    else:
+        assert response.status_code == 200 and response.json()["results"] == []

@@ -9,10 +9,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import rgpd_sources
+        from . import rgpd_sources, signin_cache
         from .middleware import restart_clocks
 
         rgpd_sources.connect()
+        signin_cache.connect()
         user_logged_in.connect(restart_clocks, dispatch_uid="accounts.restart_session_clocks")
 
 

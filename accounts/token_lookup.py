@@ -86,3 +86,16 @@ def token_with_user_and(key_hash: str, also: Also | None) -> tuple[AuthToken | N
     token = plan.token.build(connection, row[:split])
     token.user = plan.user.build(connection, row[split:end])
     return token, (row[end] if also else None)
+
+
+def answer_for(also: Also, user_id: int) -> Any:
+    """`also` for that user, alone (the token already known): what a kept token lacked (signin_cache)."""
+    connection, sql = plan_for((__name__, "answer", also.name), read_alias(User), lambda c: _answer_sql(c, also.sql))
+    row = fetch_one(connection, sql, [*also.params, user_id])
+    return None if row is None else row[0]
+
+
+def _answer_sql(connection: BaseDatabaseWrapper, also_sql: str) -> str:
+    quote = connection.ops.quote_name
+    table, pk = quote(User._meta.db_table), quote(column(User))
+    return f"SELECT {also_sql} FROM {table} {USER_ALIAS} WHERE {USER_ALIAS}.{pk} = %s"  # noqa: S608 - the model's names

@@ -16,6 +16,17 @@ class AlertsConfig(AppConfig):
         # Texts to the commune's number other than STOP / START: reports and "OUI" confirmations by SMS.
         register_inbound_handler("alerts", handle_sms)
         _share_pages_until_they_change()
+        _forget_reporters_signins()
+
+
+def _forget_reporters_signins() -> None:
+    """A resident who reports reads their own report's fields: they no longer share the residents' pages, a
+    question answered with their kept token (accounts/signin_cache.py)."""
+    from accounts.signin_cache import forget_on_change
+
+    from .models import Alert
+
+    forget_on_change(Alert, lambda alert: [alert.reporter_id], created_only=True)
 
 
 def _share_pages_until_they_change() -> None:

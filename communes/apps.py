@@ -15,6 +15,19 @@ class CommunesConfig(AppConfig):
         register("follows", export=export_follows, erase=erase_follows)
         register_me_field("territories", my_territories)
         self._forget_answers_on_change()
+        self._forget_signins_on_change()
+
+    def _forget_signins_on_change(self) -> None:
+        from accounts.signin_cache import forget_on_change
+
+        from .models import Membership, ModerationDelegation, TerritoryOperator
+
+        # A person's memberships and territories answer the questions asked with their token (whether they
+        # share the residents' pages, moderate a commune: accounts/signin_cache.py).
+        forget_on_change(Membership, lambda membership: [membership.user_id])
+        forget_on_change(TerritoryOperator, lambda operator: [operator.user_id])
+        # Rare, and its territory before a change is unknown here: every operator's answers are read again.
+        forget_on_change(ModerationDelegation, lambda _: TerritoryOperator.objects.values_list("user_id", flat=True))
 
     def _forget_answers_on_change(self) -> None:
         from django.db.models.signals import post_delete, post_save

@@ -12,6 +12,7 @@ client or a scraper, since reads are answered from caches; CGNAT puts many phone
 """
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.cache import caches
@@ -24,6 +25,23 @@ if TYPE_CHECKING:  # DRF's views read the throttle classes named in the settings
     from rest_framework.views import APIView
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Where a request's read, counted before the throttles ran (with the device token, accounts/signin_cache.py),
+# is handed to them: they use that count instead of counting again.
+COUNTED_ATTRIBUTE = "read_counted"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A client's counter for one window of a rate: counted under `{ident}:{start}`, for `duration` seconds."""
+
+    ident: str
+    start: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class Counted(Window):
+    count: int
 
 
 def hit(key: str, window: int) -> int:
@@ -49,10 +67,13 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        now = time.time()
-        start = int(now // self.duration * self.duration)
-        self.wait_seconds = start + self.duration - now
-        return hit(f"{ident}:{start}", self.duration) <= self.num_requests
+        counted = getattr(request, COUNTED_ATTRIBUTE, None)
+        if isinstance(counted, Counted) and counted.ident == ident and counted.duration == self.duration:
+            self.wait_seconds = max(0.0, counted.start + counted.duration - time.time())
+            return counted.count <= self.num_requests
+        window = _window(ident, self.duration)
+        self.wait_seconds = window.start + window.duration - time.time()
+        return hit(f"{ident}:{window.start}", self.duration) <= self.num_requests
 
     def wait(self) -> float | None:
         return self.wait_seconds
@@ -70,4 +91,30 @@ class UserRateThrottle(FixedWindowMixin, throttling.UserRateThrottle):
         # AnonRateThrottle counts already.
         if not (request.user and request.user.is_authenticated):
             return None
+        key_hash = getattr(request.auth, "key_hash", None)
+        if request.method in SAFE_METHODS and isinstance(key_hash, str):
+            return _token_ident(self.cache_format, self.scope, key_hash)
         return super().get_cache_key(request, view)
+
+
+def _token_ident(cache_format: str, scope: str, key_hash: str) -> str:
+    # Reads are counted per device token: so the count can be read with the token itself, before anyone knows
+    # whose it is (accounts/signin_cache.py). A person's devices each have the reads' budget.
+    return cache_format % {"scope": scope, "ident": f"token-{key_hash[:32]}"}
+
+
+def _window(ident: str, duration: int) -> Window:
+    return Window(ident, int(time.time() // duration * duration), duration)
+
+
+def read_window(request: Request, key_hash: str) -> Window | None:
+    """The window a device token's read is counted in now (the UserRateThrottle's), None for a write or when
+    reads are not throttled."""
+    if request.method not in SAFE_METHODS:
+        return None
+    throttle = UserRateThrottle()
+    throttle.scope = f"{throttle.scope}_read"
+    _, duration = throttle.parse_rate(throttle.get_rate())
+    if duration is None:
+        return None
+    return _window(_token_ident(throttle.cache_format, throttle.scope, key_hash), duration)

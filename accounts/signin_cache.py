@@ -1,0 +1,209 @@
+"""A device token with its person, kept in Redis for a minute, read with the request's throttle count in one
+round trip to Redis instead of a statement to PostgreSQL.
+
+After a warning, every resident's phone reads the alerts within a minute; each request found its token in
+PostgreSQL (a statement, its round trip and the rows turned into instances: the largest share of a cached read,
+bench/herd/README.md). Kept here as a Redis hash `signin:<token's hash>`: `auth`, the token and its user
+(pickled); and the answers the views asked with the token (token_lookup.Also: whether a resident shares the
+residents' copy of the list, whether a mayor moderates the commune), each under `a:<question>`.
+
+Forgotten, as soon as it is written and again once the transaction commits, whenever what it holds may change:
+the token deleted (sign-out, revocation, erasure), the person saved or deleted, their memberships, reports and
+delegations (the signals of each app call `forget_users`). Forgetting leaves a tombstone for TOMBSTONE_SECONDS:
+a request that read PostgreSQL before the change cannot store what it read (the store checks for it in Redis,
+atomically). What no signal reports (an UPDATE in bulk) is seen within KEEP_SECONDS.
+
+Only Redis keeps them, never a process's memory: a forgetting reaches every process at once. Without Redis
+(the embedded default, an outage: the cache's breaker is open), each request reads PostgreSQL as before.
+"""
+
+import logging
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import caches
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from redis.exceptions import RedisError
+from rest_framework.request import Request
+
+from vigilants.cache import FallbackRedisCache
+from vigilants.throttling import COUNTED_ATTRIBUTE, Counted, read_window
+
+from .models import AuthToken
+
+log = logging.getLogger(__name__)
+
+KEEP_SECONDS = 60  # also how often the token's last use is written (on the read that keeps it again)
+TOMBSTONE_SECONDS = 10
+AUTH, GONE = b"auth", b"gone"
+
+# Atomic in Redis: nothing is stored over a tombstone, and a store replaces every earlier answer.
+_STORE = """
+if redis.call('HEXISTS', KEYS[1], 'gone') == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'auth', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], ARGV[3], ARGV[4]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+# An answer joins only a token still kept (not a tombstone, not expired meanwhile).
+_ANSWER = """
+if redis.call('HEXISTS', KEYS[1], 'auth') == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+@dataclass
+class Kept:
+    """What Redis held for a token: the token with its user, and the answer to the question asked, if kept."""
+
+    token: AuthToken | None = None
+    answered: bool = False
+    value: Any = None
+
+
+def answer_field(name: str, params: tuple[Any, ...]) -> bytes:
+    return f"a:{name}:{params!r}".encode()
+
+
+def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
+    """The kept token and the answer to `question`, read with this request's throttle count when it is a read
+    (vigilants.throttling.Counted, which the throttle then uses instead of counting again): one round trip."""
+    backend = _redis()
+    if backend is None:
+        return Kept()
+    window = read_window(request, key_hash)
+    try:
+        key = _key(backend, key_hash)
+        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.hmget(key, [AUTH, question] if question else [AUTH])
+        if window is not None:
+            counter = backend.make_and_validate_key(f"{window.ident}:{window.start}")
+            pipeline.incr(counter)
+            pipeline.expire(counter, window.duration)
+        results = pipeline.execute()
+    except RedisError as error:
+        backend.breaker.failed(error)
+        return Kept()
+    backend.breaker.succeeded()
+    if window is not None:
+        setattr(request, COUNTED_ATTRIBUTE, Counted(window.ident, window.start, window.duration, int(results[1])))
+    return _kept(results[0])
+
+
+def _kept(fields: list[bytes | None]) -> Kept:
+    if fields[0] is None:
+        return Kept()
+    token = pickle.loads(fields[0])  # noqa: S301 - written only by this module, in the service's own Redis
+    if len(fields) > 1 and fields[1] is not None:
+        return Kept(token, True, pickle.loads(fields[1]))  # noqa: S301 - likewise
+    return Kept(token)
+
+
+def store(key_hash: str, token: AuthToken, question: bytes | None = None, value: Any = None) -> None:
+    """Keep the token (its user loaded) read from PostgreSQL, with the answer to `question`; nothing over a
+    tombstone."""
+    arguments = [pickle.dumps(token, pickle.HIGHEST_PROTOCOL), KEEP_SECONDS, question or b"",
+                 pickle.dumps(value, pickle.HIGHEST_PROTOCOL) if question else b""]  # fmt: skip
+    _script(_STORE, key_hash, arguments)
+
+
+def store_answer(key_hash: str, question: bytes, value: Any) -> None:
+    _script(_ANSWER, key_hash, [question, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)])
+
+
+def _script(source: str, key_hash: str, arguments: list[Any]) -> None:
+    backend = _redis()
+    if backend is None:
+        return
+    try:
+        key = _key(backend, key_hash)
+        client = backend._cache.get_client(key, write=True)
+        client.register_script(source)(keys=[key], args=arguments)
+    except RedisError as error:
+        backend.breaker.failed(error)
+
+
+def forget_tokens(key_hashes: Iterable[str]) -> None:
+    """Those tokens are read from PostgreSQL again, now and once the current transaction commits."""
+    hashes = sorted(set(key_hashes))
+    if hashes:
+        _forget(hashes)
+        transaction.on_commit(lambda: _forget(hashes))
+
+
+def forget_users(user_ids: Iterable[int | None]) -> None:
+    """Every token of those people is read from PostgreSQL again (their person, rights or answers changed)."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if ids and _redis() is not None:
+        forget_tokens(AuthToken.objects.filter(user_id__in=ids).values_list("key_hash", flat=True))
+
+
+def _forget(key_hashes: list[str]) -> None:
+    backend = caches["default"]
+    if not isinstance(backend, FallbackRedisCache):
+        return
+    # Tried even while the breaker is open: a forgetting that fails is logged, and the entry ends with its
+    # KEEP_SECONDS.
+    try:
+        keys = [_key(backend, key_hash) for key_hash in key_hashes]
+        pipeline = backend._cache.get_client(keys[0], write=True).pipeline(transaction=True)
+        for key in keys:
+            pipeline.delete(key)
+            pipeline.hset(key, GONE, 1)
+            pipeline.expire(key, TOMBSTONE_SECONDS)
+        pipeline.execute()
+    except RedisError as error:
+        backend.breaker.failed(error)
+        log.warning("Sign-ins not forgotten in Redis (%s): kept at most %d s more", type(error).__name__, KEEP_SECONDS)
+
+
+def in_use() -> bool:
+    """Whether tokens are kept now (the cache is Redis and answers)."""
+    return _redis() is not None
+
+
+def _redis() -> FallbackRedisCache | None:
+    """The cache when it is Redis and its breaker lets calls through; None otherwise."""
+    backend = caches["default"]
+    if isinstance(backend, FallbackRedisCache) and backend.breaker.allows():
+        return backend
+    return None
+
+
+def _key(backend: FallbackRedisCache, key_hash: str) -> str:
+    return backend.make_and_validate_key(f"signin:{key_hash}")
+
+
+People = Callable[[Any], Iterable[int | None]]
+
+
+def forget_on_change(model: type[models.Model], people: People, *, created_only: bool = False) -> None:
+    """Saving or deleting a `model` forgets the kept tokens of `people(instance)` (`created_only`: saves that
+    create one, the others cannot change what is kept)."""
+
+    def saved(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+        if created or not created_only:
+            forget_users(people(instance))
+
+    def deleted(sender: type, instance: Any, **kwargs: Any) -> None:
+        forget_users(people(instance))
+
+    name = f"{model._meta.label}-signin"
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"{name}-save")
+    post_delete.connect(deleted, sender=model, weak=False, dispatch_uid=f"{name}-delete")
+
+
+def connect() -> None:
+    """The token itself and its person (the apps above connect what their answers depend on)."""
+    from .models import User
+
+    def token_deleted(sender: type, instance: AuthToken, **kwargs: Any) -> None:
+        forget_tokens([instance.key_hash])
+
+    post_delete.connect(token_deleted, sender=AuthToken, weak=False, dispatch_uid="accounts-signin-token-delete")
+    forget_on_change(User, lambda user: [user.pk])

@@ -1,0 +1,184 @@
+"""Device tokens kept in Redis (accounts/signin_cache.py): read with the throttle's count in one round trip, never
+accepted once revoked, never answering for rights that changed, and PostgreSQL again while Redis is away."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from redis.client import Pipeline
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts import signin_cache
+from accounts.models import AuthToken, hash_secret
+from alerts.models import Alert
+from communes.models import Membership, ModerationDelegation, TerritoryKind, TerritoryOperator
+from conftest import Town
+from tests.throwaway_redis import ThrowawayRedis, needs_redis_server, throwaway_redis
+from vigilants.cache import breaker_for
+
+pytestmark = needs_redis_server
+
+LIST = "/api/v1/alerts"
+
+
+@pytest.fixture
+def redis_server(settings: Any) -> Iterator[ThrowawayRedis]:
+    """The cache on a Redis of the test's own (tests that stop it stop only this one)."""
+    with throwaway_redis() as server:
+        settings.CACHES = {"default": {"BACKEND": "vigilants.cache.FallbackRedisCache", "LOCATION": server.url}}
+        breaker_for(server.url).reset()
+        yield server
+        breaker_for(server.url).reset()
+
+
+def signed_in(user: Any) -> tuple[Any, str]:
+    from rest_framework.test import APIClient
+
+    _, key = AuthToken.objects.issue(user, "test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client, key
+
+
+def statements(client: Any, path: str, **params: Any) -> tuple[int, int]:
+    """(status, statements sent to the database) of one GET."""
+    with CaptureQueriesContext(connection) as captured:
+        status = client.get(path, params).status_code
+    return status, len(captured)
+
+
+def kept(server: ThrowawayRedis, key: str) -> dict[Any, Any]:
+    names = server.client().keys(f"*signin:{hash_secret(key)}")
+    return dict(server.client().hgetall(names[0])) if names else {}
+
+
+def test_a_kept_token_is_read_from_redis_with_its_answer_and_count(saint_paul: Town, redis_server: ThrowawayRedis,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    client, key = signed_in(saint_paul.resident)
+    assert statements(client, LIST, commune="06128")[0] == 200  # read from PostgreSQL, then kept
+    assert signin_cache.AUTH in kept(redis_server, key)
+    sent: list[list[str]] = []
+    real = Pipeline.execute
+
+    def recorded(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        sent.append([str(command[0][0]) for command in self.command_stack])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", recorded)
+    assert statements(client, LIST, commune="06128") == (200, 0)  # nothing asked of PostgreSQL
+    # The token, whether its person shares the residents' page, and the read's count: one round trip.
+    assert sent[0] == ["HMGET", "INCRBY", "EXPIRE"]
+    (counter,) = redis_server.client().keys("*throttle_user_read_token-*")
+    assert redis_server.client().get(counter) == b"2"  # each read counted once, the throttle did not count again
+
+
+def test_the_read_budget_still_holds(saint_paul: Town, redis_server: ThrowawayRedis, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "user_read": "3/minute"})
+    client, _ = signed_in(saint_paul.resident)
+    assert [client.get("/api/v1/me").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_a_signed_out_token_is_refused_at_once(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    client, key = signed_in(saint_paul.resident)
+    other, _ = signed_in(saint_paul.resident)
+    assert client.get("/api/v1/me").status_code == 200 and client.get("/api/v1/me").status_code == 200
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert client.get("/api/v1/me").status_code == 401
+    assert kept(redis_server, key) == {signin_cache.GONE: b"1"}  # a tombstone
+    assert other.get("/api/v1/me").status_code == 200  # the person's other device stays signed in
+
+
+def test_a_token_revoked_from_another_device_is_refused_at_once(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    phone, _ = signed_in(saint_paul.resident)
+    tablet, _ = signed_in(saint_paul.resident)
+    assert phone.get("/api/v1/me").status_code == 200
+    token = AuthToken.objects.filter(user=saint_paul.resident).order_by("created_at").first()
+    assert token is not None and tablet.delete(f"/api/v1/auth/sessions/{token.pk}").status_code == 204
+    assert phone.get("/api/v1/me").status_code == 401
+
+
+def test_an_erased_or_deactivated_person_is_refused_at_once(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    resident, _ = signed_in(saint_paul.resident)
+    mayor, _ = signed_in(saint_paul.mayor)
+    assert resident.get("/api/v1/me").status_code == 200 and mayor.get("/api/v1/me").status_code == 200
+    assert resident.delete("/api/v1/me").status_code == 204
+    assert resident.get("/api/v1/me").status_code == 401
+    saint_paul.mayor.is_active = False
+    saint_paul.mayor.save()
+    assert mayor.get("/api/v1/me").status_code == 401
+
+
+def test_a_change_to_the_person_is_read_at_once(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    phone, _ = signed_in(saint_paul.resident)
+    tablet, _ = signed_in(saint_paul.resident)
+    assert tablet.get("/api/v1/me").json()["display_name"] != "Jeanne"
+    assert phone.patch("/api/v1/me", {"display_name": "Jeanne"}, format="json").status_code == 200
+    assert tablet.get("/api/v1/me").json()["display_name"] == "Jeanne"
+
+
+def residents_copy(client: Any) -> Any:
+    response = client.get(LIST, {"commune": "06128"})
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def approved(town: Town, **fields: Any) -> Alert:
+    values = {"commune": town.commune, "category": "vol", "description": "Vélo volé", "address": "3 rue Haute",
+              "occurred_at": timezone.now() - timedelta(hours=1), "status": "approved", **fields}  # fmt: skip
+    return Alert.objects.create(**values)
+
+
+def test_a_member_removed_no_longer_reads_the_residents_copy(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    approved(saint_paul, reporter=saint_paul.referent)
+    client, _ = signed_in(saint_paul.resident)
+    assert len(residents_copy(client)) == 1 and len(residents_copy(client)) == 1  # kept, answered from Redis
+    Membership.objects.filter(user=saint_paul.resident, commune=saint_paul.commune).get().delete()
+    assert client.get(LIST, {"commune": "06128"}).json()["results"] == []  # as any non-member reads it
+
+
+def test_a_resident_who_reports_reads_their_own_report(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    approved(saint_paul, reporter=saint_paul.referent)
+    client, _ = signed_in(saint_paul.resident)
+    assert residents_copy(client) == residents_copy(client)  # kept: shares the residents' copy
+    approved(saint_paul, reporter=saint_paul.resident, address="7 chemin des Oliviers")
+    mine = [row for row in residents_copy(client) if row["address"] == "7 chemin des Oliviers"]
+    assert len(mine) == 1  # their own report's address: not the residents' copy, where it is hidden
+
+
+def test_a_delegation_changes_what_operators_read(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    approved(saint_paul, reporter=saint_paul.referent)
+    TerritoryOperator.objects.create(user=saint_paul.resident, kind=TerritoryKind.DEPARTEMENT, code="06")
+    client, _ = signed_in(saint_paul.resident)
+    assert residents_copy(client)[0]["address"] is None and residents_copy(client)[0]["address"] is None
+    ModerationDelegation.objects.create(commune=saint_paul.commune, kind=TerritoryKind.DEPARTEMENT, code="06")
+    assert residents_copy(client)[0]["address"] == "3 rue Haute"  # moderates the commune's reports now
+
+
+def test_nothing_is_kept_over_a_tombstone(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    """A request that read PostgreSQL before a change, storing after the change was forgotten, stores nothing."""
+    token, key = AuthToken.objects.issue(saint_paul.resident, "test")
+    stale = AuthToken.objects.select_related("user").get(pk=token.pk)
+    signin_cache.forget_tokens([hash_secret(key)])
+    signin_cache.store(hash_secret(key), stale)
+    assert signin_cache.AUTH not in kept(redis_server, key)
+    redis_server.client().delete(*redis_server.client().keys("*signin:*"))  # the tombstone's time is over
+    signin_cache.store(hash_secret(key), stale)
+    assert signin_cache.AUTH in kept(redis_server, key)
+    assert redis_server.client().ttl(redis_server.client().keys("*signin:*")[0]) <= signin_cache.KEEP_SECONDS
+
+
+def test_without_redis_tokens_are_read_from_postgresql_and_revocation_holds(
+    saint_paul: Town, redis_server: ThrowawayRedis
+) -> None:
+    client, _ = signed_in(saint_paul.resident)
+    assert client.get("/api/v1/me").status_code == 200 and client.get("/api/v1/me").status_code == 200
+    redis_server.stop()
+    status, sent = statements(client, "/api/v1/me")
+    assert status == 200 and sent >= 1  # the token from the database
+    assert client.post("/api/v1/auth/logout").status_code == 204
+    assert client.get("/api/v1/me").status_code == 401

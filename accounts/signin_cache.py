@@ -98,10 +98,12 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
 def _kept(fields: list[bytes | None]) -> Kept:
     if fields[0] is None:
         return Kept()
-    token = pickle.loads(fields[0])  # noqa: S301 - written only by this module, in the service's own Redis
-    if len(fields) > 1 and fields[1] is not None:
-        return Kept(token, True, pickle.loads(fields[1]))  # noqa: S301 - likewise
-    return Kept(token)
+    try:  # written only by this module, in the service's own Redis (as Django's cache pickles its values)
+        token = pickle.loads(fields[0])  # noqa: S301
+        answer = None if len(fields) < 2 or fields[1] is None else (pickle.loads(fields[1]),)  # noqa: S301
+    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
+        return Kept()  # kept by another release of the code (a deploy's minute): read from PostgreSQL
+    return Kept(token, True, answer[0]) if answer else Kept(token)
 
 
 def store(key_hash: str, token: AuthToken, question: bytes | None = None, value: Any = None) -> None:
@@ -139,7 +141,7 @@ def forget_tokens(key_hashes: Iterable[str]) -> None:
 def forget_users(user_ids: Iterable[int | None]) -> None:
     """Every token of those people is read from PostgreSQL again (their person, rights or answers changed)."""
     ids = {pk for pk in user_ids if pk is not None}
-    if ids and _redis() is not None:
+    if ids and isinstance(caches["default"], FallbackRedisCache):
         forget_tokens(AuthToken.objects.filter(user_id__in=ids).values_list("key_hash", flat=True))
 
 
@@ -164,7 +166,8 @@ def _forget(key_hashes: list[str]) -> None:
 
 def in_use() -> bool:
     """Whether tokens are kept now (the cache is Redis and answers)."""
-    return _redis() is not None
+    backend = caches["default"]
+    return isinstance(backend, FallbackRedisCache) and not backend.breaker.is_open
 
 
 def _redis() -> FallbackRedisCache | None:

@@ -182,3 +182,13 @@ def test_without_redis_tokens_are_read_from_postgresql_and_revocation_holds(
     assert status == 200 and sent >= 1  # the token from the database
     assert client.post("/api/v1/auth/logout").status_code == 204
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_kept_token_that_cannot_be_read_is_read_from_postgresql(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    """Kept by another release of the code, during a deploy's minute: no 500."""
+    client, key = signed_in(saint_paul.resident)
+    assert client.get("/api/v1/me").status_code == 200
+    (name,) = redis_server.client().keys(f"*signin:{hash_secret(key)}")
+    redis_server.client().hset(name, "auth", b"\x80\x05not a pickle")
+    status, sent = statements(client, "/api/v1/me")
+    assert status == 200 and sent >= 1

@@ -1,5 +1,6 @@
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from vigilants.categories import Category
 
 from .models import AuthToken, User
 from .phone import MobileField
+from .token_lookup import Also, Asked
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 CHANNELS = ("push", "sms", "voice")  # voice: a call that speaks each alert (notifications/voice.py)
@@ -77,24 +79,43 @@ class _SharedRepresentation:
     def __init__(self) -> None:
         self._serializer: MeSerializer | None = None
 
-    def __call__(self, user: User) -> dict[str, Any]:
+    def __call__(self, user: User, answered: Asked | None = None) -> dict[str, Any]:
+        """`answered`: the question of a field (MeField.question), answered with the token."""
         if self._serializer is None:
             self._serializer = MeSerializer()  # built on first use: the models are ready by then
         represented = dict(self._serializer.to_representation(user))
-        for name, read in _ME_FIELDS.items():
-            represented[name] = read(user)
+        for name, field in _ME_FIELDS.items():
+            known = answered is not None and answered.answered and answered.also == field.question
+            represented[name] = field.read(user, answered.value) if known and answered else field.read(user, UNASKED)
         return represented
 
 
 me_representation = _SharedRepresentation()
 
+UNASKED = object()  # a field's question was not answered with the token: the field asks it itself
+
+
+@dataclass(frozen=True)
+class MeField:
+    """`read(user, answer)`: the field's value; `answer` is the value of `question` read with the token (and kept
+    with it, accounts/signin_cache.py), or UNASKED."""
+
+    read: Callable[[User, Any], Any]
+    question: Also | None = None
+
+
 # What the apps above add to `GET /me` (e.g. the territories one operates), registered in their AppConfig.ready:
 # accounts imports none of them.
-_ME_FIELDS: dict[str, Callable[[User], Any]] = {}
+_ME_FIELDS: dict[str, MeField] = {}
 
 
-def register_me_field(name: str, read: Callable[[User], Any]) -> None:
-    _ME_FIELDS[name] = read
+def register_me_field(name: str, read: Callable[[User, Any], Any], question: Also | None = None) -> None:
+    _ME_FIELDS[name] = MeField(read, question)
+
+
+def me_question() -> Also | None:
+    """The question GET /me asks with the token: the first field's that has one (one per request)."""
+    return next((field.question for field in _ME_FIELDS.values() if field.question is not None), None)
 
 
 class SignInSerializer(serializers.Serializer):

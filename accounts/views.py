@@ -1,5 +1,7 @@
 """Identity endpoints: sign-in by SMS code, device sessions, profile, RGPD export and erasure."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -21,8 +23,10 @@ from .serializers import (
     OtpVerifySerializer,
     SessionSerializer,
     SignInSerializer,
+    me_question,
     me_representation,
 )
+from .token_lookup import ask_with_token, asked
 
 
 class OtpRequestView(APIView):
@@ -96,8 +100,15 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self) -> User:
         return signed_in(self.request)
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        question = me_question()
+        if request.method == "GET" and question is not None:  # e.g. whether one operates a territory
+            ask_with_token(request, question)
+        super().initial(request, *args, **kwargs)
+
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return Response(me_representation(signed_in(request)))
+        question = me_question()
+        return Response(me_representation(signed_in(request), asked(request, question) if question else None))
 
     @extend_schema(responses={204: None}, summary="Efface mon compte (RGPD) ; mes signalements restent, anonymisés")
     def delete(self, request: Request) -> Response:

@@ -9,11 +9,11 @@ class CommunesConfig(AppConfig):
 
         from .follow import erase_follows, export_follows
         from .rgpd import erase_memberships, export_memberships
-        from .territory_selectors import my_territories
+        from .territory_selectors import my_territories, operates_any
 
         register("memberships", export=export_memberships, erase=erase_memberships)
         register("follows", export=export_follows, erase=erase_follows)
-        register_me_field("territories", my_territories)
+        register_me_field("territories", my_territories, question=operates_any())
         self._forget_answers_on_change()
         self._forget_signins_on_change()
 

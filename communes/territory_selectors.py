@@ -6,6 +6,8 @@ from django.db.models import Case, CharField, Count, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from accounts.serializers import UNASKED
+from accounts.token_lookup import USER_ALIAS, Also
 from vigilants.prepared import PreparedExists
 
 from .access import operator_territories
@@ -87,10 +89,18 @@ def _first_name(field: str, name_field: str) -> Subquery:
 _operates_any = PreparedExists(TerritoryOperator, lambda user_id: TerritoryOperator.objects.filter(user_id=user_id), int)
 
 
-def my_territories(user: User) -> list[dict[str, str]]:
-    """`territories` of GET /me: what operator_territories names; for nearly everyone one prepared EXISTS, for an
-    operator one query more (every /me asks it)."""
-    if not _operates_any(user.pk):
+def operates_any() -> Also:
+    """Read with the token (and kept with it, accounts/signin_cache.py): whether the person operates a territory.
+    Every GET /me asks it: for nearly everyone the answer, kept, costs no statement."""
+    return Also("communes.operates_any",
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {TerritoryOperator._meta.db_table} o"  # noqa: S608 - the model's table
+                f" WHERE o.user_id = {USER_ALIAS}.id LIMIT 1) AS one)")  # fmt: skip
+
+
+def my_territories(user: User, operates: Any = UNASKED) -> list[dict[str, str]]:
+    """`territories` of GET /me: what operator_territories names; `operates`, operates_any() answered with the
+    token, else one prepared EXISTS; for an operator one query more."""
+    if not (_operates_any(user.pk) if operates is UNASKED else operates):
         return []
     name = Case(When(kind=TerritoryKind.EPCI, then=_first_name("epci_siren", "epci_name")),
                 default=_first_name("departement", "departement_name"))  # fmt: skip

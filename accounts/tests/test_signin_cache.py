@@ -192,3 +192,15 @@ def test_a_kept_token_that_cannot_be_read_is_read_from_postgresql(saint_paul: To
     redis_server.client().hset(name, "auth", b"\x80\x05not a pickle")
     status, sent = statements(client, "/api/v1/me")
     assert status == 200 and sent >= 1
+
+
+def test_me_is_answered_without_postgresql_and_shows_a_new_territory_at_once(
+    saint_paul: Town, redis_server: ThrowawayRedis
+) -> None:
+    client, _ = signed_in(saint_paul.mayor)
+    assert client.get("/api/v1/me").json()["territories"] == []
+    # Whether the person operates a territory came with the token, and is kept with it.
+    assert statements(client, "/api/v1/me") == (200, 0)
+    TerritoryOperator.objects.create(user=saint_paul.mayor, kind=TerritoryKind.DEPARTEMENT, code="06")
+    assert [t["code"] for t in client.get("/api/v1/me").json()["territories"]] == ["06"]
+    assert [t["code"] for t in client.get("/api/v1/me").json()["territories"]] == ["06"]  # kept: still there

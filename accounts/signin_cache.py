@@ -33,6 +33,7 @@ from vigilants.cache import FallbackRedisCache
 from vigilants.throttling import COUNTED_ATTRIBUTE, Counted, read_window
 
 from .models import AuthToken
+from .token_lookup import RIDERS_ATTRIBUTE, Riders
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,14 @@ def answer_field(name: str, params: tuple[Any, ...]) -> bytes:
 
 def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
     """The kept token and the answer to `question`, read with this request's throttle count when it is a read
-    (vigilants.throttling.Counted, which the throttle then uses instead of counting again): one round trip."""
+    (vigilants.throttling.Counted, which the throttle then uses instead of counting again) and the cache keys the
+    view asked to read with the token (token_lookup.Riders): one round trip."""
     backend = _redis()
     if backend is None:
         return Kept()
     window = read_window(request, key_hash)
+    riders = getattr(request, RIDERS_ATTRIBUTE, None)
+    riders = riders if isinstance(riders, Riders) and riders.keys else None
     try:
         key = _key(backend, key_hash)
         pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
@@ -85,6 +89,8 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
             counter = backend.make_and_validate_key(f"{window.ident}:{window.start}")
             pipeline.incr(counter)
             pipeline.expire(counter, window.duration)
+        if riders is not None:
+            pipeline.mget([backend.make_and_validate_key(rider) for rider in riders.keys])
         results = pipeline.execute()
     except RedisError as error:
         backend.breaker.failed(error)
@@ -92,6 +98,9 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
     backend.breaker.succeeded()
     if window is not None:
         setattr(request, COUNTED_ATTRIBUTE, Counted(window.ident, window.start, window.duration, int(results[1])))
+    if riders is not None:
+        loads = backend._cache._serializer.loads  # type: ignore[attr-defined]  # Django's own, as its get_many decodes
+        riders.found = {name: loads(value) for name, value in zip(riders.keys, results[-1], strict=True) if value is not None}
     return _kept(results[0])
 
 

@@ -52,6 +52,29 @@ def asked(request: Any, also: Also) -> Asked | None:
     return found if isinstance(found, Asked) and found.answered and found.also == also else None
 
 
+@dataclass
+class Riders:
+    """Cache keys a view reads with the token, in its round trip to Redis (accounts/signin_cache.py); `found`,
+    once read: the values of those present (None while not read: the view reads them itself)."""
+
+    keys: list[str]
+    found: dict[str, Any] | None = None
+
+
+RIDERS_ATTRIBUTE = "read_with_token"
+
+
+def read_with_token(request: HttpRequest, keys: list[str]) -> None:
+    """Before authentication: the kept token's round trip to Redis also reads these cache keys."""
+    setattr(request, RIDERS_ATTRIBUTE, Riders(keys))
+
+
+def ridden(request: Any, keys: list[str]) -> dict[str, Any] | None:
+    """The values read with the token for exactly these keys, or None if they were not read with it."""
+    found = getattr(request, RIDERS_ATTRIBUTE, None)
+    return found.found if isinstance(found, Riders) and found.keys == keys else None
+
+
 @dataclass(frozen=True)
 class _Plan:
     sql: str

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.token_lookup import USER_ALIAS, Also, asked
+from accounts.token_lookup import USER_ALIAS, Also, asked, read_with_token, ridden
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 from vigilants.prepared import fetch_one
 from vigilants.routes import is_insee
@@ -34,6 +34,8 @@ VERSION_SECONDS = 24 * 3600
 # An alert's commune never changes: each process remembers it for the alerts read, up to a bound.
 _COMMUNE_OF: dict[int, int] = {}
 _COMMUNE_OF_MAX = 100_000
+# The commune whose residents' page a code's list last was: the page's keys are read with the token.
+_COMMUNE_FOR_INSEE: dict[str, int] = {}
 
 
 def shared_key(user: User, request: Request) -> tuple[str, str] | None:
@@ -44,6 +46,21 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
     commune_id = _resident_in(request, resident_by_insee(insee), lambda: _resident_without_reports(user, insee))
     if commune_id is None:
         return None
+    _remember_insee(insee, commune_id)
+    return _page_keys(request, commune_id)
+
+
+def read_page_with_token(request: Request) -> None:
+    """Before authentication: the page's keys read in the token's round trip to Redis, for the commune this
+    process last found the code's residents in (an INSEE code names one commune, rarely two: a guess checked
+    against the answer, cached() reads the keys itself when it was wrong)."""
+    insee = asked_commune(request)
+    commune_id = _COMMUNE_FOR_INSEE.get(insee) if insee else None
+    if commune_id is not None:
+        read_with_token(request, list(_page_keys(request, commune_id)))
+
+
+def _page_keys(request: Request, commune_id: int) -> tuple[str, str]:
     url = f"{request.build_absolute_uri()}|{translation.get_language()}"
     return _version_key(commune_id), f"alerts:page:{commune_id}:{hashlib.sha256(url.encode()).hexdigest()}"
 
@@ -79,10 +96,13 @@ def keep_alert(user: User, request: Request, row: dict[str, Any], data: dict[str
     return _response(body, etag)
 
 
-def cached(keys: tuple[str, str]) -> Response | None:
-    """The page kept for this version of the commune's alerts, if any (one round trip to the cache)."""
+def cached(keys: tuple[str, str], request: Request) -> Response | None:
+    """The page kept for this version of the commune's alerts, if any: read with the token, or in one round trip
+    to the cache."""
     version_key, page_key = keys
-    found = cache.get_many([version_key, page_key])
+    found = ridden(request, list(keys))
+    if found is None:
+        found = cache.get_many([version_key, page_key])
     page = found.get(page_key)
     if page is None or found.get(version_key) is None or page[0] != found[version_key]:
         return None
@@ -115,6 +135,12 @@ def _remember(pk: int, commune_id: int) -> None:
     if len(_COMMUNE_OF) >= _COMMUNE_OF_MAX:
         _COMMUNE_OF.clear()
     _COMMUNE_OF[pk] = commune_id
+
+
+def _remember_insee(insee: str, commune_id: int) -> None:
+    if len(_COMMUNE_FOR_INSEE) >= _COMMUNE_OF_MAX:
+        _COMMUNE_FOR_INSEE.clear()
+    _COMMUNE_FOR_INSEE[insee] = commune_id
 
 
 def _may_share(user: User, request: Request) -> bool:

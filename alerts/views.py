@@ -87,6 +87,7 @@ class AlertList(generics.ListCreateAPIView[Alert]):
         insee = pages.asked_commune(request)
         if request.method == "GET" and insee:  # the herd's read: whether it shares the page, with the token
             ask_with_token(request, pages.resident_by_insee(insee))
+            pages.read_page_with_token(request)
         super().initial(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Alert]:
@@ -104,7 +105,7 @@ class AlertList(generics.ListCreateAPIView[Alert]):
         shared = pages.shared_key(viewer(request), request)
         if shared is None:
             return self.get_paginated_response(self.page_rows())
-        response = pages.cached(shared)
+        response = pages.cached(shared, request)
         if response is None:
             version = pages.current_version(shared[0])
             response = pages.keep(shared, version, self.get_paginated_response(self.page_rows()).data)

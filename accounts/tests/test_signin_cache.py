@@ -71,8 +71,8 @@ def test_a_kept_token_is_read_from_redis_with_its_answer_and_count(saint_paul: T
 
     monkeypatch.setattr(Pipeline, "execute", recorded)
     assert statements(client, LIST, commune="06128") == (200, 0)  # nothing asked of PostgreSQL
-    # The token, whether its person shares the residents' page, and the read's count: one round trip.
-    assert sent[0] == ["HMGET", "INCRBY", "EXPIRE"]
+    # The token, whether its person shares the residents' page, the read's count and the page: one round trip.
+    assert sent == [["HMGET", "INCRBY", "EXPIRE", "MGET"]]
     (counter,) = redis_server.client().keys("*throttle_user_read_token-*")
     assert redis_server.client().get(counter) == b"2"  # each read counted once, the throttle did not count again
 
@@ -204,3 +204,23 @@ def test_me_is_answered_without_postgresql_and_shows_a_new_territory_at_once(
     TerritoryOperator.objects.create(user=saint_paul.mayor, kind=TerritoryKind.DEPARTEMENT, code="06")
     assert [t["code"] for t in client.get("/api/v1/me").json()["territories"]] == ["06"]
     assert [t["code"] for t in client.get("/api/v1/me").json()["territories"]] == ["06"]  # kept: still there
+
+
+def test_a_residents_kept_page_comes_in_the_tokens_round_trip(saint_paul: Town, redis_server: ThrowawayRedis,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from redis.connection import Connection
+
+    approved(saint_paul, reporter=saint_paul.referent)
+    client, _ = signed_in(saint_paul.resident)
+    first = residents_copy(client)  # the token and the page kept
+    sent: list[int] = []
+    real = Connection.send_packed_command
+
+    def counted(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        sent.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    with CaptureQueriesContext(connection) as captured:
+        assert residents_copy(client) == first
+    assert (len(sent), len(captured)) == (1, 0)  # one round trip to Redis, none to PostgreSQL

@@ -70,9 +70,10 @@ def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     The commune's version is read with it, in one round trip, once this process knows the alert's commune."""
     if not _may_share(user, request):
         return None
-    commune_id = _COMMUNE_OF.get(pk)
-    keys = [_alert_key(pk)] + ([] if commune_id is None else [_version_key(commune_id)])
-    found = cache.get_many(keys)
+    commune_id, keys = _COMMUNE_OF.get(pk), alert_keys(pk)
+    found = ridden(request, keys)
+    if found is None:
+        found = cache.get_many(keys)
     kept = found.get(keys[0])
     if kept is None or _resident_of_alert(user, request, pk, kept[0]) is None:
         return None
@@ -81,6 +82,13 @@ def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     if version != kept[1]:
         return None
     return _response(kept[2], kept[3])
+
+
+def alert_keys(pk: int) -> list[str]:
+    """The alert's kept copy, and its commune's version once this process knows the alert's commune: read with
+    the token (views.AlertDetail.initial) or by shared_alert."""
+    commune_id = _COMMUNE_OF.get(pk)
+    return [_alert_key(pk)] + ([] if commune_id is None else [_version_key(commune_id)])
 
 
 def keep_alert(user: User, request: Request, row: dict[str, Any], data: dict[str, Any]) -> Response | None:

@@ -19,7 +19,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.token_lookup import ask_with_token
+from accounts.token_lookup import ask_with_token, read_with_token
 from communes import access
 from notifications.models import MessageSource
 from notifications.services import delivery_report
@@ -165,6 +165,7 @@ class AlertDetail(AlertObjectView):
         pk = int(kwargs["pk"])  # the route's digits; beyond a 64-bit id no alert exists (SQLite refuses to compare)
         if request.method == "GET" and pk < 2**63:  # whether the reader shares the alert's copy, with the token
             ask_with_token(request, pages.resident_by_alert(pk))
+            read_with_token(request, pages.alert_keys(pk))
         super().initial(request, *args, **kwargs)
 
     @extend_schema(responses={200: AlertSerializer})

@@ -206,13 +206,16 @@ def test_me_is_answered_without_postgresql_and_shows_a_new_territory_at_once(
     assert [t["code"] for t in client.get("/api/v1/me").json()["territories"]] == ["06"]  # kept: still there
 
 
-def test_a_residents_kept_page_comes_in_the_tokens_round_trip(saint_paul: Town, redis_server: ThrowawayRedis,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@pytest.mark.parametrize("read", ["list", "alert"])
+def test_a_residents_kept_copy_comes_in_the_tokens_round_trip(saint_paul: Town, redis_server: ThrowawayRedis,
+                                                              monkeypatch: pytest.MonkeyPatch, read: str) -> None:  # fmt: skip
     from redis.connection import Connection
 
-    approved(saint_paul, reporter=saint_paul.referent)
+    alert = approved(saint_paul, reporter=saint_paul.referent)
     client, _ = signed_in(saint_paul.resident)
-    first = residents_copy(client)  # the token and the page kept
+    path, params = (LIST, {"commune": "06128"}) if read == "list" else (f"{LIST}/{alert.pk}", {})
+    first = client.get(path, params).json()  # the token and the copy kept
+    assert client.get(path, params).json() == first  # the copy's commune known to this process
     sent: list[int] = []
     real = Connection.send_packed_command
 
@@ -222,5 +225,5 @@ def test_a_residents_kept_page_comes_in_the_tokens_round_trip(saint_paul: Town, 
 
     monkeypatch.setattr(Connection, "send_packed_command", counted)
     with CaptureQueriesContext(connection) as captured:
-        assert residents_copy(client) == first
+        assert client.get(path, params).json() == first
     assert (len(sent), len(captured)) == (1, 0)  # one round trip to Redis, none to PostgreSQL

@@ -227,7 +227,10 @@ def test_a_process_that_knows_the_alerts_commune_reads_the_copy_and_its_version_
     monkeypatch.setattr(cache, "get", counted_get)
     monkeypatch.setattr(cache, "get_many", counted_get_many)
     assert other.get(path).json() == resident.get(path).json()
-    assert [len(keys) for keys in reads if keys[0].startswith("alerts:")] == [2, 2]  # the copy and the version
+    # The copy and the version at once: in the kept token's round trip on Redis (accounts/signin_cache.py, whose
+    # tests count it), else in one read of the cache each.
+    expected = [] if signin_cache.in_use() else [2, 2]
+    assert [len(keys) for keys in reads if keys[0].startswith("alerts:")] == expected
     for known in (True, False):  # this process, and another that never read the alert
         if not known:
             pages._COMMUNE_OF.clear()

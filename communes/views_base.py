@@ -1,18 +1,19 @@
 """Views scoped to a commune named by its INSEE code in the URL, with the access level they need."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.token_lookup import asked
+from accounts.token_lookup import asked, read_with_token
 
-from . import access
+from . import access, kept
 from .models import Commune
 
 if TYPE_CHECKING:
+    from rest_framework.request import Request
     from rest_framework.views import APIView as _View  # the views the mixin goes into: their request, their kwargs
 else:
     _View = object
@@ -37,13 +38,22 @@ class CommuneScopedMixin(_View):
     """
 
     commune_access = "member"
+    # The commune from this process's copy while the communes' version read with the token is unchanged
+    # (communes/kept.py): for reads that are mostly answered from caches (the statistics).
+    kept_commune = False
 
     def get_commune_access(self) -> str:
         return self.commune_access
 
+    def initial(self, request: "Request", *args: Any, **kwargs: Any) -> None:
+        if self.kept_commune and request.method == "GET":
+            read_with_token(request, kept.version_keys())
+        super().initial(request, *args, **kwargs)
+
     def get_commune(self) -> Commune:
         if not hasattr(self, "_commune"):
-            commune = Commune.objects.by_insee(self.kwargs["insee"])
+            insee = self.kwargs["insee"]
+            commune = kept.commune_by_insee(self.request, insee) if self.kept_commune else Commune.objects.by_insee(insee)
             if commune is None:
                 raise Http404
             self._commune = commune

@@ -34,6 +34,7 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
     """GET /stats/communes/{insee}: for its mayors and referents, the gendarmes of its area, staff."""
 
     commune_access = "stats"
+    kept_commune = True  # a dashboard reloading reads its figures from their cache: the commune too
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # A mayor's or referent's right, read with the token (communes.access.moderated_by_insee).

@@ -1,7 +1,8 @@
 """Fixtures shared by every test: personas in two communes, API clients, in-process tasks."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import rest_framework.test
@@ -16,6 +17,9 @@ from providers import ratelimit
 from tests.factories import CommuneFactory, MembershipFactory, UserFactory
 from vigilants.celery import app as celery_app
 from vigilants.handlers import ChainChoice
+
+if TYPE_CHECKING:
+    from tests.throwaway_redis import ThrowawayRedis
 
 # The fake provider and the settings pointing the SDKs at it, for any test that needs them.
 pytest_plugins = ["tests.provider_fixtures"]
@@ -54,6 +58,19 @@ def _isolated(request: pytest.FixtureRequest, settings: Any) -> None:
     # A window filled under a test's travelled clock would hold later tests' SMS back for minutes.
     ratelimit.reset()
     celery_app.conf.task_always_eager = request.node.get_closest_marker("integration") is None
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> Iterator["ThrowawayRedis"]:
+    """The service's cache (vigilants.cache.FallbackRedisCache) on a Redis of the test's own (needs_redis_server)."""
+    from tests.throwaway_redis import throwaway_redis
+    from vigilants.cache import breaker_for
+
+    with throwaway_redis() as server:
+        settings.CACHES = {"default": {"BACKEND": "vigilants.cache.FallbackRedisCache", "LOCATION": server.url}}
+        breaker_for(server.url).reset()
+        yield server
+        breaker_for(server.url).reset()
 
 
 def client_for(user: User | None) -> APIClient:

@@ -30,10 +30,10 @@ from redis.exceptions import RedisError
 from rest_framework.request import Request
 
 from vigilants.cache import FallbackRedisCache
+from vigilants.riders import unread
 from vigilants.throttling import COUNTED_ATTRIBUTE, Counted, read_window
 
 from .models import AuthToken
-from .token_lookup import RIDERS_ATTRIBUTE, Riders
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,7 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
     if backend is None:
         return Kept()
     window = read_window(request, key_hash)
-    riders = getattr(request, RIDERS_ATTRIBUTE, None)
-    riders = riders if isinstance(riders, Riders) and riders.keys else None
+    riders = unread(request)
     try:
         key = _key(backend, key_hash)
         pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)

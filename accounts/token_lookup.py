@@ -12,6 +12,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 
 from vigilants.prepared import ModelColumns, column, fetch_one, model_columns, plan_for, read_alias
+from vigilants.riders import ride
 
 from .models import AuthToken, User
 
@@ -52,27 +53,9 @@ def asked(request: Any, also: Also) -> Asked | None:
     return found if isinstance(found, Asked) and found.answered and found.also == also else None
 
 
-@dataclass
-class Riders:
-    """Cache keys a view reads with the token, in its round trip to Redis (accounts/signin_cache.py); `found`,
-    once read: the values of those present (None while not read: the view reads them itself)."""
-
-    keys: list[str]
-    found: dict[str, Any] | None = None
-
-
-RIDERS_ATTRIBUTE = "read_with_token"
-
-
 def read_with_token(request: HttpRequest, keys: list[str]) -> None:
-    """Before authentication: the kept token's round trip to Redis also reads these cache keys."""
-    setattr(request, RIDERS_ATTRIBUTE, Riders(keys))
-
-
-def ridden(request: Any, keys: list[str]) -> dict[str, Any] | None:
-    """The values read with the token for exactly these keys, or None if they were not read with it."""
-    found = getattr(request, RIDERS_ATTRIBUTE, None)
-    return found.found if isinstance(found, Riders) and found.keys == keys else None
+    """Before authentication: the kept token's round trip to Redis also reads these cache keys (vigilants.riders)."""
+    ride(request, keys)
 
 
 @dataclass(frozen=True)

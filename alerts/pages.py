@@ -22,9 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.token_lookup import USER_ALIAS, Also, asked, read_with_token, ridden
+from accounts.token_lookup import USER_ALIAS, Also, asked, read_with_token
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 from vigilants.prepared import fetch_one
+from vigilants.riders import ridden
 from vigilants.routes import is_insee
 
 from .models import Alert, AlertStatus

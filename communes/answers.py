@@ -23,6 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from vigilants.riders import ridden, ride
+
 VERSION_KEY = "communes:version"
 # The longest a change that sends no signal (a queryset's update()) may go unseen.
 ENTRY_SECONDS = 600
@@ -79,10 +81,18 @@ class Lookup:
         return response
 
 
-def lookup(request: HttpRequest) -> Lookup:
+def _answer_key(request: HttpRequest) -> str:
     # The whole URL: the answer's page links carry the host, scheme and query string as the client wrote them.
-    key = "communes:answer:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
-    found = cache.get_many([VERSION_KEY, key])
+    return "communes:answer:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
+
+
+def lookup(request: HttpRequest) -> Lookup:
+    """The answer kept for this URL and the communes' version: read in the request's first round trip to Redis
+    when the view asked it (CachedAnswerMixin.initial), else in one of their own."""
+    key = _answer_key(request)
+    found = ridden(request, [VERSION_KEY, key])
+    if found is None:
+        found = cache.get_many([VERSION_KEY, key])
     version = _current(found)
     entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
@@ -107,6 +117,11 @@ class CachedAnswerMixin(APIView):
 
     def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise NotImplementedError
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if request.method == "GET" and self._cacheable(request):  # read with the throttle's count (vigilants.riders)
+            ride(request, [VERSION_KEY, _answer_key(request)])
+        super().initial(request, *args, **kwargs)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # HEAD, and the browsable API, are built each time.

@@ -12,7 +12,7 @@ import pickle
 import time
 from typing import Any
 
-from accounts.token_lookup import ridden
+from vigilants.riders import ridden
 
 from . import answers
 from .models import Commune

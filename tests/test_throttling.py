@@ -56,7 +56,7 @@ def test_the_default_read_budget_outlasts_a_minute_of_one_phone_reading_ten_time
 def test_an_anonymous_request_is_counted_once(db: None, anon: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     counted: list[str] = []
 
-    def hit(key: str, window: int) -> int:
+    def hit(key: str, window: int, request: Any = None) -> int:
         counted.append(key)
         return 1
 

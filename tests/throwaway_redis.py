@@ -102,3 +102,4 @@ def silent_server() -> Iterator[int]:
         thread.join(timeout=2)
         for connection in [*held, listener]:
             connection.close()
+

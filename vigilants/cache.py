@@ -107,14 +107,34 @@ class FallbackRedisCache(RedisCache):
                 return result
         return count_in(self.fallback, key, window)
 
+    def count_and_read(self, key: str, window: int, keys: list[str]) -> tuple[int, dict[str, Any] | None]:
+        """`count`, and the values of `keys` present (get_many's), in the same round trip; (count, None) while
+        Redis is away (the caller reads them itself, from the fallback)."""
+        if self.breaker.allows():
+            try:
+                pipeline = self._count_pipeline(key, window)
+                pipeline.mget([self.make_and_validate_key(name) for name in keys])
+                results = pipeline.execute()
+            except RedisError as error:
+                self.breaker.failed(error)
+            else:
+                self.breaker.succeeded()
+                loads = self._cache._serializer.loads  # type: ignore[attr-defined]  # Django's, as its get_many's
+                values = zip(keys, results[2], strict=True)
+                return int(results[0]), {name: loads(value) for name, value in values if value is not None}
+        return count_in(self.fallback, key, window), None
+
     def _redis_count(self, key: str, window: int) -> int:
+        return int(self._count_pipeline(key, window).execute()[0])
+
+    def _count_pipeline(self, key: str, window: int) -> Any:
         key = self.make_and_validate_key(key)
         pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
         # EXPIRE each time, not only on a new key (NX needs Redis 7): the key names its window, so it lives
         # at most two windows.
         pipeline.incr(key)
         pipeline.expire(key, window)
-        return int(pipeline.execute()[0])
+        return pipeline
 
     # Every operation RedisCache implements; BaseCache builds the others (get_or_set, decr…) on these.
     add = _guarded("add")

@@ -20,6 +20,7 @@ from rest_framework import throttling
 from rest_framework.request import Request
 
 from .cache import FallbackRedisCache, count_in
+from .riders import unread
 
 if TYPE_CHECKING:  # DRF's views read the throttle classes named in the settings: a runtime import would loop
     from rest_framework.views import APIView
@@ -44,11 +45,16 @@ class Counted(Window):
     count: int
 
 
-def hit(key: str, window: int) -> int:
-    """Count one request under `key` (which names its window); the count expires with the window."""
+def hit(key: str, window: int, request: Request | None = None) -> int:
+    """Count one request under `key` (which names its window); the count expires with the window. On Redis, the
+    keys the request's view asked to read in its first round trip (vigilants.riders) are read in the same one."""
     backend = caches["default"]
     if isinstance(backend, FallbackRedisCache):
-        return backend.count(key, window)
+        riders = unread(request)
+        if riders is None:
+            return backend.count(key, window)
+        count, riders.found = backend.count_and_read(key, window, riders.keys)
+        return count
     return count_in(backend, key, window)
 
 
@@ -73,7 +79,7 @@ class FixedWindowMixin(throttling.SimpleRateThrottle):
             return counted.count <= self.num_requests
         window = _window(ident, self.duration)
         self.wait_seconds = window.start + window.duration - time.time()
-        return hit(f"{ident}:{window.start}", self.duration) <= self.num_requests
+        return hit(f"{ident}:{window.start}", self.duration, request) <= self.num_requests
 
     def wait(self) -> float | None:
         return self.wait_seconds

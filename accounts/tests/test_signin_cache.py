@@ -1,7 +1,6 @@
 """Device tokens kept in Redis (accounts/signin_cache.py): read with the throttle's count in one round trip, never
 accepted once revoked, never answering for rights that changed, and PostgreSQL again while Redis is away."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +17,7 @@ from accounts.models import AuthToken, hash_secret
 from alerts.models import Alert
 from communes.models import Membership, ModerationDelegation, TerritoryKind, TerritoryOperator
 from conftest import Town
-from tests.throwaway_redis import ThrowawayRedis, needs_redis_server, throwaway_redis
-from vigilants.cache import breaker_for
+from tests.throwaway_redis import ThrowawayRedis, needs_redis_server
 
 pytestmark = needs_redis_server
 
@@ -27,13 +25,8 @@ LIST = "/api/v1/alerts"
 
 
 @pytest.fixture
-def redis_server(settings: Any) -> Iterator[ThrowawayRedis]:
-    """The cache on a Redis of the test's own (tests that stop it stop only this one)."""
-    with throwaway_redis() as server:
-        settings.CACHES = {"default": {"BACKEND": "vigilants.cache.FallbackRedisCache", "LOCATION": server.url}}
-        breaker_for(server.url).reset()
-        yield server
-        breaker_for(server.url).reset()
+def redis_server(redis_cache: ThrowawayRedis) -> ThrowawayRedis:
+    return redis_cache
 
 
 def signed_in(user: Any) -> tuple[Any, str]:

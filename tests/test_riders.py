@@ -6,24 +6,11 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from redis.connection import Connection
 
 from conftest import Town
-from tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+from tests.throwaway_redis import ThrowawayRedis, needs_redis_server, round_trips
 
 pytestmark = needs_redis_server
-
-
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    sent: list[int] = []
-    real = Connection.send_packed_command
-
-    def counted(self: Connection, *args: Any, **kwargs: Any) -> Any:
-        sent.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counted)
-    return sent
 
 
 @pytest.mark.parametrize("path", ["/api/v1/communes/06128", "/api/v1/communes?search=saint"])

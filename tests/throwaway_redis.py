@@ -103,3 +103,17 @@ def silent_server() -> Iterator[int]:
         for connection in [*held, listener]:
             connection.close()
 
+
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Grows by one for each command or pipeline redis-py sends from now on: the round trips to Redis."""
+    from redis.connection import Connection
+
+    sent: list[int] = []
+    real = Connection.send_packed_command
+
+    def counted(self: Connection, *args: object, **kwargs: object) -> object:
+        sent.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent

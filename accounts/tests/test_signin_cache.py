@@ -17,7 +17,7 @@ from accounts.models import AuthToken, hash_secret
 from alerts.models import Alert
 from communes.models import Membership, ModerationDelegation, TerritoryKind, TerritoryOperator
 from conftest import Town
-from tests.throwaway_redis import ThrowawayRedis, needs_redis_server
+from tests.throwaway_redis import ThrowawayRedis, needs_redis_server, round_trips
 
 pytestmark = needs_redis_server
 
@@ -202,21 +202,12 @@ def test_me_is_answered_without_postgresql_and_shows_a_new_territory_at_once(
 @pytest.mark.parametrize("read", ["list", "alert"])
 def test_a_residents_kept_copy_comes_in_the_tokens_round_trip(saint_paul: Town, redis_server: ThrowawayRedis,
                                                               monkeypatch: pytest.MonkeyPatch, read: str) -> None:  # fmt: skip
-    from redis.connection import Connection
-
     alert = approved(saint_paul, reporter=saint_paul.referent)
     client, _ = signed_in(saint_paul.resident)
     path, params = (LIST, {"commune": "06128"}) if read == "list" else (f"{LIST}/{alert.pk}", {})
     first = client.get(path, params).json()  # the token and the copy kept
     assert client.get(path, params).json() == first  # the copy's commune known to this process
-    sent: list[int] = []
-    real = Connection.send_packed_command
-
-    def counted(self: Connection, *args: Any, **kwargs: Any) -> Any:
-        sent.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    sent = round_trips(monkeypatch)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path, params).json() == first
     assert (len(sent), len(captured)) == (1, 0)  # one round trip to Redis, none to PostgreSQL

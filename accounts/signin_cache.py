@@ -74,33 +74,24 @@ def answer_field(name: str, params: tuple[Any, ...]) -> bytes:
 def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
     """The kept token and the answer to `question`, read with this request's throttle count when it is a read
     (vigilants.throttling.Counted, which the throttle then uses instead of counting again) and the cache keys the
-    view asked to read with the token (token_lookup.Riders): one round trip."""
+    view asked to read with the token (vigilants.riders): one round trip."""
     backend = _redis()
     if backend is None:
         return Kept()
-    window = read_window(request, key_hash)
-    riders = unread(request)
-    try:
-        key = _key(backend, key_hash)
-        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=False)
-        pipeline.hmget(key, [AUTH, question] if question else [AUTH])
-        if window is not None:
-            counter = backend.make_and_validate_key(f"{window.ident}:{window.start}")
-            pipeline.incr(counter)
-            pipeline.expire(counter, window.duration)
-        if riders is not None:
-            pipeline.mget([backend.make_and_validate_key(rider) for rider in riders.keys])
-        results = pipeline.execute()
-    except RedisError as error:
-        backend.breaker.failed(error)
+    window, riders = read_window(request, key_hash), unread(request)
+    fields = [AUTH, question] if question else [AUTH]
+    trip = backend.round_trip(
+        count=(f"{window.ident}:{window.start}", window.duration) if window else None,
+        read=riders.keys if riders else None,
+        extra=lambda pipeline, full_name: pipeline.hmget(full_name(_name(key_hash)), fields),
+    )
+    if trip is None:
         return Kept()
-    backend.breaker.succeeded()
-    if window is not None:
-        setattr(request, COUNTED_ATTRIBUTE, Counted(window.ident, window.start, window.duration, int(results[1])))
+    if window is not None and trip.count is not None:
+        setattr(request, COUNTED_ATTRIBUTE, Counted(window.ident, window.start, window.duration, trip.count))
     if riders is not None:
-        loads = backend._cache._serializer.loads  # type: ignore[attr-defined]  # Django's own, as its get_many decodes
-        riders.found = {name: loads(value) for name, value in zip(riders.keys, results[-1], strict=True) if value is not None}
-    return _kept(results[0])
+        riders.found = trip.found
+    return _kept(trip.extra[0])
 
 
 def _kept(fields: list[bytes | None]) -> Kept:
@@ -128,14 +119,8 @@ def store_answer(key_hash: str, question: bytes, value: Any) -> None:
 
 def _script(source: str, key_hash: str, arguments: list[Any]) -> None:
     backend = _redis()
-    if backend is None:
-        return
-    try:
-        key = _key(backend, key_hash)
-        client = backend._cache.get_client(key, write=True)
-        client.register_script(source)(keys=[key], args=arguments)
-    except RedisError as error:
-        backend.breaker.failed(error)
+    if backend is not None:
+        backend.run_script(source, _name(key_hash), arguments)
 
 
 def forget_tokens(key_hashes: Iterable[str]) -> None:
@@ -179,15 +164,17 @@ def in_use() -> bool:
 
 
 def _redis() -> FallbackRedisCache | None:
-    """The cache when it is Redis and its breaker lets calls through; None otherwise."""
+    """The cache when it is Redis (its breaker decides, call by call, whether Redis is tried)."""
     backend = caches["default"]
-    if isinstance(backend, FallbackRedisCache) and backend.breaker.allows():
-        return backend
-    return None
+    return backend if isinstance(backend, FallbackRedisCache) else None
+
+
+def _name(key_hash: str) -> str:
+    return f"signin:{key_hash}"
 
 
 def _key(backend: FallbackRedisCache, key_hash: str) -> str:
-    return backend.make_and_validate_key(f"signin:{key_hash}")
+    return backend.make_and_validate_key(_name(key_hash))
 
 
 People = Callable[[Any], Iterable[int | None]]

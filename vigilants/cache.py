@@ -12,6 +12,7 @@ what was written locally is not copied back to Redis.
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -29,6 +30,20 @@ DEFAULT_TIMEOUTS = {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}
 RETRY_AFTER_SECONDS = 5.0
 # Throttle keys are one per client and scope: LocMemCache's default 300 would cull them mid-outage.
 FALLBACK_MAX_ENTRIES = 20_000
+
+
+# Adds commands of its own to a round trip's pipeline; given the pipeline and how a key's full name is made.
+Extra = Callable[[Any, Callable[[str], str]], None]
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """What one round trip read: the counter's new value, the values present of the keys read, and the results
+    of the extra commands, in their order."""
+
+    count: int | None
+    found: dict[str, Any] | None
+    extra: list[Any]
 
 
 @cache
@@ -97,44 +112,60 @@ class FallbackRedisCache(RedisCache):
     def count(self, key: str, window: int) -> int:
         """Add one to the counter `key` and return it; a new counter expires after `window` seconds. One
         round trip (INCR and EXPIRE pipelined): the throttles call it on every request."""
-        if self.breaker.allows():
-            try:
-                result = self._redis_count(key, window)
-            except RedisError as error:
-                self.breaker.failed(error)
-            else:
-                self.breaker.succeeded()
-                return result
-        return count_in(self.fallback, key, window)
+        trip = self.round_trip(count=(key, window))
+        return count_in(self.fallback, key, window) if trip is None or trip.count is None else trip.count
 
-    def count_and_read(self, key: str, window: int, keys: list[str]) -> tuple[int, dict[str, Any] | None]:
-        """`count`, and the values of `keys` present (get_many's), in the same round trip; (count, None) while
-        Redis is away (the caller reads them itself, from the fallback)."""
-        if self.breaker.allows():
-            try:
-                pipeline = self._count_pipeline(key, window)
-                pipeline.mget([self.make_and_validate_key(name) for name in keys])
-                results = pipeline.execute()
-            except RedisError as error:
-                self.breaker.failed(error)
-            else:
-                self.breaker.succeeded()
-                loads = self._cache._serializer.loads  # type: ignore[attr-defined]  # Django's, as its get_many's
-                values = zip(keys, results[2], strict=True)
-                return int(results[0]), {name: loads(value) for name, value in values if value is not None}
-        return count_in(self.fallback, key, window), None
+    def round_trip(
+        self, *, count: tuple[str, int] | None = None, read: list[str] | None = None, extra: Extra | None = None
+    ) -> RoundTrip | None:
+        """In one round trip to Redis: the commands `extra` adds to the pipeline (given it and the full name of
+        a key), `count` (a counter and its window, as `count`) and the values of the keys `read` that are present
+        (as get_many). None while Redis is away: the caller turns to the fallback or to the database.
 
-    def _redis_count(self, key: str, window: int) -> int:
-        return int(self._count_pipeline(key, window).execute()[0])
+        Every request's first round trip: the throttle's count, with a device's kept token
+        (accounts/signin_cache.py) and the keys its view reads (vigilants/riders.py)."""
+        if not self.breaker.allows():
+            return None
+        try:
+            results, extras = self._pipelined(count, read, extra)
+        except RedisError as error:  # refused, timed out, loading after a restart, out of memory…
+            self.breaker.failed(error)
+            return None
+        self.breaker.succeeded()
+        counted = int(results[extras]) if count else None
+        if not read:
+            return RoundTrip(counted, None, results[:extras])
+        loads = self._cache._serializer.loads  # type: ignore[attr-defined]  # Django's, as its get_many's
+        found = {name: loads(value) for name, value in zip(read, results[-1], strict=True) if value is not None}
+        return RoundTrip(counted, found, results[:extras])
 
-    def _count_pipeline(self, key: str, window: int) -> Any:
-        key = self.make_and_validate_key(key)
-        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
-        # EXPIRE each time, not only on a new key (NX needs Redis 7): the key names its window, so it lives
-        # at most two windows.
-        pipeline.incr(key)
-        pipeline.expire(key, window)
-        return pipeline
+    def _pipelined(self, count: tuple[str, int] | None, read: list[str] | None, extra: Extra | None) -> tuple[list[Any], int]:
+        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
+        if extra is not None:
+            extra(pipeline, self.make_and_validate_key)
+        extras = len(pipeline)
+        if count is not None:
+            key = self.make_and_validate_key(count[0])
+            # EXPIRE each time, not only on a new key (NX needs Redis 7): the key names its window, so it lives
+            # at most two windows.
+            pipeline.incr(key)
+            pipeline.expire(key, count[1])
+        if read:
+            pipeline.mget([self.make_and_validate_key(name) for name in read])
+        return pipeline.execute(), extras
+
+    def run_script(self, source: str, key: str, arguments: list[Any]) -> Any:
+        """A Lua script on `key` (its full name made here); None while Redis is away."""
+        if not self.breaker.allows():
+            return None
+        try:
+            client = self._cache.get_client(write=True)
+            result = client.register_script(source)(keys=[self.make_and_validate_key(key)], args=arguments)
+        except RedisError as error:
+            self.breaker.failed(error)
+            return None
+        self.breaker.succeeded()
+        return result
 
     # Every operation RedisCache implements; BaseCache builds the others (get_or_set, decr…) on these.
     add = _guarded("add")

@@ -49,13 +49,15 @@ def hit(key: str, window: int, request: Request | None = None) -> int:
     """Count one request under `key` (which names its window); the count expires with the window. On Redis, the
     keys the request's view asked to read in its first round trip (vigilants.riders) are read in the same one."""
     backend = caches["default"]
-    if isinstance(backend, FallbackRedisCache):
-        riders = unread(request)
-        if riders is None:
-            return backend.count(key, window)
-        count, riders.found = backend.count_and_read(key, window, riders.keys)
-        return count
-    return count_in(backend, key, window)
+    if not isinstance(backend, FallbackRedisCache):
+        return count_in(backend, key, window)
+    riders = unread(request)
+    trip = backend.round_trip(count=(key, window), read=riders.keys if riders else None)
+    if trip is None or trip.count is None:  # Redis away: counted in this process, the view reads its keys itself
+        return count_in(backend.fallback, key, window)
+    if riders is not None:
+        riders.found = trip.found
+    return trip.count
 
 
 class FixedWindowMixin(throttling.SimpleRateThrottle):

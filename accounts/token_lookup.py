@@ -8,11 +8,11 @@ reads the residents' shared page, alerts/pages.py)."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 
 from vigilants.prepared import ModelColumns, column, fetch_one, model_columns, plan_for, read_alias
-from vigilants.riders import ride
 
 from .models import AuthToken, User
 
@@ -42,7 +42,12 @@ ASKED_ATTRIBUTE = "asked_with_token"
 
 
 def ask_with_token(request: HttpRequest, also: Also) -> None:
-    """Before authentication: the token's statement also reads `also` (answered only for a device token)."""
+    """Before authentication: the token's statement also reads `also` (answered only for a device token). One
+    question a request: a second, different one is a mistake in the view, refused here rather than answered in
+    place of the first."""
+    earlier = getattr(request, ASKED_ATTRIBUTE, None)
+    if isinstance(earlier, Asked) and earlier.also != also:
+        raise ImproperlyConfigured(f"{also.name!r} asked with the token after {earlier.also.name!r}: one a request")
     setattr(request, ASKED_ATTRIBUTE, Asked(also))
 
 
@@ -51,11 +56,6 @@ def asked(request: Any, also: Also) -> Asked | None:
     and a device token answered it."""
     found = getattr(request, ASKED_ATTRIBUTE, None)
     return found if isinstance(found, Asked) and found.answered and found.also == also else None
-
-
-def read_with_token(request: HttpRequest, keys: list[str]) -> None:
-    """Before authentication: the kept token's round trip to Redis also reads these cache keys (vigilants.riders)."""
-    ride(request, keys)
 
 
 @dataclass(frozen=True)

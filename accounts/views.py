@@ -17,6 +17,7 @@ from . import rgpd
 from .authentication import signed_in
 from .models import AuthToken, User
 from .otp import otp_request, sign_in
+from .read_first import NOTHING, ReadFirst, ReadsFirst
 from .serializers import (
     MeSerializer,
     OtpRequestSerializer,
@@ -26,7 +27,7 @@ from .serializers import (
     me_question,
     me_representation,
 )
-from .token_lookup import ask_with_token, asked
+from .token_lookup import asked
 
 
 class OtpRequestView(APIView):
@@ -92,7 +93,7 @@ class SessionDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(generics.RetrieveUpdateAPIView):
+class MeView(ReadsFirst, generics.RetrieveUpdateAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -100,11 +101,9 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self) -> User:
         return signed_in(self.request)
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        question = me_question()
-        if request.method == "GET" and question is not None:  # e.g. whether one operates a territory
-            ask_with_token(request, question)
-        super().initial(request, *args, **kwargs)
+    def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
+        question = me_question()  # e.g. whether one operates a territory
+        return NOTHING if question is None else ReadFirst(question=question)
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         question = me_question()

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from accounts.token_lookup import USER_ALIAS, Also, asked, read_with_token
+from accounts.token_lookup import USER_ALIAS, Also, asked
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
 from vigilants.prepared import fetch_one
 from vigilants.riders import ridden
@@ -51,14 +51,12 @@ def shared_key(user: User, request: Request) -> tuple[str, str] | None:
     return _page_keys(request, commune_id)
 
 
-def read_page_with_token(request: Request) -> None:
-    """Before authentication: the page's keys read in the token's round trip to Redis, for the commune this
+def guessed_page_keys(request: Request, insee: str) -> tuple[str, ...]:
+    """Before authentication: the page's keys to read in the token's round trip to Redis, for the commune this
     process last found the code's residents in (an INSEE code names one commune, rarely two: a guess checked
     against the answer, cached() reads the keys itself when it was wrong)."""
-    insee = asked_commune(request)
-    commune_id = _COMMUNE_FOR_INSEE.get(insee) if insee else None
-    if commune_id is not None:
-        read_with_token(request, list(_page_keys(request, commune_id)))
+    commune_id = _COMMUNE_FOR_INSEE.get(insee)
+    return () if commune_id is None else _page_keys(request, commune_id)
 
 
 def _page_keys(request: Request, commune_id: int) -> tuple[str, str]:

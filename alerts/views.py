@@ -19,7 +19,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.token_lookup import ask_with_token, read_with_token
+from accounts.read_first import NOTHING, ReadFirst, ReadsFirst
 from communes import access
 from notifications.models import MessageSource
 from notifications.services import delivery_report
@@ -73,7 +73,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["commune", "status", "category", "since", "until", "departement", "kind"]
 
 
-class AlertList(generics.ListCreateAPIView[Alert]):
+class AlertList(ReadsFirst, generics.ListCreateAPIView[Alert]):
     """GET: newest first; `?status=pending` is the moderation queue, oldest first. POST: report."""
 
     serializer_class = AlertSerializer
@@ -83,12 +83,12 @@ class AlertList(generics.ListCreateAPIView[Alert]):
     def get_throttles(self) -> list[BaseThrottle]:
         return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
         insee = pages.asked_commune(request)
-        if request.method == "GET" and insee:  # the herd's read: whether it shares the page, with the token
-            ask_with_token(request, pages.resident_by_insee(insee))
-            pages.read_page_with_token(request)
-        super().initial(request, *args, **kwargs)
+        if not insee:
+            return NOTHING
+        # The herd's read: whether the reader shares the residents' page, with the token; the page with the count.
+        return ReadFirst(pages.guessed_page_keys(request, insee), pages.resident_by_insee(insee))
 
     def get_queryset(self) -> QuerySet[Alert]:
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -160,13 +160,13 @@ class AlertObjectView(APIView):
         return Response(AlertSerializer(alert, context=disclosure_context(viewer(self.request))).data, status=code)
 
 
-class AlertDetail(AlertObjectView):
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+class AlertDetail(ReadsFirst, AlertObjectView):
+    def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
         pk = int(kwargs["pk"])  # the route's digits; beyond a 64-bit id no alert exists (SQLite refuses to compare)
-        if request.method == "GET" and pk < 2**63:  # whether the reader shares the alert's copy, with the token
-            ask_with_token(request, pages.resident_by_alert(pk))
-            read_with_token(request, pages.alert_keys(pk))
-        super().initial(request, *args, **kwargs)
+        if pk >= 2**63:
+            return NOTHING
+        # Whether the reader shares the alert's copy, with the token; the copy with the count.
+        return ReadFirst(tuple(pages.alert_keys(pk)), pages.resident_by_alert(pk))
 
     @extend_schema(responses={200: AlertSerializer})
     def get(self, request: Request, pk: str) -> Response:

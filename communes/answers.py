@@ -23,7 +23,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from vigilants.riders import ridden, ride
+from accounts.read_first import NOTHING, ReadFirst, ReadsFirst
+from vigilants.riders import ridden
 
 VERSION_KEY = "communes:version"
 # The longest a change that sends no signal (a queryset's update()) may go unseen.
@@ -108,7 +109,7 @@ def _rendered(body: bytes, status: int = 200) -> Response:
     return response
 
 
-class CachedAnswerMixin(APIView):
+class CachedAnswerMixin(ReadsFirst, APIView):
     """GET answers in JSON come from the cache; a view builds its answer in `build`."""
 
     # Only URLs made of these parameters are kept: any other (ignored) one would give each request an
@@ -118,10 +119,10 @@ class CachedAnswerMixin(APIView):
     def build(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise NotImplementedError
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        if request.method == "GET" and self._cacheable(request):  # read with the throttle's count (vigilants.riders)
-            ride(request, [VERSION_KEY, _answer_key(request)])
-        super().initial(request, *args, **kwargs)
+    def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
+        # Read with the throttle's count (vigilants.riders).
+        mine = ReadFirst((VERSION_KEY, _answer_key(request))) if self._cacheable(request) else NOTHING
+        return super().read_first(request, **kwargs) + mine
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # HEAD, and the browsable API, are built each time.

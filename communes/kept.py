@@ -3,7 +3,7 @@
 Every commune-scoped request reads its commune; for the statistics answered from their cache (a mayor's
 dashboard reloading, a gendarme's screen) it was the one statement left to PostgreSQL. The communes change
 rarely and each change gives them a new version (communes/answers.py: at once and at commit, for the public
-answers); the version is read with the device token in its round trip to Redis (token_lookup.read_with_token),
+answers); the version is read with the device token in its round trip to Redis (accounts.read_first),
 so a kept commune costs no round trip at all. A fresh instance each time (unpickled): a view may change its
 commune without changing the kept one.
 """

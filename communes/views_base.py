@@ -7,16 +7,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import PermissionDenied
 
-from accounts.token_lookup import asked, read_with_token
+from accounts.read_first import NOTHING, ReadFirst, ReadsFirst
+from accounts.token_lookup import asked
 
 from . import access, kept
 from .models import Commune
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
-    from rest_framework.views import APIView as _View  # the views the mixin goes into: their request, their kwargs
-else:
-    _View = object
 
 _CHECKS = {
     "member": access.is_member,
@@ -28,7 +26,7 @@ _CHECKS = {
 }
 
 
-class CommuneScopedMixin(_View):
+class CommuneScopedMixin(ReadsFirst):
     """`commune_access` (or get_commune_access(), by method) is "member", "moderator", "mayor", "audit" (mayors
     and the territories' operators), "operator" (the territories' operators), "delegation" (mayors and operators)
     or "stats". Staff pass every check.
@@ -45,10 +43,9 @@ class CommuneScopedMixin(_View):
     def get_commune_access(self) -> str:
         return self.commune_access
 
-    def initial(self, request: "Request", *args: Any, **kwargs: Any) -> None:
-        if self.kept_commune and request.method == "GET":
-            read_with_token(request, kept.version_keys())
-        super().initial(request, *args, **kwargs)
+    def read_first(self, request: "Request", **kwargs: Any) -> ReadFirst:
+        mine = ReadFirst(tuple(kept.version_keys())) if self.kept_commune else NOTHING
+        return super().read_first(request, **kwargs) + mine
 
     def get_commune(self) -> Commune:
         if not hasattr(self, "_commune"):

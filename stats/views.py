@@ -13,7 +13,7 @@ from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.authentication import signed_in
-from accounts.token_lookup import ask_with_token
+from accounts.read_first import ReadFirst
 from communes import access
 from communes.models import Commune
 from communes.views_base import CommuneScopedMixin
@@ -36,10 +36,9 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
     commune_access = "stats"
     kept_commune = True  # a dashboard reloading reads its figures from their cache: the commune too
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+    def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
         # A mayor's or referent's right, read with the token (communes.access.moderated_by_insee).
-        ask_with_token(request, access.moderated_by_insee(kwargs["insee"]))
-        super().initial(request, *args, **kwargs)
+        return super().read_first(request, **kwargs) + ReadFirst(question=access.moderated_by_insee(kwargs["insee"]))
 
     @extend_schema(parameters=[CommuneStatsQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, insee: str) -> HttpResponseBase:

@@ -22,8 +22,13 @@ class Riders:
 
 
 def ride(request: Any, keys: list[str]) -> None:
-    """Before authentication and throttling: the request's first round trip to Redis also reads these keys."""
-    setattr(request, RIDERS_ATTRIBUTE, Riders(keys))
+    """Before authentication and throttling: the request's first round trip to Redis also reads these keys, with
+    those other parts of the view (a mixin, the view itself) named before it."""
+    riders = getattr(request, RIDERS_ATTRIBUTE, None)
+    if isinstance(riders, Riders) and riders.found is None:
+        riders.keys += [key for key in keys if key not in riders.keys]
+    else:
+        setattr(request, RIDERS_ATTRIBUTE, Riders(list(keys)))
 
 
 def unread(request: Any) -> Riders | None:
@@ -33,6 +38,8 @@ def unread(request: Any) -> Riders | None:
 
 
 def ridden(request: Any, keys: list[str]) -> dict[str, Any] | None:
-    """The values read in the first round trip for exactly these keys, or None if they were not read with it."""
-    found = getattr(request, RIDERS_ATTRIBUTE, None)
-    return found.found if isinstance(found, Riders) and found.keys == keys else None
+    """The values present among these keys, if the first round trip read every one of them; else None."""
+    riders = getattr(request, RIDERS_ATTRIBUTE, None)
+    if not isinstance(riders, Riders) or riders.found is None or not set(keys) <= set(riders.keys):
+        return None
+    return {key: riders.found[key] for key in keys if key in riders.found}

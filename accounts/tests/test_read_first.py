@@ -7,7 +7,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.read_first import NOTHING, ReadFirst
 from accounts.token_lookup import ASKED_ATTRIBUTE, Also, ask_with_token
-from vigilants.riders import Riders, ride, ridden, unread
+from vigilants.riders import Riders, ridden, ride, unread
 
 RESIDENT = Also("resident", "EXISTS (SELECT 1 WHERE %s = u.id)", (1,))
 MAYOR = Also("mayor", "EXISTS (SELECT 2 WHERE %s = u.id)", (1,))
@@ -21,7 +21,7 @@ def test_a_mixins_keys_and_a_views_add_up_in_order_without_repeats() -> None:
 
 def test_two_different_questions_are_refused_the_same_one_twice_is_one() -> None:
     assert ReadFirst(question=RESIDENT) + ReadFirst(question=RESIDENT) == ReadFirst(question=RESIDENT)
-    with pytest.raises(ImproperlyConfigured, match="resident.*mayor"):
+    with pytest.raises(ImproperlyConfigured, match=r"resident.*mayor"):
         ReadFirst(question=RESIDENT) + ReadFirst(question=MAYOR)
 
 

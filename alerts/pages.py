@@ -37,6 +37,7 @@ _COMMUNE_OF: dict[int, int] = {}
 _COMMUNE_OF_MAX = 100_000
 # The commune whose residents' page a code's list last was: the page's keys are read with the token.
 _COMMUNE_FOR_INSEE: dict[str, int] = {}
+_PAGE_KEYS_ATTRIBUTE = "alert_page_keys"
 
 
 def shared_key(user: User, request: Request) -> tuple[str, str] | None:
@@ -60,8 +61,13 @@ def guessed_page_keys(request: Request, insee: str) -> tuple[str, ...]:
 
 
 def _page_keys(request: Request, commune_id: int) -> tuple[str, str]:
+    known = getattr(request, _PAGE_KEYS_ATTRIBUTE, None)  # named before authentication, needed again after it
+    if known is not None and known[0] == commune_id:
+        return known[1]  # type: ignore[no-any-return]
     url = f"{request.build_absolute_uri()}|{translation.get_language()}"
-    return _version_key(commune_id), f"alerts:page:{commune_id}:{hashlib.sha256(url.encode()).hexdigest()}"
+    keys = _version_key(commune_id), f"alerts:page:{commune_id}:{hashlib.sha256(url.encode()).hexdigest()}"
+    setattr(request, _PAGE_KEYS_ATTRIBUTE, (commune_id, keys))
+    return keys
 
 
 def shared_alert(user: User, request: Request, pk: int) -> Response | None:

@@ -13,10 +13,11 @@ from .health import healthz
 
 docs_view = SpectacularSwaggerSplitView.as_view(url_name="schema")
 
+# Django tries the patterns in order: the reads most frequent after a warning come first (bench/herd).
 api_v1: list[URLPattern | URLResolver] = [
+    path("", include("alerts.urls")),
     path("", include("accounts.urls")),
     path("", include("communes.urls")),
-    path("", include("alerts.urls")),
     path("", include("risks.urls")),
     path("", include("notifications.urls")),
     path("", include("stats.urls")),

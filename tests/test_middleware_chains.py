@@ -6,11 +6,15 @@ import sys
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.test import Client, RequestFactory
+from django.utils import translation
+from django.utils.translation import gettext
 
 from conftest import Town, client_for
 from vigilants.handlers import ServiceWSGIHandler
-from vigilants.middleware import API_CONTENT_POLICY
+from vigilants.middleware import API_CONTENT_POLICY, ApiLocaleMiddleware
 
 
 def policy(response: Any) -> dict[str, str]:
@@ -84,5 +88,22 @@ def test_the_api_chain_keeps_the_guards_it_needs(settings: Any) -> None:
     """The guards every API answer relies on (tests/test_http_guards.py tests what each does)."""
     for guard in ["django.middleware.security.SecurityMiddleware", "vigilants.middleware.RequestSizeLimitMiddleware",
                   "vigilants.middleware.PrivateResponsesMiddleware", "vigilants.middleware.DatabaseUnavailableMiddleware",
-                  "django.middleware.locale.LocaleMiddleware", "django.middleware.http.ConditionalGetMiddleware"]:  # fmt: skip
+                  "vigilants.middleware.ApiLocaleMiddleware", "django.middleware.http.ConditionalGetMiddleware"]:  # fmt: skip
         assert guard in settings.API_MIDDLEWARE
+
+
+@pytest.mark.parametrize("accept", ["", "en", "en-GB,en;q=0.9", "de-DE", "fr-FR,fr;q=0.8,en;q=0.5", "es;q=0.1, en;q=0.5"])
+@pytest.mark.parametrize("cookie", ["", "en", "fr", "xx"])
+def test_the_api_s_language_is_the_one_django_s_locale_middleware_picks(settings: Any, accept: str, cookie: str) -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(f"{request.LANGUAGE_CODE}|{gettext('Jeton invalide ou révoqué.')}")
+
+    request = RequestFactory().get("/api/v1/me", HTTP_ACCEPT_LANGUAGE=accept)
+    if cookie:
+        request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+    answers = []
+    for middleware in (LocaleMiddleware(view), ApiLocaleMiddleware(view)):
+        with translation.override(None):
+            response: Any = middleware(request)
+        answers.append((response.content, response["Content-Language"], response["Vary"]))
+    assert answers[0] == answers[1]

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -85,6 +86,26 @@ class PrivateResponsesMiddleware:
         if "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES:
             patch_cache_control(response, private=True, no_store=True)
             patch_vary_headers(response, ("Authorization", "Cookie"))
+        return response
+
+
+class ApiLocaleMiddleware:
+    """Django's LocaleMiddleware for the API's chain: the language a request asks for (its cookie, then
+    Accept-Language; French by default), and the answer saying which it got and that it varies with it.
+
+    Django's also looks for a language at the start of the path, twice a request, for URLs under i18n_patterns;
+    the API has none (tests/test_middleware_chains.py checks that both answer the same).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
         return response
 
 

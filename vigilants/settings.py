@@ -98,7 +98,7 @@ API_MIDDLEWARE = [
     "vigilants.middleware.RequestSizeLimitMiddleware",
     "vigilants.middleware.ApiContentPolicyMiddleware",
     "vigilants.middleware.PrivateResponsesMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "vigilants.middleware.ApiLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vigilants.middleware.DatabaseUnavailableMiddleware",
@@ -401,6 +401,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vigilants.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "vigilants.api.Pagination",
     "DEFAULT_PARSER_CLASSES": [
         "vigilants.api.JSONParser",

@@ -180,11 +180,15 @@ def _key(backend: FallbackRedisCache, key_hash: str) -> str:
 People = Callable[[Any], Iterable[int | None]]
 
 
-def forget_on_change(model: type[models.Model], people: People, *, created_only: bool = False) -> None:
+def forget_on_change(model: type[models.Model], people: People, *, created_only: bool = False,
+                     unused: frozenset[str] = frozenset()) -> None:  # fmt: skip
     """Saving or deleting a `model` forgets the kept tokens of `people(instance)` (`created_only`: saves that
-    create one, the others cannot change what is kept)."""
+    create one, the others cannot change what is kept; `unused`: fields no kept answer reads, a save of only
+    those forgets nothing)."""
 
-    def saved(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    def saved(sender: type, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+        if update_fields is not None and unused and set(update_fields) <= unused:
+            return
         if created or not created_only:
             forget_users(people(instance))
 
@@ -204,4 +208,6 @@ def connect() -> None:
         forget_tokens([instance.key_hash])
 
     post_delete.connect(token_deleted, sender=AuthToken, weak=False, dispatch_uid="accounts-signin-token-delete")
-    forget_on_change(User, lambda user: [user.pk])
+    # Each sign-in to the dashboards or the admin writes `last_login` alone (Django's update_last_login): no API
+    # answer reads it, and forgetting would cost that sign-in a query and a round trip for nothing.
+    forget_on_change(User, lambda user: [user.pk], unused=frozenset({"last_login"}))

@@ -211,3 +211,76 @@ def test_a_residents_kept_copy_comes_in_the_tokens_round_trip(saint_paul: Town, 
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path, params).json() == first
     assert (len(sent), len(captured)) == (1, 0)  # one round trip to Redis, none to PostgreSQL
+
+
+def test_an_answer_kept_for_one_commune_is_not_given_for_another(saint_paul: Town, vence: Town, redis_server: ThrowawayRedis,
+                                                                 django_capture_on_commit_callbacks: Any) -> None:  # fmt: skip
+    """The answers kept with a token are kept per question: whether one resides in 06128 says nothing of 06157."""
+    Membership.objects.create(user=saint_paul.resident, commune=vence.commune, role="resident", status="approved")
+    ours, theirs = approved(saint_paul, reporter=saint_paul.referent), approved(vence, reporter=vence.referent)
+    client, _ = signed_in(saint_paul.resident)
+    assert [row["id"] for row in residents_copy(client)] == [ours.pk] == [row["id"] for row in residents_copy(client)]
+    kept_answer = client.get(LIST, {"commune": "06157"}).json()
+    fresh, _ = signed_in(saint_paul.resident)  # a new device: its first request reads PostgreSQL
+    assert kept_answer == fresh.get(LIST, {"commune": "06157"}).json()
+    assert [row["id"] for row in kept_answer["results"]] == [theirs.pk]
+    # Kept under 06157's version: a new alert there shows at once (not under 06128's, which it does not change).
+    with django_capture_on_commit_callbacks(execute=True):
+        newer = approved(vence, reporter=vence.referent, address="9 place du Frêne")
+    assert [row["id"] for row in client.get(LIST, {"commune": "06157"}).json()["results"]] == [newer.pk, theirs.pk]
+
+
+def test_a_sign_in_to_the_dashboards_keeps_the_persons_devices(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    from django.contrib.auth.models import update_last_login
+
+    client, key = signed_in(saint_paul.mayor)
+    assert client.get("/api/v1/me").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        update_last_login(type(saint_paul.mayor), saint_paul.mayor)  # what Django's login() does
+    assert len(captured) == 1 and signin_cache.AUTH in kept(redis_server, key)  # the UPDATE alone; still kept
+    saint_paul.mayor.save(update_fields=["last_login", "display_name"])
+    assert signin_cache.AUTH not in kept(redis_server, key)  # any other field: forgotten
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_read_a_token_before_its_revocation_keeps_nothing(saint_paul: Town, redis_server: ThrowawayRedis,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two requests in parallel, each with its own database connection, as in two gunicorn processes: the first
+    reads the token from PostgreSQL, the revocation commits and is forgotten, then the first stores what it read.
+    The tombstone refuses the store: the next request is refused, not answered from what Redis kept."""
+    import threading
+
+    from django.db import connections
+
+    from accounts import authentication
+
+    client, key = signed_in(saint_paul.resident)
+    token = AuthToken.objects.get(key_hash=hash_secret(key))
+    read, revoked = threading.Event(), threading.Event()
+    real = authentication.token_with_user_and
+
+    def slow_lookup(*args: Any) -> Any:
+        found = real(*args)
+        read.set()
+        assert revoked.wait(10)
+        return found
+
+    monkeypatch.setattr(authentication, "token_with_user_and", slow_lookup)
+    statuses: list[int] = []
+
+    def first_request() -> None:
+        try:
+            statuses.append(client.get("/api/v1/me").status_code)
+        finally:
+            connections.close_all()
+
+    racing = threading.Thread(target=first_request)
+    racing.start()
+    assert read.wait(10)
+    token.delete()  # the revocation, committed (autocommit) while the first request is between read and store
+    revoked.set()
+    racing.join(10)
+    monkeypatch.setattr(authentication, "token_with_user_and", real)
+    assert statuses == [200]  # it read the token before the revocation
+    assert signin_cache.AUTH not in kept(redis_server, key)
+    assert client.get("/api/v1/me").status_code == 401

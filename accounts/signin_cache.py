@@ -83,7 +83,7 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
     trip = backend.round_trip(
         count=(f"{window.ident}:{window.start}", window.duration) if window else None,
         read=riders.keys if riders else None,
-        extra=lambda pipeline, full_name: pipeline.hmget(full_name(_name(key_hash)), fields),
+        extra=lambda full_name: [("HMGET", full_name(_name(key_hash)), *fields)],
     )
     if trip is None:
         return Kept()

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 from django.core.cache.backends.redis import RedisCacheClient
-from redis.client import Pipeline
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -13,7 +12,7 @@ from conftest import Town, client_for
 from vigilants.cache import FallbackRedisCache
 from vigilants.throttling import hit
 
-from .throwaway_redis import needs_redis_server, throwaway_redis
+from .throwaway_redis import commands_sent, needs_redis_server, throwaway_redis
 
 
 @pytest.fixture
@@ -75,16 +74,10 @@ def test_on_redis_a_request_costs_one_round_trip_and_the_counter_expires(monkeyp
     with throwaway_redis() as server:
         cache = FallbackRedisCache(server.url, {})
         cache.breaker.reset()
-        sent: list[int] = []
-        real = Pipeline.execute
-
-        def counted(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
-            sent.append(len(self.command_stack))
-            return real(self, *args, **kwargs)
-
-        monkeypatch.setattr(Pipeline, "execute", counted)
+        cache.count("connected", 60)  # the connection's own handshake is not the throttle's
+        sent = commands_sent(monkeypatch)
         assert [cache.count("throttle_user_7:0", 3600) for _ in range(3)] == [1, 2, 3]
-        assert sent == [2, 2, 2]  # one round trip each: INCR and EXPIRE together
+        assert sent == [["INCR", "EXPIRE"]] * 3  # one round trip each: INCR and EXPIRE together
         redis = server.client()
         (key,) = redis.keys("*throttle_user_7*")
         assert redis.get(key) in (b"3", "3") and 3500 < redis.ttl(key) <= 3600
@@ -108,3 +101,30 @@ def test_the_cache_makes_one_redis_client_not_one_per_operation(monkeypatch: pyt
             assert cache.get(f"k{n}") == n
         cache.count("c", 60)
         assert len(made) == 1
+
+
+@needs_redis_server
+def test_a_restarted_redis_is_counted_on_at_once_without_falling_back() -> None:
+    """The round trip's connection was pooled before Redis restarted: the pool replaces it, no error reaches us."""
+    with throwaway_redis() as server:
+        cache = FallbackRedisCache(server.url, {})
+        cache.breaker.reset()
+        assert [cache.count("throttle_user_8:0", 60) for _ in range(2)] == [1, 2]
+        server.stop()
+        server.start()  # the same port, empty
+        assert cache.count("throttle_user_8:0", 60) == 1  # Redis's count, not the fallback's (which never counted)
+        assert cache.using_redis and server.client().keys("*throttle_user_8*")
+
+
+@needs_redis_server
+def test_a_refused_command_leaves_no_reply_for_the_next_round_trip() -> None:
+    """An error reply stops the reading midway: that connection is dropped, never handed on with a reply unread."""
+    with throwaway_redis() as server:
+        cache = FallbackRedisCache(server.url, {})
+        cache.breaker.reset()
+        server.client().lpush(cache.make_and_validate_key("not-a-counter"), "x")
+        assert cache.round_trip(count=("not-a-counter", 60), read=["anything"]) is None  # WRONGTYPE: Redis refused
+        cache.breaker.reset()
+        cache.set("kept", "value")
+        trip = cache.round_trip(count=("throttle_user_9:0", 60), read=["kept"])
+        assert trip is not None and (trip.count, trip.found) == (1, {"kept": "value"})

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import pytest
 import redis
@@ -116,4 +117,25 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "send_packed_command", counted)
+    return sent
+
+
+def commands_sent(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Grows by one list for each round trip redis-py writes from now on: the names of its commands."""
+    from redis.connection import Connection
+
+    sent: list[list[str]] = []
+    one, many = Connection.send_command, Connection.pack_commands
+
+    def send_command(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        sent.append([str(args[0]).upper()])
+        return one(self, *args, **kwargs)
+
+    def pack_commands(self: Connection, commands: Any) -> Any:
+        commands = list(commands)
+        sent.append([str(command[0]).upper() for command in commands])
+        return many(self, commands)
+
+    monkeypatch.setattr(Connection, "send_command", send_command)
+    monkeypatch.setattr(Connection, "pack_commands", pack_commands)
     return sent

@@ -32,8 +32,8 @@ RETRY_AFTER_SECONDS = 5.0
 FALLBACK_MAX_ENTRIES = 20_000
 
 
-# Adds commands of its own to a round trip's pipeline; given the pipeline and how a key's full name is made.
-Extra = Callable[[Any, Callable[[str], str]], None]
+# Commands of a caller's own for a round trip, as (name, arguments…); given how a key's full name is made.
+Extra = Callable[[Callable[[str], str]], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,9 @@ class FallbackRedisCache(RedisCache):
     def round_trip(
         self, *, count: tuple[str, int] | None = None, read: list[str] | None = None, extra: Extra | None = None
     ) -> RoundTrip | None:
-        """In one round trip to Redis: the commands `extra` adds to the pipeline (given it and the full name of
-        a key), `count` (a counter and its window, as `count`) and the values of the keys `read` that are present
-        (as get_many). None while Redis is away: the caller turns to the fallback or to the database.
+        """In one round trip to Redis: the commands `extra` returns (given how a key's full name is made), `count`
+        (a counter and its window, as `count`) and the values of the keys `read` that are present (as get_many).
+        None while Redis is away: the caller turns to the fallback or to the database.
 
         Every request's first round trip: the throttle's count, with a device's kept token
         (accounts/signin_cache.py) and the keys its view reads (vigilants/riders.py)."""
@@ -145,19 +145,32 @@ class FallbackRedisCache(RedisCache):
         return RoundTrip(counted, found, results[:extras])
 
     def _pipelined(self, count: tuple[str, int] | None, read: list[str] | None, extra: Extra | None) -> tuple[list[Any], int]:
-        pipeline = self._cache.get_client(write=True).pipeline(transaction=False)
-        if extra is not None:
-            extra(pipeline, self.make_and_validate_key)
-        extras = len(pipeline)
+        commands = [] if extra is None else extra(self.make_and_validate_key)
+        extras = len(commands)
         if count is not None:
             key = self.make_and_validate_key(count[0])
             # EXPIRE each time, not only on a new key (NX needs Redis 7): the key names its window, so it lives
             # at most two windows.
-            pipeline.incr(key)
-            pipeline.expire(key, count[1])
+            commands += [("INCR", key), ("EXPIRE", key, count[1])]
         if read:
-            pipeline.mget([self.make_and_validate_key(name) for name in read])
-        return pipeline.execute(), extras
+            commands.append(("MGET", *(self.make_and_validate_key(name) for name in read)))
+        return self._send(commands), extras
+
+    def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        """The commands written at once on a connection of the client's pool, and their replies as Redis gives
+        them: what redis-py's pipeline does, without its machinery around each command (retries, observability,
+        callbacks): 32 instead of 55 µs of CPU for the four commands of a signed-in read (bench/herd/README.md).
+        A pooled connection that Redis closed (a restart) is replaced by the pool before it is handed out."""
+        pool = self._cache.get_client(write=True).connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            return [connection.read_response() for _ in commands]
+        except BaseException:
+            connection.disconnect()  # a reply left unread would answer the next caller of this connection
+            raise
+        finally:
+            pool.release(connection)
 
     def run_script(self, source: str, key: str, arguments: list[Any]) -> Any:
         """A Lua script on `key` (its full name made here); None while Redis is away."""

@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from redis.client import Pipeline
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -17,7 +16,7 @@ from accounts.models import AuthToken, hash_secret
 from alerts.models import Alert
 from communes.models import Membership, ModerationDelegation, TerritoryKind, TerritoryOperator
 from conftest import Town
-from tests.throwaway_redis import ThrowawayRedis, needs_redis_server, round_trips
+from tests.throwaway_redis import ThrowawayRedis, commands_sent, needs_redis_server, round_trips
 
 pytestmark = needs_redis_server
 
@@ -55,17 +54,10 @@ def test_a_kept_token_is_read_from_redis_with_its_answer_and_count(saint_paul: T
     client, key = signed_in(saint_paul.resident)
     assert statements(client, LIST, commune="06128")[0] == 200  # read from PostgreSQL, then kept
     assert signin_cache.AUTH in kept(redis_server, key)
-    sent: list[list[str]] = []
-    real = Pipeline.execute
-
-    def recorded(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
-        sent.append([str(command[0][0]) for command in self.command_stack])
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Pipeline, "execute", recorded)
+    sent = commands_sent(monkeypatch)
     assert statements(client, LIST, commune="06128") == (200, 0)  # nothing asked of PostgreSQL
     # The token, whether its person shares the residents' page, the read's count and the page: one round trip.
-    assert sent == [["HMGET", "INCRBY", "EXPIRE", "MGET"]]
+    assert sent == [["HMGET", "INCR", "EXPIRE", "MGET"]]
     (counter,) = redis_server.client().keys("*throttle_user_read_token-*")
     assert redis_server.client().get(counter) == b"2"  # each read counted once, the throttle did not count again
 

@@ -98,9 +98,10 @@ def test_the_api_s_language_is_the_one_django_s_locale_middleware_picks(settings
     def view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(f"{request.LANGUAGE_CODE}|{gettext('Jeton invalide ou révoqué.')}")
 
-    request = RequestFactory().get("/api/v1/me", HTTP_ACCEPT_LANGUAGE=accept)
+    headers: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": accept} if accept else {}  # "": no header at all
     if cookie:
-        request.COOKIES[settings.LANGUAGE_COOKIE_NAME] = cookie
+        headers["HTTP_COOKIE"] = f"{settings.LANGUAGE_COOKIE_NAME}={cookie}"
+    request = RequestFactory().get("/api/v1/me", **headers)
     answers = []
     for middleware in (LocaleMiddleware(view), ApiLocaleMiddleware(view)):
         with translation.override(None):

@@ -101,12 +101,20 @@ class ApiLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        translation.activate(translation.get_language_from_request(request, check_path=False))
+        translation.activate(self.asked_language(request))
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+    @staticmethod
+    def asked_language(request: HttpRequest) -> str:
+        # Without a header or a cookie (most scripts, many phones), Django ends at the default language after
+        # two failed lookups and a parse of nothing: answered at once.
+        if not request.META.get("HTTP_ACCEPT_LANGUAGE") and not request.META.get("HTTP_COOKIE"):
+            return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+        return translation.get_language_from_request(request, check_path=False)
 
 
 API_CONTENT_POLICY = "default-src 'none'; frame-ancestors 'none'"

@@ -160,19 +160,21 @@ def measure(args: argparse.Namespace, seeded: dict[str, object], readers: Path, 
         wrk(args, url, readers, seconds=2)  # warm-up
     measured = {name: wrk(args, url, readers, seconds=args.duration) for name, url in references.items()}
     bare, floor = measured["bare DRF /list"]["rps"], measured["service's floor /list"]["rps"]
-    default = measured["default project /list"]["rps"]
-    print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>7} {'default':>7} {'floor':>7}")
+    default, empty = measured["default project /list"]["rps"], measured["bare DRF /empty"]["rps"]
+    # Shares of the bare 20-row list, of the bare empty endpoint (the stricter reference for a read that is
+    # not a list), of the default project's list and of the service's floor.
+    print(f"{'':38} {'':9}  {'':11}  {'':11}  {'':15}  {'':11} {'bare':>7} {'empty':>7} {'default':>7} {'floor':>7}")
     for name, path, tokens in endpoints(seeded, readers, mayor):
         if args.only and args.only not in name:
             continue
         wrk(args, base + path, tokens, seconds=2)  # warm-up: connections, caches, plans
         result = wrk(args, base + path, tokens, seconds=args.duration)
-        print(line(name, result, bare, default, floor), flush=True)
+        print(line(name, result, bare, empty, default, floor), flush=True)
     for name, result in measured.items():
-        print(line(name, result, *((bare, default) if name.startswith("service") else ())))
+        print(line(name, result, *((bare, empty, default) if name.startswith("service") else ())))
     herd = wrk(args, f"{base}/api/v1/alerts?commune={seeded['insee']}", readers, seconds=60)
     print(f"herd: {herd['requests']} GET /alerts from {args.tokens} readers answered in 60 s (target {args.herd}); "
-          f"{args.herd} took {args.herd / herd['rps']:.1f} s:\n" + line("herd GET /alerts", herd, bare, default, floor))
+          f"{args.herd} took {args.herd / herd['rps']:.1f} s:\n" + line("herd GET /alerts", herd, bare, empty, default, floor))
 
 
 if __name__ == "__main__":

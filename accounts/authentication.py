@@ -28,9 +28,11 @@ class DeviceTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[User, AuthToken]:
         key_hash, asked = hash_secret(key), self._asked
         question = signin_cache.answer_field(asked.also.name, asked.also.params) if asked else None
-        kept = signin_cache.read(self._request, key_hash, question) if self._request is not None else None
+        request = self._request
+        kept = signin_cache.read(request, key_hash, question, signin_cache.asked_body(request)) if request else None
         if kept is not None and kept.token is not None:
             token = kept.token
+            setattr(request, signin_cache.BODY_KEPT, kept.body)
             if asked is not None:
                 value = kept.value if kept.answered else self._answer_now(key_hash, asked, question, token)
                 asked.answered, asked.value = True, value

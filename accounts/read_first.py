@@ -3,8 +3,9 @@
 Every API request makes one round trip to Redis before its view (accounts/signin_cache.py for a device token,
 vigilants/throttling.py for an anonymous one), and a device token's first request in a minute one statement to
 PostgreSQL. A view that knows from its URL alone which cache keys it will read (a kept page, a version:
-vigilants.riders) and which one value about the person it will ask (token_lookup.Also: whether a resident shares
-the residents' page) names them in `read_first`; both are read in that round trip or that statement.
+vigilants.riders), which one value about the person it will ask (token_lookup.Also: whether a resident shares
+the residents' page) and whether it keeps its answer with the token (`GET /me`: signin_cache.keep_body) names
+them in `read_first`; they are read in that round trip or that statement.
 
 Parts of a view add up: a mixin's keys and the view's own (`super().read_first(...) + ReadFirst(...)`). One
 question a request: two different ones are a mistake, refused when they are added.
@@ -17,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from vigilants.riders import ride
 
+from . import signin_cache
 from .token_lookup import Also, ask_with_token
 
 if TYPE_CHECKING:
@@ -32,12 +34,15 @@ class ReadFirst:
 
     keys: tuple[str, ...] = ()
     question: Also | None = None
+    body: str | None = None  # the view's answer kept with the token under this name (signin_cache.keep_body)
 
     def __add__(self, other: "ReadFirst") -> "ReadFirst":
         if self.question is not None and other.question is not None and self.question != other.question:
             raise ImproperlyConfigured(f"Two questions with the token: {self.question.name!r}, {other.question.name!r}")
+        if self.body is not None and other.body is not None and self.body != other.body:
+            raise ImproperlyConfigured(f"Two bodies kept with the token: {self.body!r}, {other.body!r}")
         keys = self.keys + tuple(key for key in other.keys if key not in self.keys)
-        return ReadFirst(keys, self.question or other.question)
+        return ReadFirst(keys, self.question or other.question, self.body or other.body)
 
 
 NOTHING = ReadFirst()
@@ -57,4 +62,6 @@ class ReadsFirst(_View):
                 ask_with_token(request, first.question)
             if first.keys:
                 ride(request, list(first.keys))
+            if first.body is not None:
+                signin_cache.ask_body(request, first.body)
         super().initial(request, *args, **kwargs)

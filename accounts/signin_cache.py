@@ -26,6 +26,7 @@ from typing import Any
 from django.core.cache import caches
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import translation
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 
@@ -60,26 +61,33 @@ return 1
 
 @dataclass
 class Kept:
-    """What Redis held for a token: the token with its user, and the answer to the question asked, if kept."""
+    """What Redis held for a token: the token with its user, the answer to the question asked and the body the
+    view keeps with the token, each if kept."""
 
     token: AuthToken | None = None
     answered: bool = False
     value: Any = None
+    body: bytes | None = None
 
 
 def answer_field(name: str, params: tuple[Any, ...]) -> bytes:
     return f"a:{name}:{params!r}".encode()
 
 
-def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
-    """The kept token and the answer to `question`, read with this request's throttle count when it is a read
-    (vigilants.throttling.Counted, which the throttle then uses instead of counting again) and the cache keys the
-    view asked to read with the token (vigilants.riders): one round trip."""
+def body_field(name: str) -> bytes:
+    """A view's answer kept with the token (`GET /me`): in the language it was written in."""
+    return f"v:{name}:{translation.get_language()}".encode()
+
+
+def read(request: Request, key_hash: str, question: bytes | None, body: bytes | None = None) -> Kept:
+    """The kept token, the answer to `question` and the kept `body`, read with this request's throttle count when
+    it is a read (vigilants.throttling.Counted, which the throttle then uses instead of counting again) and the
+    cache keys the view asked to read with the token (vigilants.riders): one round trip."""
     backend = _redis()
     if backend is None:
         return Kept()
     window, riders = read_window(request, key_hash), unread(request)
-    fields = [AUTH, question] if question else [AUTH]
+    fields = [AUTH, *([question] if question else []), *([body] if body else [])]
     trip = backend.round_trip(
         count=(f"{window.ident}:{window.start}", window.duration) if window else None,
         read=riders.keys if riders else None,
@@ -91,18 +99,49 @@ def read(request: Request, key_hash: str, question: bytes | None) -> Kept:
         setattr(request, COUNTED_ATTRIBUTE, Counted(window.ident, window.start, window.duration, trip.count))
     if riders is not None:
         riders.found = trip.found
-    return _kept(trip.extra[0])
+    values = trip.extra[0]
+    return _kept(values[0], values[1] if question else None, values[-1] if body else None)
 
 
-def _kept(fields: list[bytes | None]) -> Kept:
-    if fields[0] is None:
+def _kept(auth: bytes | None, answer: bytes | None, body: bytes | None) -> Kept:
+    if auth is None:
         return Kept()
     try:  # written only by this module, in the service's own Redis (as Django's cache pickles its values)
-        token = pickle.loads(fields[0])  # noqa: S301
-        answer = None if len(fields) < 2 or fields[1] is None else (pickle.loads(fields[1]),)  # noqa: S301
+        token = pickle.loads(auth)  # noqa: S301
+        answered = None if answer is None else (pickle.loads(answer),)  # noqa: S301
+        kept_body = None if body is None else pickle.loads(body)  # noqa: S301
     except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
         return Kept()  # kept by another release of the code (a deploy's minute): read from PostgreSQL
-    return Kept(token, True, answer[0]) if answer else Kept(token)
+    body_bytes = kept_body if isinstance(kept_body, bytes) else None
+    return Kept(token, True, answered[0], body_bytes) if answered else Kept(token, body=body_bytes)
+
+
+# Where a view's request names the body it keeps with the token, and where authentication hands it over.
+BODY_ASKED, BODY_KEPT = "body_asked_with_token", "body_kept_with_token"
+
+
+def ask_body(request: Any, name: str) -> None:
+    """Before authentication: the view's answer kept under `name` with the token is read with it."""
+    setattr(request, BODY_ASKED, body_field(name))
+
+
+def asked_body(request: Any) -> bytes | None:
+    field = getattr(request, BODY_ASKED, None)
+    return field if isinstance(field, bytes) else None
+
+
+def kept_body(request: Any) -> bytes | None:
+    """The body read with the token, if the view asked for one and it was kept."""
+    body = getattr(request, BODY_KEPT, None)
+    return body if isinstance(body, bytes) else None
+
+
+def keep_body(request: Any, body: bytes) -> None:
+    """Keep the view's answer with the device token, if the request named one and its token is kept: forgotten
+    with it whenever anything it holds changes (the signals above), or within KEEP_SECONDS."""
+    field, key_hash = asked_body(request), getattr(request.auth, "key_hash", None)
+    if field is not None and isinstance(key_hash, str):
+        store_answer(key_hash, field, body)
 
 
 def store(key_hash: str, token: AuthToken, question: bytes | None = None, value: Any = None) -> None:

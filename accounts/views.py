@@ -8,16 +8,19 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from . import rgpd
+from vigilants.api import plain_json, rendered_json
+
+from . import rgpd, signin_cache
 from .authentication import signed_in
 from .models import AuthToken, User
 from .otp import otp_request, sign_in
-from .read_first import NOTHING, ReadFirst, ReadsFirst
+from .read_first import ReadFirst, ReadsFirst
 from .serializers import (
     MeSerializer,
     OtpRequestSerializer,
@@ -102,12 +105,23 @@ class MeView(ReadsFirst, generics.RetrieveUpdateAPIView):
         return signed_in(self.request)
 
     def read_first(self, request: Request, **kwargs: Any) -> ReadFirst:
-        question = me_question()  # e.g. whether one operates a territory
-        return NOTHING if question is None else ReadFirst(question=question)
+        # The answer itself is kept with the token: forgotten with it when the person, their territories or
+        # anything else it shows changes (accounts/signin_cache.py).
+        return ReadFirst(question=me_question(), body="me")  # the question: e.g. whether one operates a territory
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        if not plain_json(request):  # the browsable API, an indented JSON: DRF renders
+            return Response(self._represented(request))
+        body = signin_cache.kept_body(request)
+        if body is None:
+            body = JSONRenderer().render(self._represented(request))
+            signin_cache.keep_body(request, body)
+        return rendered_json(body)
+
+    @staticmethod
+    def _represented(request: Request) -> dict[str, Any]:
         question = me_question()
-        return Response(me_representation(signed_in(request), asked(request, question) if question else None))
+        return me_representation(signed_in(request), asked(request, question) if question else None)
 
     @extend_schema(responses={204: None}, summary="Efface mon compte (RGPD) ; mes signalements restent, anonymisés")
     def delete(self, request: Request) -> Response:

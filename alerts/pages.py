@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.token_lookup import USER_ALIAS, Also, asked
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
+from vigilants.api import rendered_json
 from vigilants.prepared import fetch_one
 from vigilants.riders import ridden
 from vigilants.routes import is_insee
@@ -167,10 +168,8 @@ def _rendered(data: Any) -> tuple[bytes, str]:
 
 
 def _response(body: bytes, etag: str) -> Response:
-    """A DRF Response already rendered (setting its content marks it so): the view answers it as any other."""
-    response = Response()
-    response.content = body
-    response["Content-Type"] = "application/json"
+    """The kept bytes as a DRF Response, with their ETag (a 304 to a client that has them)."""
+    response = rendered_json(body)
     response["ETag"] = etag
     return response
 

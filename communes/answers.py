@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.read_first import NOTHING, ReadFirst, ReadsFirst
+from vigilants.api import rendered_json
 from vigilants.riders import ridden
 
 VERSION_KEY = "communes:version"
@@ -101,14 +102,6 @@ def lookup(request: HttpRequest) -> Lookup:
     return Lookup(key, version, None)
 
 
-def _rendered(body: bytes, status: int = 200) -> Response:
-    """DRF's Response with its bytes already there: DRF leaves a rendered response as it is."""
-    response = Response(status=status)
-    response.content = body
-    response["Content-Type"] = "application/json"
-    return response
-
-
 class CachedAnswerMixin(ReadsFirst, APIView):
     """GET answers in JSON come from the cache; a view builds its answer in `build`."""
 
@@ -131,9 +124,9 @@ class CachedAnswerMixin(ReadsFirst, APIView):
         found = lookup(request)
         conditional = get_conditional_response(request, etag=found.etag, last_modified=found.last_modified)
         if conditional is not None:  # 304 Not Modified, or 412 for a failed If-Match
-            return found.headers(_rendered(b"", conditional.status_code))
+            return found.headers(rendered_json(b"", conditional.status_code))
         if found.body is not None:
-            return found.headers(_rendered(found.body))
+            return found.headers(rendered_json(found.body))
         self._to_keep = found
         return self.build(request, *args, **kwargs)
 

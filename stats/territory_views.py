@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.authentication import signed_in
 from accounts.models import User
 from communes.territories import Territory, find_territory
+from vigilants.api import plain_json
 
 from . import cache
 from .periods import DateRange
@@ -61,6 +62,6 @@ class TerritoryStatisticsView(APIView):
         query = RangeQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         body = territory_body(territory, query.validated_data["range"])
-        if isinstance(request.accepted_renderer, JSONRenderer) and "indent" not in request.accepted_media_type:
+        if plain_json(request):
             return HttpResponse(body, content_type=JSONRenderer.media_type)
         return Response(json.loads(body))

@@ -17,6 +17,7 @@ from accounts.read_first import ReadFirst
 from communes import access
 from communes.models import Commune
 from communes.views_base import CommuneScopedMixin
+from vigilants.api import plain_json
 
 from . import aggregates, cache, exporting
 from .periods import DateRange, Granularity
@@ -47,7 +48,7 @@ class CommuneStatisticsView(CommuneScopedMixin, APIView):
         query.is_valid(raise_exception=True)
         granularity = Granularity(query.validated_data["granularity"])
         body = statistics_body(commune, query.validated_data["range"], granularity)
-        if _plain_json(request):  # the usual case: the stored bytes as they are, nothing parsed or rendered again
+        if plain_json(request):  # the usual case: the stored bytes as they are, nothing parsed or rendered again
             return HttpResponse(body, content_type=JSONRenderer.media_type)
         return Response(json.loads(body))  # the browsable API, an indented JSON: DRF renders
 
@@ -60,10 +61,6 @@ def statistics_body(commune: Commune, date_range: DateRange, granularity: Granul
         return JSONRenderer().render(commune_statistics(commune, date_range, granularity)), settled
 
     return cache.cached(commune, date_range, granularity, compute)
-
-
-def _plain_json(request: Request) -> bool:
-    return isinstance(request.accepted_renderer, JSONRenderer) and "indent" not in request.accepted_media_type
 
 
 class ExportView(APIView):

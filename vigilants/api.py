@@ -1,4 +1,4 @@
-"""API conventions shared by every app: pagination, error shapes, the JSON parser."""
+"""API conventions shared by every app: pagination, error shapes, the JSON parser, plain JSON answers."""
 
 from collections.abc import Mapping
 from typing import IO, Any
@@ -8,6 +8,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -57,3 +59,18 @@ def schema_paths_without_slash(result: dict[str, Any], **kwargs: Any) -> dict[st
     """drf-spectacular postprocessing hook: document paths as the contract writes them (`/alerts/{id}`)."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
     return result
+
+
+def plain_json(request: Request) -> bool:
+    """Whether the answer is compact JSON (`*/*`, `application/json`): a view may then send bytes it keeps as
+    they are, which DRF's JSON renderer would have written the same."""
+    return isinstance(request.accepted_renderer, JSONRenderer) and "indent" not in request.accepted_media_type
+
+
+def rendered_json(body: bytes, status: int = 200) -> Response:
+    """DRF's Response with its JSON bytes already there (setting its content marks it rendered): DRF finishes it
+    as any other (its Vary and Allow headers), without rendering again. For answers kept as bytes."""
+    response = Response(status=status)
+    response.content = body
+    response["Content-Type"] = JSONRenderer.media_type
+    return response

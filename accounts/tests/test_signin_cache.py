@@ -276,3 +276,27 @@ def test_a_request_that_read_a_token_before_its_revocation_keeps_nothing(saint_p
     assert statuses == [200]  # it read the token before the revocation
     assert signin_cache.AUTH not in kept(redis_server, key)
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_me_is_kept_with_the_token_and_sent_as_drf_renders_it(saint_paul: Town, redis_server: ThrowawayRedis,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from accounts import views
+
+    client, _ = signed_in(saint_paul.resident)
+    first = client.get("/api/v1/me")
+    monkeypatch.setattr(views, "me_representation", lambda *args: pytest.fail("represented again"))
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/api/v1/me")
+    assert len(captured) == 0 and again.content == first.content and again.json()["id"] == saint_paul.resident.pk
+    for header in ("Content-Type", "Vary", "Allow", "Cache-Control", "Content-Language"):
+        assert again[header] == first[header], header
+    monkeypatch.undo()
+    indented = client.get("/api/v1/me", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "id"' in indented.content  # not the kept compact bytes
+
+
+def test_me_kept_for_one_device_is_not_another_s(saint_paul: Town, redis_server: ThrowawayRedis) -> None:
+    resident, _ = signed_in(saint_paul.resident)
+    mayor, _ = signed_in(saint_paul.mayor)
+    assert resident.get("/api/v1/me").json()["id"] == resident.get("/api/v1/me").json()["id"] == saint_paul.resident.pk
+    assert mayor.get("/api/v1/me").json()["id"] == mayor.get("/api/v1/me").json()["id"] == saint_paul.mayor.pk

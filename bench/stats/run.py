@@ -34,7 +34,8 @@ def configure(database: str, redis_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{database}"')
     os.environ.update({"DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}", "DEBUG": "true",
                        "SECRET_KEY": "bench", "ALLOWED_HOSTS": "testserver", "LOG_LEVEL": "WARNING",
-                       "THROTTLE_USER": "100000/hour", "REDIS_URL": redis_url})  # fmt: skip
+                       "THROTTLE_USER": "100000/hour", "THROTTLE_USER_READ": "10000000/minute",
+                       "REDIS_URL": redis_url})  # fmt: skip
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigilants.settings")
     django.setup()
     from django.core.management import call_command

@@ -24,9 +24,9 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.token_lookup import USER_ALIAS, Also, asked
 from communes.models import Commune, Membership, MembershipStatus, ModerationDelegation, Role, TerritoryOperator
+from vigilants import riders
 from vigilants.api import rendered_json
 from vigilants.prepared import fetch_one
-from vigilants.riders import ridden
 from vigilants.routes import is_insee
 
 from .models import Alert, AlertStatus
@@ -77,9 +77,7 @@ def shared_alert(user: User, request: Request, pk: int) -> Response | None:
     if not _may_share(user, request):
         return None
     commune_id, keys = _COMMUNE_OF.get(pk), alert_keys(pk)
-    found = ridden(request, keys)
-    if found is None:
-        found = cache.get_many(keys)
+    found = riders.values(request, keys)
     kept = found.get(keys[0])
     if kept is None or _resident_of_alert(user, request, pk, kept[0]) is None:
         return None
@@ -114,9 +112,7 @@ def cached(keys: tuple[str, str], request: Request) -> Response | None:
     """The page kept for this version of the commune's alerts, if any: read with the token, or in one round trip
     to the cache."""
     version_key, page_key = keys
-    found = ridden(request, list(keys))
-    if found is None:
-        found = cache.get_many([version_key, page_key])
+    found = riders.values(request, [version_key, page_key])
     page = found.get(page_key)
     if page is None or found.get(version_key) is None or page[0] != found[version_key]:
         return None

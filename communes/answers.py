@@ -24,8 +24,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.read_first import NOTHING, ReadFirst, ReadsFirst
+from vigilants import riders
 from vigilants.api import rendered_json
-from vigilants.riders import ridden
 
 VERSION_KEY = "communes:version"
 # The longest a change that sends no signal (a queryset's update()) may go unseen.
@@ -92,9 +92,7 @@ def lookup(request: HttpRequest) -> Lookup:
     """The answer kept for this URL and the communes' version: read in the request's first round trip to Redis
     when the view asked it (CachedAnswerMixin.initial), else in one of their own."""
     key = _answer_key(request)
-    found = ridden(request, [VERSION_KEY, key])
-    if found is None:
-        found = cache.get_many([VERSION_KEY, key])
+    found = riders.values(request, [VERSION_KEY, key])
     version = _current(found)
     entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:

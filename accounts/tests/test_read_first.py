@@ -45,3 +45,19 @@ def test_keys_ridden_by_two_parts_of_a_view_are_read_together() -> None:
     assert ridden(request, ["page", "version"]) == {"version": 3}
     assert ridden(request, ["version", "other"]) is None  # not read with the first round trip: the view reads it
     assert unread(request) is None
+
+
+def test_values_come_from_the_first_round_trip_when_it_read_them_else_from_the_cache() -> None:
+    from django.core.cache import cache
+
+    from vigilants.riders import values
+
+    cache.set("page", "from the cache")
+    request = APIRequestFactory().get("/")
+    assert values(request, ["page"]) == {"page": "from the cache"}  # nothing ridden: a round trip of its own
+    ride(request, ["page"])
+    riders = unread(request)
+    assert riders is not None
+    riders.found = {"page": "read with the token"}
+    assert values(request, ["page"]) == {"page": "read with the token"}
+    assert values(request, ["page", "other"]) == {"page": "from the cache"}  # "other" not ridden: the cache
